@@ -1,0 +1,15 @@
+/**
+ * The doorbell between nodes. It carries "the log has something up to `seq`"
+ * and live-only signals; never the events themselves. A lost message costs
+ * latency, not data: every node also polls the store's head (Hub.pollInterval).
+ */
+export type BusMessage =
+  | { kind: 'head'; node: string; seq: number }
+  | { kind: 'signal'; node: string; conversationId: string | null; userIds: string[]; frame: string };
+
+export interface Bus {
+  publish(msg: BusMessage): Promise<void>;
+  /** One handler per bus; it also receives this node's own messages. */
+  subscribe(handler: (msg: BusMessage) => void): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,102 @@
+import path from 'node:path';
+
+/** The whole configuration, validated once at start and then frozen. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** postgres://… selects PostgreSQL; empty means SQLite in dataDir. */
+  databaseUrl: string;
+  /** redis://… selects the Redis bus; empty means the in-process bus. */
+  redisUrl: string;
+  /** Origins allowed to open WebSockets with a cookie; empty = same host only. */
+  allowedOrigins: string[];
+  /** Mark cookies Secure (set when served over TLS). */
+  secureCookies: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  nodeId: string;
+  sessionTtlDays: number;
+  tokenTtlDays: number;
+  /** Stored events older than this are pruned; cursors before them get CURSOR_EXPIRED. */
+  retentionDays: number;
+  /** Recent events kept in memory for readers and fan-out. */
+  logCapacity: number;
+  /** Longest long-poll wait a client may ask for, seconds. */
+  maxWaitSeconds: number;
+  /** Largest HTTP request body, bytes. */
+  bodyLimit: number;
+  rateLimits: {
+    /** Login attempts per IP and username per minute. */
+    login: number;
+    /** Registrations per IP per hour. */
+    register: number;
+    /** Messages per user per 10 seconds. */
+    send: number;
+    /** Typing signals per user per 10 seconds. */
+    typing: number;
+    /** Friend requests per user per hour. */
+    friendRequests: number;
+  };
+  /** scrypt cost N (tests lower it). */
+  scryptCost: number;
+  /** Serve the built web app from this folder when it exists. */
+  webDir: string;
+  /** SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss. */
+  sqliteSynchronous: 'NORMAL' | 'FULL';
+}
+
+export const DEFAULTS: Config = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './data',
+  databaseUrl: '',
+  redisUrl: '',
+  allowedOrigins: [],
+  secureCookies: false,
+  logLevel: 'info',
+  nodeId: `node-${process.pid}`,
+  sessionTtlDays: 30,
+  tokenTtlDays: 365,
+  retentionDays: 30,
+  logCapacity: 50_000,
+  maxWaitSeconds: 55,
+  bodyLimit: 64 * 1024,
+  rateLimits: { login: 10, register: 20, send: 100, typing: 20, friendRequests: 60 },
+  scryptCost: 1 << 15,
+  webDir: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../web/dist'),
+  sqliteSynchronous: 'NORMAL',
+};
+
+export type ConfigInput = Partial<Omit<Config, 'rateLimits'>> & { rateLimits?: Partial<Config['rateLimits']> };
+
+export function makeConfig(input: ConfigInput = {}): Readonly<Config> {
+  const c: Config = { ...DEFAULTS, ...input, rateLimits: { ...DEFAULTS.rateLimits, ...input.rateLimits } };
+  const fail = (msg: string): never => {
+    throw new Error(`Invalid configuration: ${msg}`);
+  };
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) fail(`port must be 0–65535, got ${c.port}`);
+  if (c.databaseUrl && !/^postgres(ql)?:\/\//.test(c.databaseUrl)) fail('databaseUrl must start with postgres://');
+  if (c.redisUrl && !/^rediss?:\/\//.test(c.redisUrl)) fail('redisUrl must start with redis://');
+  if (c.redisUrl && !c.databaseUrl) fail('a Redis bus joins several nodes, which need a shared PostgreSQL database (set databaseUrl too)');
+  if (c.maxWaitSeconds < 1 || c.maxWaitSeconds > 55) fail('maxWaitSeconds must be 1–55 (below common proxy timeouts)');
+  if (c.logCapacity < 100) fail('logCapacity must be at least 100');
+  if (c.retentionDays <= 0) fail('retentionDays must be positive');
+  for (const [k, v] of Object.entries(c.rateLimits)) if (!Number.isInteger(v) || v < 1) fail(`rateLimits.${k} must be a positive integer`);
+  return Object.freeze({ ...c, rateLimits: Object.freeze(c.rateLimits), allowedOrigins: Object.freeze([...c.allowedOrigins]) as string[] });
+}
+
+/** Reads HUBBUB_* environment variables (flags override them in the CLI). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput {
+  const out: ConfigInput = {};
+  if (env.HUBBUB_HOST) out.host = env.HUBBUB_HOST;
+  if (env.HUBBUB_PORT) out.port = Number(env.HUBBUB_PORT);
+  if (env.HUBBUB_DATA_DIR) out.dataDir = env.HUBBUB_DATA_DIR;
+  if (env.HUBBUB_DATABASE_URL) out.databaseUrl = env.HUBBUB_DATABASE_URL;
+  if (env.HUBBUB_REDIS_URL) out.redisUrl = env.HUBBUB_REDIS_URL;
+  if (env.HUBBUB_ALLOWED_ORIGINS) out.allowedOrigins = env.HUBBUB_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.HUBBUB_SECURE_COOKIES) out.secureCookies = env.HUBBUB_SECURE_COOKIES === '1' || env.HUBBUB_SECURE_COOKIES === 'true';
+  if (env.HUBBUB_LOG_LEVEL) out.logLevel = env.HUBBUB_LOG_LEVEL as Config['logLevel'];
+  if (env.HUBBUB_NODE_ID) out.nodeId = env.HUBBUB_NODE_ID;
+  if (env.HUBBUB_RETENTION_DAYS) out.retentionDays = Number(env.HUBBUB_RETENTION_DAYS);
+  return out;
+}

@@ -1,0 +1,64 @@
+/**
+ * The one error catalog. Every error hubbub answers with is named here with its
+ * HTTP status and a message; nothing matches on message strings. `closeCode` is
+ * the WebSocket close code when the error ends a connection: 4000–4499 mean
+ * "reconnect and resume with your cursor", 4500–4999 "do not reconnect".
+ * test/unit/errors.test.ts checks that each code is documented in docs/api.md.
+ */
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, message: 'The request is malformed.' },
+  INVALID_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  VALIDATION_FAILED: { status: 400, message: 'The request does not match the expected shape.' },
+  BODY_EMPTY: { status: 400, message: 'A message body must contain at least one non-space character.' },
+  BODY_TOO_LONG: { status: 400, message: 'A message body is limited to 4000 characters.' },
+  INVALID_CURSOR: { status: 400, message: 'The cursor is not one this server issued.' },
+  INVALID_USERNAME: { status: 400, message: 'A username is 3–32 characters of a–z, 0–9, "_", "." and "-".' },
+  WEAK_PASSWORD: { status: 400, message: 'A password needs at least 8 characters.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send JSON with Content-Type: application/json.' },
+  AUTH_REQUIRED: { status: 401, message: 'Log in or send a bearer token.' },
+  INVALID_CREDENTIALS: { status: 401, message: 'Wrong username or password.', closeCode: 4501 },
+  CSRF_FAILED: { status: 403, message: 'Missing or wrong X-CSRF-Token header for a cookie-authenticated request.' },
+  ORIGIN_FORBIDDEN: { status: 403, message: 'This origin may not open a WebSocket.', closeCode: 4503 },
+  FORBIDDEN: { status: 403, message: 'You may not do that.' },
+  NOT_A_MEMBER: { status: 403, message: 'You are not a member of this conversation.' },
+  NOT_OWNER: { status: 403, message: 'Only the owner of the group may do that.' },
+  FRIENDSHIP_REQUIRED: { status: 403, message: 'You can only do that with a friend.' },
+  USER_NOT_FOUND: { status: 404, message: 'No such user.' },
+  CONVERSATION_NOT_FOUND: { status: 404, message: 'No such conversation.' },
+  MESSAGE_NOT_FOUND: { status: 404, message: 'No such message.' },
+  FRIEND_REQUEST_NOT_FOUND: { status: 404, message: 'No such pending friend request.' },
+  NOT_FOUND: { status: 404, message: 'Not found.' },
+  USERNAME_TAKEN: { status: 409, message: 'That username is taken.' },
+  ALREADY_FRIENDS: { status: 409, message: 'You are already friends.' },
+  FRIEND_REQUEST_EXISTS: { status: 409, message: 'A friend request is already pending.' },
+  ALREADY_MEMBER: { status: 409, message: 'That user is already a member.' },
+  NAME_TAKEN: { status: 409, message: 'A room with that name exists.' },
+  INVALID_OPERATION: { status: 409, message: 'That operation does not apply to this conversation.' },
+  CURSOR_EXPIRED: { status: 410, message: 'The cursor is outside the retained history; reload your state and take a fresh cursor.', closeCode: 4010 },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; slow down.', closeCode: 4029 },
+  SLOW_CONSUMER: { status: 503, message: 'The connection fell behind; reconnect and resume from your cursor.', closeCode: 4001 },
+  SHUTTING_DOWN: { status: 503, message: 'The server is restarting; reconnect and resume from your cursor.', closeCode: 4002 },
+  INTERNAL: { status: 500, message: 'Something went wrong on the server.' },
+} as const satisfies Record<string, { status: number; message: string; closeCode?: number }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An expected failure: carries its catalog code; the edge turns it into a response. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message?: string) {
+    super(message ?? ERRORS[code].message);
+    this.code = code;
+    this.status = ERRORS[code].status;
+  }
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function closeCodeFor(code: ErrorCode): number {
+  const entry = ERRORS[code] as { closeCode?: number };
+  return entry.closeCode ?? 4000;
+}

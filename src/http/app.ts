@@ -1,0 +1,81 @@
+import { isUtf8 } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import { AppError } from '../domain/errors.js';
+import { checkCsrf, identify } from './auth-hooks.js';
+import type { Ctx } from './context.js';
+import { errorHandler, sendError } from './errors.js';
+import { authRoutes } from './routes/auth.js';
+import { conversationRoutes } from './routes/conversations.js';
+import { peopleRoutes } from './routes/people.js';
+import { opsRoutes } from './routes/ops.js';
+import { longPollRoutes } from '../transports/longpoll.js';
+import { sseRoutes } from '../transports/sse.js';
+import { websocketRoutes } from '../transports/websocket.js';
+import { compatRoutes } from '../compat/index.js';
+import { webRoutes } from '../ssr/index.js';
+
+export interface AppOptions {
+  logger?: boolean | object;
+  /** Extra route registrations (transports, legacy adapters, web) that need the built app. */
+  extensions?: Array<(app: FastifyInstance, ctx: Ctx) => void | Promise<void>>;
+}
+
+export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: ctx.config.bodyLimit,
+    genReqId: () => randomUUID(),
+    trustProxy: false,
+    // Unknown fields and wrong types are errors, never silently dropped or coerced.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  // JSON only, strict UTF-8: invalid bytes are refused rather than replaced.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
+    if (body.length === 0) return done(null, undefined);
+    if (!isUtf8(body)) return done(new AppError('INVALID_JSON', 'The request body is not valid UTF-8.'), undefined);
+    try {
+      done(null, JSON.parse(body.toString('utf8')));
+    } catch {
+      done(new AppError('INVALID_JSON'), undefined);
+    }
+  });
+  await app.register(formbody); // the seeds' legacy clients post forms
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: () => new AppError('RATE_LIMITED'),
+  });
+
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (req) => {
+    req.principal = null;
+  });
+  app.addHook('preValidation', async (req) => {
+    req.principal = await identify(ctx.auth, req);
+  });
+  app.addHook('preHandler', async (req) => {
+    // CSRF for every cookie-authenticated mutation, whichever route it is.
+    checkCsrf(req);
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => sendError(reply, new AppError('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`)));
+
+  authRoutes(app, ctx);
+  peopleRoutes(app, ctx);
+  conversationRoutes(app, ctx);
+  longPollRoutes(app, ctx);
+  opsRoutes(app, ctx);
+  await sseRoutes(app, ctx);
+  await websocketRoutes(app, ctx);
+  await compatRoutes(app, ctx);
+  await webRoutes(app, ctx);
+  for (const ext of opts.extensions ?? []) await ext(app, ctx);
+  return app;
+}

@@ -1,0 +1,16 @@
+import type { Config } from '../config.js';
+import type { Hub } from '../hub/hub.js';
+import type { AuthService } from '../services/auth.js';
+import type { ChatService } from '../services/chat.js';
+import type { PresenceService } from '../services/presence.js';
+import type { Store } from '../store/store.js';
+
+/** What the HTTP layer is given; routes reach the core only through it. */
+export interface Ctx {
+  config: Readonly<Config>;
+  store: Store;
+  hub: Hub;
+  chat: ChatService;
+  auth: AuthService;
+  presence: PresenceService;
+}

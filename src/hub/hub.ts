@@ -1,0 +1,272 @@
+import { AppError } from '../domain/errors.js';
+import { membershipChanges } from '../domain/membership.js';
+import type { StoredEvent } from '../domain/types.js';
+import type { Bus, BusMessage } from '../bus/bus.js';
+import type { Store } from '../store/store.js';
+import { AudienceIndex } from './audience.js';
+import { EventLog, toEntry, type LogEntry } from './event-log.js';
+
+/**
+ * What the hub sees of a live connection: something to deliver to. It never
+ * learns which transport is behind it.
+ */
+export interface Subscriber {
+  readonly userId: string;
+  /** A label for metrics only ("ws", "sse", "longpoll"); the hub never branches on it. */
+  readonly kind: string;
+  /** Entries of the user's stream, in position order, each after the last delivered. */
+  deliver(entries: readonly LogEntry[]): void;
+  /** A live-only frame (typing, presence). */
+  signal(frame: string): void;
+}
+
+export interface ReadResult {
+  entries: LogEntry[];
+  /** Every audience event in (after, position] is in `entries`. */
+  position: number;
+  more: boolean;
+}
+
+export interface HubOptions {
+  nodeId: string;
+  /** Entries kept in memory. */
+  logCapacity: number;
+  /** How often to look at the store's head in case a doorbell was lost (ms; 0 = never). */
+  pollInterval: number;
+}
+
+type Listener = (entries: readonly LogEntry[]) => void;
+
+/**
+ * The node's view of the log and its live sessions. Events enter only through
+ * `ingest`, in position order, one batch at a time; each is serialized once and
+ * handed to the subscribers of its audience. Readers are served from memory
+ * when their cursor is recent and from the store otherwise.
+ */
+export class Hub {
+  readonly index = new AudienceIndex();
+  log!: EventLog;
+  private floor = 0;
+  private readonly subs = new Map<string, Set<Subscriber>>();
+  private subCount = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private refreshQueued = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly listeners = new Set<Listener>();
+  private closed = false;
+
+  constructor(private readonly store: Store, private readonly bus: Bus, readonly opts: HubOptions) {}
+
+  async start(): Promise<void> {
+    this.log = new EventLog(await this.store.headSeq(), this.opts.logCapacity);
+    this.floor = await this.store.floorSeq();
+    await this.bus.subscribe((msg) => this.onBus(msg));
+    if (this.opts.pollInterval > 0) {
+      this.timer = setInterval(() => void this.refresh(), this.opts.pollInterval);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.chain;
+  }
+
+  /** Called after a local write committed `events`: ingest them and ring the other nodes. */
+  committed(events: StoredEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    const last = events[events.length - 1]!.seq;
+    void this.bus.publish({ kind: 'head', node: this.opts.nodeId, seq: last }).catch(() => undefined);
+    return this.enqueue(async () => {
+      if (events[0]!.seq === this.log.head + 1) await this.ingest(events);
+      else if (last > this.log.head) await this.pull();
+    });
+  }
+
+  /** Looks for events in the store past our head (a doorbell rang or the poll timer fired). */
+  refresh(): Promise<void> {
+    if (this.refreshQueued) return this.chain;
+    this.refreshQueued = true;
+    return this.enqueue(async () => {
+      this.refreshQueued = false;
+      await this.pull();
+    });
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(step).catch((err) => {
+      // A failed pull leaves the head where it was; the next doorbell or poll retries.
+      this.onError?.(err);
+    });
+    this.chain = next;
+    return next;
+  }
+
+  onError?: (err: unknown) => void;
+
+  private async pull(): Promise<void> {
+    for (;;) {
+      const batch = await this.store.readEvents(this.log.head, 1000);
+      if (batch.length === 0) return;
+      await this.ingest(batch);
+      if (batch.length < 1000) return;
+    }
+  }
+
+  private async ingest(events: StoredEvent[]): Promise<void> {
+    for (const e of events) {
+      if (e.conversationId !== null && !this.index.has(e.conversationId)) {
+        this.index.load(e.conversationId, await this.store.membershipSpans(e.conversationId));
+      }
+    }
+    // From here on synchronous: no reader can observe a half-applied batch.
+    const entries: LogEntry[] = [];
+    for (const e of events) {
+      if (e.seq <= this.log.head) continue;
+      for (const change of membershipChanges(e)) this.index.apply(change, e.seq);
+      const entry = toEntry(e);
+      this.log.append([entry]);
+      entries.push(entry);
+    }
+    if (entries.length > 0) this.fanOut(entries);
+  }
+
+  private fanOut(entries: LogEntry[]): void {
+    const batches = new Map<Subscriber, LogEntry[]>();
+    const add = (userId: string, e: LogEntry) => {
+      const set = this.subs.get(userId);
+      if (!set) return;
+      for (const s of set) {
+        const list = batches.get(s);
+        if (list) list.push(e);
+        else batches.set(s, [e]);
+      }
+    };
+    for (const e of entries) {
+      for (const t of e.targets) add(t, e);
+      if (e.conversationId !== null) {
+        const users = this.index.users(e.conversationId);
+        if (!users) continue;
+        // Walk whichever is smaller: the conversation's members or the online users.
+        if (users.size <= this.subs.size) {
+          for (const uid of users.keys()) if (this.subs.has(uid) && !e.targets.includes(uid) && this.index.includes(e.conversationId, uid, e.seq)) add(uid, e);
+        } else {
+          for (const uid of this.subs.keys()) if (!e.targets.includes(uid) && this.index.includes(e.conversationId, uid, e.seq)) add(uid, e);
+        }
+      }
+    }
+    for (const [sub, list] of batches) sub.deliver(list);
+    for (const l of this.listeners) l(entries);
+  }
+
+  /** Observe every ingested batch (metrics, legacy adapters). */
+  onEntries(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  inAudience(e: LogEntry, userId: string): boolean {
+    if (e.targets.includes(userId)) return true;
+    return e.conversationId !== null && this.index.includes(e.conversationId, userId, e.seq);
+  }
+
+  /** Validates a cursor position against what this node can serve. */
+  async checkCursor(after: number): Promise<void> {
+    if (after > this.log.head) {
+      await this.refresh();
+      if (after > this.log.head) throw new AppError('CURSOR_EXPIRED', 'The cursor is ahead of this server\'s log (was the database replaced?); reload your state.');
+    }
+    if (after < this.floor) {
+      this.floor = await this.store.floorSeq();
+      if (after < this.floor) throw new AppError('CURSOR_EXPIRED');
+    }
+  }
+
+  /**
+   * The user's events after `after`, at most `limit`. Served from memory when
+   * the cursor is recent; otherwise from the store up to our head, then memory.
+   */
+  async read(userId: string, after: number, limit: number): Promise<ReadResult> {
+    await this.checkCursor(after);
+    const entries: LogEntry[] = [];
+    let position = after;
+    while (!this.log.covers(position)) {
+      const upTo = this.log.head;
+      const rows = await this.store.readUserEvents(userId, position, upTo, limit - entries.length);
+      for (const r of rows) entries.push(toEntry(r));
+      if (entries.length >= limit) return { entries, position: entries[entries.length - 1]!.seq, more: true };
+      position = upTo;
+    }
+    return this.readMemory(userId, position, limit, entries);
+  }
+
+  private readMemory(userId: string, after: number, limit: number, entries: LogEntry[] = []): ReadResult {
+    for (const e of this.log.after(after)) {
+      if (!this.inAudience(e, userId)) continue;
+      entries.push(e);
+      if (entries.length >= limit) return { entries, position: e.seq, more: true };
+    }
+    return { entries, position: this.log.head, more: false };
+  }
+
+  /**
+   * Registers a live subscriber whose stream is delivered up to `position`.
+   * Catches up from memory and registers in one synchronous step, so no event
+   * falls between. Returns false when memory no longer reaches back to
+   * `position`: the caller reads from the store and tries again.
+   */
+  attach(sub: Subscriber, position: number): boolean {
+    if (!this.log.covers(position)) return false;
+    const pending = this.readMemory(sub.userId, position, Number.MAX_SAFE_INTEGER);
+    // Register first: a subscriber that finishes on delivery (a long poll) detaches itself.
+    let set = this.subs.get(sub.userId);
+    if (!set) this.subs.set(sub.userId, (set = new Set()));
+    if (!set.has(sub)) {
+      set.add(sub);
+      this.subCount++;
+    }
+    if (pending.entries.length > 0) sub.deliver(pending.entries);
+    return true;
+  }
+
+  detach(sub: Subscriber): void {
+    const set = this.subs.get(sub.userId);
+    if (!set || !set.delete(sub)) return;
+    this.subCount--;
+    if (set.size === 0) this.subs.delete(sub.userId);
+  }
+
+  isOnline(userId: string): boolean {
+    return this.subs.has(userId);
+  }
+
+  /** Sends a live-only frame to the current members of a conversation and/or some users, on every node. */
+  async signal(conversationId: string | null, userIds: string[], frame: string): Promise<void> {
+    await this.bus.publish({ kind: 'signal', node: this.opts.nodeId, conversationId, userIds, frame });
+  }
+
+  private onBus(msg: BusMessage): void {
+    if (this.closed) return;
+    if (msg.kind === 'head') {
+      if (msg.seq > this.log.head) void this.refresh();
+      return;
+    }
+    void this.deliverSignal(msg.conversationId, msg.userIds, msg.frame);
+  }
+
+  private async deliverSignal(conversationId: string | null, userIds: string[], frame: string): Promise<void> {
+    const to = new Set(userIds);
+    if (conversationId !== null) {
+      if (!this.index.has(conversationId)) this.index.load(conversationId, await this.store.membershipSpans(conversationId));
+      for (const uid of this.index.currentMembers(conversationId)) to.add(uid);
+    }
+    for (const uid of to) for (const s of this.subs.get(uid) ?? []) s.signal(frame);
+  }
+
+  stats(): { subscribers: number; byKind: Record<string, number>; usersOnline: number; head: number; logEntries: number; conversationsIndexed: number } {
+    const byKind: Record<string, number> = {};
+    for (const set of this.subs.values()) for (const s of set) byKind[s.kind] = (byKind[s.kind] ?? 0) + 1;
+    return { subscribers: this.subCount, byKind, usersOnline: this.subs.size, head: this.log.head, logEntries: this.log.length, conversationsIndexed: this.index.size };
+  }
+}

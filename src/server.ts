@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Bus } from './bus/bus.js';
+import { MemoryBus } from './bus/memory.js';
+import { makeConfig, type Config, type ConfigInput } from './config.js';
+import { Hub } from './hub/hub.js';
+import { buildApp, type AppOptions } from './http/app.js';
+import type { Ctx } from './http/context.js';
+import { AuthService } from './services/auth.js';
+import { ChatService } from './services/chat.js';
+import { PresenceService } from './services/presence.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+
+export interface Server extends Ctx {
+  app: FastifyInstance;
+  bus: Bus;
+  /** Stops accepting, answers waiters, closes stores. */
+  close(): Promise<void>;
+}
+
+export async function openStore(config: Readonly<Config>): Promise<Store> {
+  if (config.databaseUrl) {
+    const { PostgresStore } = await import('./store/postgres.js');
+    return new PostgresStore(config.databaseUrl);
+  }
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  return new SqliteStore(path.join(config.dataDir, 'hubbub.db'), { synchronous: config.sqliteSynchronous });
+}
+
+async function openBus(config: Readonly<Config>): Promise<Bus> {
+  if (config.redisUrl) {
+    const { RedisBus } = await import('./bus/redis.js');
+    return new RedisBus(config.redisUrl);
+  }
+  return new MemoryBus();
+}
+
+/** The lobby is the seeds' message wall: it exists from the first start. */
+async function ensureLobby(store: Store, chat: ChatService): Promise<void> {
+  if (await store.getRoomByName('lobby')) return;
+  try {
+    await chat.createRoom(null, 'lobby');
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'NAME_TAKEN') throw err; // another node made it first
+  }
+}
+
+export async function createServer(input: ConfigInput = {}, appOpts: AppOptions = {}): Promise<Server> {
+  const config = makeConfig(input);
+  const store = await openStore(config);
+  await store.migrate();
+  const bus = await openBus(config);
+  const hub = new Hub(store, bus, { nodeId: config.nodeId, logCapacity: config.logCapacity, pollInterval: 1000 });
+  await hub.start();
+  const chat = new ChatService(store, hub);
+  const auth = new AuthService(store, { sessionTtlMs: config.sessionTtlDays * 86_400_000, tokenTtlMs: config.tokenTtlDays * 86_400_000, scryptCost: config.scryptCost });
+  const presence = new PresenceService(hub);
+  await ensureLobby(store, chat);
+  const ctx: Ctx = { config, store, hub, chat, auth, presence };
+  const app = await buildApp(ctx, appOpts);
+  hub.onError = (err) => app.log.error({ err }, 'hub could not read the log; will retry');
+
+  let closing: Promise<void> | null = null;
+  return {
+    ...ctx, app, bus,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await hub.stop();
+        await bus.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

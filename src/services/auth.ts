@@ -1,0 +1,84 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { AppError } from '../domain/errors.js';
+import { checkPassword, normalizeDisplayName, normalizeUsername } from '../domain/rules.js';
+import type { User } from '../domain/types.js';
+import type { Store } from '../store/store.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+
+export interface Principal {
+  user: User;
+  via: 'session' | 'bearer';
+  /** The session's CSRF token (cookie sessions only). */
+  csrfToken: string | null;
+  tokenHash: string;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
+const token = () => randomBytes(32).toString('base64url');
+
+/**
+ * Accounts and credentials. Only hashes of session and bearer tokens are
+ * stored, so a database leak does not hand out logins.
+ */
+export class AuthService {
+  // A fixed hash to verify against for unknown users, so timing does not reveal who exists.
+  private dummyHash: Promise<string>;
+
+  constructor(private readonly store: Store, private readonly opts: { sessionTtlMs: number; tokenTtlMs: number; scryptCost?: number }) {
+    this.dummyHash = hashPassword('dummy-password', opts.scryptCost);
+  }
+
+  async register(input: { username: string; password: string; displayName?: string }): Promise<User> {
+    const username = normalizeUsername(input.username);
+    checkPassword(input.password);
+    const displayName = normalizeDisplayName(input.displayName, username);
+    return this.store.createUser({ username, displayName, passwordHash: await hashPassword(input.password, this.opts.scryptCost) });
+  }
+
+  async verify(usernameRaw: string, password: string): Promise<User> {
+    const username = usernameRaw.trim().toLowerCase();
+    const found = await this.store.getUserByUsername(username);
+    const ok = await verifyPassword(password, found?.passwordHash ?? (await this.dummyHash));
+    if (!found || !ok) throw new AppError('INVALID_CREDENTIALS');
+    const { passwordHash: _omit, ...user } = found;
+    return user;
+  }
+
+  async setPassword(usernameRaw: string, password: string): Promise<void> {
+    checkPassword(password);
+    const found = await this.store.getUserByUsername(usernameRaw.trim().toLowerCase());
+    if (!found) throw new AppError('USER_NOT_FOUND');
+    await this.store.setPassword(found.id, await hashPassword(password, this.opts.scryptCost));
+  }
+
+  async openSession(user: User): Promise<{ token: string; csrfToken: string }> {
+    const t = token();
+    const csrfToken = token();
+    await this.store.createAuthToken({ tokenHash: sha256(t), userId: user.id, kind: 'session', csrfToken, expiresAt: Date.now() + this.opts.sessionTtlMs });
+    return { token: t, csrfToken };
+  }
+
+  async issueBearer(user: User): Promise<string> {
+    const t = 'hb_' + token();
+    await this.store.createAuthToken({ tokenHash: sha256(t), userId: user.id, kind: 'bearer', csrfToken: null, expiresAt: Date.now() + this.opts.tokenTtlMs });
+    return t;
+  }
+
+  async resolve(tokenValue: string, via: 'session' | 'bearer'): Promise<Principal | null> {
+    if (tokenValue.length === 0 || tokenValue.length > 200) return null;
+    const tokenHash = sha256(tokenValue);
+    const rec = await this.store.getAuthToken(tokenHash);
+    if (!rec || rec.kind !== via) return null;
+    if (rec.expiresAt < Date.now()) {
+      await this.store.deleteAuthToken(tokenHash);
+      return null;
+    }
+    const user = await this.store.getUser(rec.userId);
+    if (!user) return null;
+    return { user, via, csrfToken: rec.csrfToken, tokenHash };
+  }
+
+  async revoke(tokenHash: string): Promise<void> {
+    await this.store.deleteAuthToken(tokenHash);
+  }
+}

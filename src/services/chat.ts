@@ -1,0 +1,152 @@
+import { AppError } from '../domain/errors.js';
+import { MAX_CLIENT_MSG_ID, normalizeBody, normalizeConversationName, normalizeRoomName } from '../domain/rules.js';
+import type { Conversation, ConversationDetail, Message, StoredEvent, User } from '../domain/types.js';
+import type { Hub } from '../hub/hub.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * The chat's rules: who may do what to which conversation. Every write goes
+ * to the store (which commits it with its event) and then to the hub, which
+ * serves it to live readers. Nothing here knows about HTTP or sockets.
+ */
+export class ChatService {
+  constructor(private readonly store: Store, private readonly hub: Hub, private readonly clock: () => Date = () => new Date()) {}
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  private async commit<T>(events: StoredEvent[], value: T): Promise<T> {
+    await this.hub.committed(events);
+    return value;
+  }
+
+  // ── people ─────────────────────────────────────────────────────────────
+  async userByName(username: string): Promise<User> {
+    const u = await this.store.getUserByUsername(username.trim().toLowerCase());
+    if (!u) throw new AppError('USER_NOT_FOUND');
+    const { passwordHash: _omit, ...user } = u;
+    return user;
+  }
+
+  async requestFriend(me: User, username: string): Promise<void> {
+    const other = await this.userByName(username);
+    await this.commit(await this.store.requestFriendship(me.id, other.id, this.now()), undefined);
+  }
+
+  async answerFriendRequest(me: User, requestId: string, accept: boolean): Promise<void> {
+    if (!/^\d{1,15}$/.test(requestId)) throw new AppError('FRIEND_REQUEST_NOT_FOUND');
+    await this.commit(await this.store.answerFriendRequest(requestId, me.id, accept, this.now()), undefined);
+  }
+
+  async removeFriend(me: User, friendId: string): Promise<void> {
+    if (!/^\d{1,15}$/.test(friendId)) throw new AppError('USER_NOT_FOUND');
+    await this.commit(await this.store.removeFriendship(me.id, friendId), undefined);
+  }
+
+  async direct(me: User, username: string): Promise<Conversation> {
+    const other = await this.userByName(username);
+    if (other.id === me.id) throw new AppError('INVALID_OPERATION', 'A direct conversation needs another person.');
+    if (!(await this.store.areFriends(me.id, other.id))) throw new AppError('FRIENDSHIP_REQUIRED');
+    const { conversation, events } = await this.store.getOrCreateDirect(me.id, other.id, this.now());
+    return this.commit(events, conversation);
+  }
+
+  // ── conversations ──────────────────────────────────────────────────────
+  async createGroup(me: User, name: string, memberNames: string[]): Promise<ConversationDetail> {
+    const members: string[] = [];
+    for (const n of memberNames) {
+      const u = await this.userByName(n);
+      if (u.id === me.id) continue;
+      if (!(await this.store.areFriends(me.id, u.id))) throw new AppError('FRIENDSHIP_REQUIRED', `${u.username} is not your friend.`);
+      members.push(u.id);
+    }
+    const { conversation, events } = await this.store.createConversation({ kind: 'group', name: normalizeConversationName(name), ownerId: me.id, memberIds: members, now: this.now() });
+    return this.commit(events, conversation);
+  }
+
+  async createRoom(owner: User | null, name: string): Promise<ConversationDetail> {
+    const { conversation, events } = await this.store.createConversation({ kind: 'room', name: normalizeRoomName(name), ownerId: owner?.id ?? null, memberIds: [], now: this.now() });
+    return this.commit(events, conversation);
+  }
+
+  /** Rooms are readable by anyone; other conversations by their members only. */
+  async readable(viewer: User | null, conversationId: string): Promise<ConversationDetail> {
+    const conv = await this.store.getConversation(conversationId);
+    if (!conv) throw new AppError('CONVERSATION_NOT_FOUND');
+    if (conv.kind === 'room') return conv;
+    if (!viewer) throw new AppError('AUTH_REQUIRED');
+    if (!conv.members.some((m) => m.id === viewer.id)) throw new AppError('NOT_A_MEMBER');
+    return conv;
+  }
+
+  async rename(me: User, conversationId: string, name: string): Promise<void> {
+    const conv = await this.readable(me, conversationId);
+    if (conv.kind === 'direct') throw new AppError('INVALID_OPERATION');
+    if (conv.ownerId !== me.id) throw new AppError('NOT_OWNER');
+    const clean = conv.kind === 'room' ? normalizeRoomName(name) : normalizeConversationName(name);
+    await this.commit(await this.store.renameConversation(conversationId, clean, me.id), undefined);
+  }
+
+  async addMember(me: User, conversationId: string, username: string): Promise<void> {
+    const conv = await this.readable(me, conversationId);
+    if (conv.kind !== 'group') throw new AppError('INVALID_OPERATION', 'Members are added to groups only; rooms are joined.');
+    if (!conv.members.some((m) => m.id === me.id)) throw new AppError('NOT_A_MEMBER');
+    if (conv.ownerId !== me.id) throw new AppError('NOT_OWNER');
+    const u = await this.userByName(username);
+    if (!(await this.store.areFriends(me.id, u.id))) throw new AppError('FRIENDSHIP_REQUIRED');
+    await this.commit(await this.store.addMember(conversationId, u.id, me.id), undefined);
+  }
+
+  /** Leaving (userId = me) or, for a group owner, removing someone. */
+  async removeMember(me: User, conversationId: string, userId: string): Promise<void> {
+    const conv = await this.readable(me, conversationId);
+    if (conv.kind === 'direct') throw new AppError('INVALID_OPERATION', 'A direct conversation cannot be left.');
+    if (!conv.members.some((m) => m.id === me.id)) throw new AppError('NOT_A_MEMBER');
+    if (userId !== me.id) {
+      if (conv.kind !== 'group' || conv.ownerId !== me.id) throw new AppError('NOT_OWNER');
+      if (!conv.members.some((m) => m.id === userId)) throw new AppError('USER_NOT_FOUND', 'That user is not a member.');
+    }
+    await this.commit(await this.store.removeMember(conversationId, userId, me.id), undefined);
+  }
+
+  async join(me: User, conversationId: string): Promise<void> {
+    const conv = await this.store.getConversation(conversationId);
+    if (!conv) throw new AppError('CONVERSATION_NOT_FOUND');
+    if (conv.kind !== 'room') throw new AppError('INVALID_OPERATION', 'Only public rooms can be joined.');
+    await this.commit(await this.store.addMember(conversationId, me.id, me.id), undefined);
+  }
+
+  async roomByName(name: string): Promise<Conversation> {
+    const room = await this.store.getRoomByName(name.trim().toLowerCase());
+    if (!room) throw new AppError('CONVERSATION_NOT_FOUND');
+    return room;
+  }
+
+  // ── messages ───────────────────────────────────────────────────────────
+  async send(me: User, conversationId: string, rawBody: string, clientMsgId: string | null): Promise<{ message: Message; duplicate: boolean }> {
+    const body = normalizeBody(rawBody);
+    if (clientMsgId !== null && (clientMsgId.length === 0 || clientMsgId.length > MAX_CLIENT_MSG_ID)) throw new AppError('VALIDATION_FAILED', 'clientMsgId is 1–64 characters.');
+    const conv = await this.store.getConversation(conversationId);
+    if (!conv) throw new AppError('CONVERSATION_NOT_FOUND');
+    if (!conv.members.some((m) => m.id === me.id)) throw new AppError('NOT_A_MEMBER');
+    if (conv.kind === 'direct') {
+      const other = conv.members.find((m) => m.id !== me.id);
+      if (!other || !(await this.store.areFriends(me.id, other.id))) throw new AppError('FRIENDSHIP_REQUIRED');
+    }
+    const r = await this.store.appendMessage({ conversationId, senderId: me.id, body, clientMsgId, now: this.now() });
+    return this.commit(r.events, { message: r.message, duplicate: r.duplicate });
+  }
+
+  async history(viewer: User | null, conversationId: string, before: string | null, limit: number): Promise<Message[]> {
+    await this.readable(viewer, conversationId);
+    return this.store.listMessages(conversationId, before, limit);
+  }
+
+  async markRead(me: User, conversationId: string, upTo: string): Promise<void> {
+    const conv = await this.readable(me, conversationId);
+    if (!conv.members.some((m) => m.id === me.id)) throw new AppError('NOT_A_MEMBER');
+    if (!/^\d{1,15}$/.test(upTo)) throw new AppError('MESSAGE_NOT_FOUND');
+    await this.commit(await this.store.markRead(me.id, conversationId, upTo), undefined);
+  }
+}

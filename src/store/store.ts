@@ -1,0 +1,88 @@
+import type {
+  Conversation, ConversationDetail, ConversationKind, ConversationSummary, FriendRequest,
+  Member, MembershipSpan, Message, StoredEvent, User,
+} from '../domain/types.js';
+
+/**
+ * The persistence boundary. The database is the log: every state change that
+ * others must learn about is written in the same transaction as its event, and
+ * the event's `seq` comes from one strictly increasing sequence.
+ *
+ * Invariants every implementation keeps (test/contract/store.contract.ts):
+ * - A write method that returns events has committed them; their seqs are
+ *   strictly increasing in the order they are returned.
+ * - `readEvents(after)` never returns an event while a smaller seq can still
+ *   commit: an event is visible only once every smaller position is settled
+ *   (committed or never to appear). So a reader may move past what it read.
+ * - Domain rules that need a consistent view (owner hand-over, idempotent
+ *   send, friendship state) are checked inside the write's transaction.
+ * - Failed writes change nothing.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // ── users and credentials ──────────────────────────────────────────────
+  createUser(input: { username: string; displayName: string; passwordHash: string }): Promise<User>;
+  getUser(id: string): Promise<User | null>;
+  getUserByUsername(username: string): Promise<(User & { passwordHash: string }) | null>;
+  searchUsers(prefix: string, limit: number): Promise<User[]>;
+  listUsers(limit: number, offset: number): Promise<User[]>;
+  setPassword(userId: string, passwordHash: string): Promise<boolean>;
+
+  createAuthToken(input: { tokenHash: string; userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number }): Promise<void>;
+  getAuthToken(tokenHash: string): Promise<{ userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number } | null>;
+  deleteAuthToken(tokenHash: string): Promise<void>;
+  deleteAuthTokensOfUser(userId: string): Promise<void>;
+
+  // ── friends ────────────────────────────────────────────────────────────
+  /** Asks `toId` for friendship. If `toId` already asked `fromId`, accepts that request instead. */
+  requestFriendship(fromId: string, toId: string, now: string): Promise<StoredEvent[]>;
+  /** `userId` must be the recipient of the pending request. */
+  answerFriendRequest(requestId: string, userId: string, accept: boolean, now: string): Promise<StoredEvent[]>;
+  removeFriendship(userId: string, friendId: string): Promise<StoredEvent[]>;
+  areFriends(a: string, b: string): Promise<boolean>;
+  listFriends(userId: string): Promise<User[]>;
+  listFriendRequests(userId: string): Promise<{ incoming: FriendRequest[]; outgoing: FriendRequest[] }>;
+
+  // ── conversations and membership ───────────────────────────────────────
+  /** The one direct conversation of two users, created (with its event) on first use. */
+  getOrCreateDirect(a: string, b: string, now: string): Promise<{ conversation: Conversation; events: StoredEvent[] }>;
+  createConversation(input: { kind: 'group' | 'room'; name: string; ownerId: string | null; memberIds: string[]; now: string }): Promise<{ conversation: ConversationDetail; events: StoredEvent[] }>;
+  getConversation(id: string): Promise<ConversationDetail | null>;
+  getRoomByName(name: string): Promise<Conversation | null>;
+  listRooms(): Promise<Array<Conversation & { memberCount: number; lastMessageAt: string | null }>>;
+  renameConversation(id: string, name: string, by: string): Promise<StoredEvent[]>;
+  getMember(conversationId: string, userId: string): Promise<Member | null>;
+  /** Adds a member; fails with ALREADY_MEMBER. */
+  addMember(conversationId: string, userId: string, by: string | null): Promise<StoredEvent[]>;
+  /** Removes a member; a leaving owner hands the group to the longest-standing member. */
+  removeMember(conversationId: string, userId: string, by: string | null): Promise<StoredEvent[]>;
+  listConversationsOf(userId: string): Promise<ConversationSummary[]>;
+  /** Every membership span of a conversation, past and present, for audience checks by position. */
+  membershipSpans(conversationId: string): Promise<MembershipSpan[]>;
+
+  // ── messages ───────────────────────────────────────────────────────────
+  /**
+   * Stores a message and its event. With a `clientMsgId` already used by the
+   * same sender, stores nothing and returns the original with `duplicate`.
+   */
+  appendMessage(input: { conversationId: string; senderId: string; body: string; clientMsgId: string | null; now: string }): Promise<{ message: Message; events: StoredEvent[]; duplicate: boolean }>;
+  /** Newest last. `before` is a message id; at most `limit`. */
+  listMessages(conversationId: string, before: string | null, limit: number): Promise<Message[]>;
+  /** Moves the read pointer forward only; no event when it would not move. */
+  markRead(userId: string, conversationId: string, upTo: string): Promise<StoredEvent[]>;
+
+  // ── the log ────────────────────────────────────────────────────────────
+  /** The highest visible position (0 when empty). */
+  headSeq(): Promise<number>;
+  /** The lowest position still retained, minus one: cursors below it are expired. */
+  floorSeq(): Promise<number>;
+  /** All visible events after `after`, in order, at most `limit`. */
+  readEvents(after: number, limit: number): Promise<StoredEvent[]>;
+  /** One user's stream after `after` and not beyond `upTo`, in order, at most `limit`. */
+  readUserEvents(userId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]>;
+  /** Drops events at or below `seq` (retention); messages stay as history. */
+  pruneEvents(beforeSeq: number): Promise<number>;
+}
