@@ -62,7 +62,7 @@ export class Hub {
     this.floor = await this.store.floorSeq();
     await this.bus.subscribe((msg) => this.onBus(msg));
     if (this.opts.pollInterval > 0) {
-      this.timer = setInterval(() => void this.refresh(), this.opts.pollInterval);
+      this.timer = setInterval(() => void this.pollHead(), this.opts.pollInterval);
       this.timer.unref();
     }
   }
@@ -92,6 +92,15 @@ export class Hub {
       this.refreshQueued = false;
       await this.pull();
     });
+  }
+
+  /** The safety net for lost doorbells: one cheap head query, a pull only when something is new. */
+  private async pollHead(): Promise<void> {
+    try {
+      if ((await this.store.headSeq()) > this.log.head) await this.refresh();
+    } catch (err) {
+      this.onError?.(err);
+    }
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {
