@@ -17,8 +17,6 @@ export interface Config {
   nodeId: string;
   sessionTtlDays: number;
   tokenTtlDays: number;
-  /** Stored events older than this are pruned; cursors before them get CURSOR_EXPIRED. */
-  retentionDays: number;
   /** Recent events kept in memory for readers and fan-out. */
   logCapacity: number;
   /** Longest long-poll wait a client may ask for, seconds. */
@@ -57,7 +55,6 @@ export const DEFAULTS: Config = {
   nodeId: `node-${process.pid}`,
   sessionTtlDays: 30,
   tokenTtlDays: 365,
-  retentionDays: 30,
   logCapacity: 50_000,
   maxWaitSeconds: 55,
   bodyLimit: 64 * 1024,
@@ -80,7 +77,6 @@ export function makeConfig(input: ConfigInput = {}): Readonly<Config> {
   if (c.redisUrl && !c.databaseUrl) fail('a Redis bus joins several nodes, which need a shared PostgreSQL database (set databaseUrl too)');
   if (c.maxWaitSeconds < 1 || c.maxWaitSeconds > 55) fail('maxWaitSeconds must be 1–55 (below common proxy timeouts)');
   if (c.logCapacity < 100) fail('logCapacity must be at least 100');
-  if (c.retentionDays <= 0) fail('retentionDays must be positive');
   for (const [k, v] of Object.entries(c.rateLimits)) if (!Number.isInteger(v) || v < 1) fail(`rateLimits.${k} must be a positive integer`);
   return Object.freeze({ ...c, rateLimits: Object.freeze(c.rateLimits), allowedOrigins: Object.freeze([...c.allowedOrigins]) as string[] });
 }
@@ -97,6 +93,5 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
   if (env.HUBBUB_SECURE_COOKIES) out.secureCookies = env.HUBBUB_SECURE_COOKIES === '1' || env.HUBBUB_SECURE_COOKIES === 'true';
   if (env.HUBBUB_LOG_LEVEL) out.logLevel = env.HUBBUB_LOG_LEVEL as Config['logLevel'];
   if (env.HUBBUB_NODE_ID) out.nodeId = env.HUBBUB_NODE_ID;
-  if (env.HUBBUB_RETENTION_DAYS) out.retentionDays = Number(env.HUBBUB_RETENTION_DAYS);
   return out;
 }

@@ -36,7 +36,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<Fastify
   });
 
   // JSON only, strict UTF-8: invalid bytes are refused rather than replaced.
-  app.removeContentTypeParser('application/json');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
     if (body.length === 0) return done(null, undefined);
     if (!isUtf8(body)) return done(new AppError('INVALID_JSON', 'The request body is not valid UTF-8.'), undefined);

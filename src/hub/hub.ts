@@ -180,16 +180,22 @@ export class Hub {
     return e.conversationId !== null && this.index.includes(e.conversationId, userId, e.seq);
   }
 
+  /** Drops stored events at or below `seq` (retention). Cursors below it then get CURSOR_EXPIRED. */
+  async prune(seq: number): Promise<number> {
+    const n = await this.store.pruneEvents(seq);
+    this.floor = Math.max(this.floor, seq);
+    return n;
+  }
+
   /** Validates a cursor position against what this node can serve. */
   async checkCursor(after: number): Promise<void> {
     if (after > this.log.head) {
       await this.refresh();
       if (after > this.log.head) throw new AppError('CURSOR_EXPIRED', 'The cursor is ahead of this server\'s log (was the database replaced?); reload your state.');
     }
-    if (after < this.floor) {
-      this.floor = await this.store.floorSeq();
-      if (after < this.floor) throw new AppError('CURSOR_EXPIRED');
-    }
+    // Memory only holds what is retained; below it, ask the store how far history was pruned.
+    if (!this.log.covers(after)) this.floor = await this.store.floorSeq();
+    if (after < this.floor) throw new AppError('CURSOR_EXPIRED');
   }
 
   /**
