@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { decodeCursor, encodeCursor } from '../../src/domain/cursor.js';
+import { ERRORS } from '../../src/domain/errors.js';
+import { normalizeBody, normalizeUsername } from '../../src/domain/rules.js';
+import { makeConfig } from '../../src/config.js';
+
+describe('cursor', () => {
+  test('round-trips positions and refuses anything else', () => {
+    for (const n of [0, 1, 35, 36, 123456789, Number.MAX_SAFE_INTEGER]) expect(decodeCursor(encodeCursor(n))).toBe(n);
+    for (const bad of ['', 'c', 'x1', 'c-1', 'c1.5', 'C1', 'c' + 'z'.repeat(12)]) expect(() => decodeCursor(bad)).toThrow(/cursor/);
+  });
+});
+
+describe('rules', () => {
+  test('usernames are normalized to lower case and checked', () => {
+    expect(normalizeUsername('  Alice_1 ')).toBe('alice_1');
+    for (const bad of ['ab', 'a'.repeat(33), 'al ice', 'al!ce', 'ålice']) expect(() => normalizeUsername(bad)).toThrow();
+  });
+  test('bodies are trimmed, 1–4000 code points', () => {
+    expect(normalizeBody('  hi \n')).toBe('hi');
+    expect(() => normalizeBody('   ')).toThrow(expect.objectContaining({ code: 'BODY_EMPTY' }));
+    expect(() => normalizeBody('x'.repeat(4001))).toThrow(expect.objectContaining({ code: 'BODY_TOO_LONG' }));
+    expect(normalizeBody('😀'.repeat(4000))).toHaveLength(8000);
+  });
+});
+
+describe('error catalog', () => {
+  test('every code is documented in docs/api.md with its status', () => {
+    const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../../docs/api.md'), 'utf8');
+    for (const [code, e] of Object.entries(ERRORS)) {
+      expect(doc, code).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${e.status}\\s*\\|`));
+    }
+  });
+  test('close codes sit in the documented ranges', () => {
+    for (const e of Object.values(ERRORS) as Array<{ closeCode?: number }>) {
+      if (e.closeCode !== undefined) expect(e.closeCode >= 4000 && e.closeCode <= 4999).toBe(true);
+    }
+  });
+});
+
+describe('config', () => {
+  test('is frozen and refuses contradictions with a clear message', () => {
+    const c = makeConfig({ port: 9000 });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(() => makeConfig({ port: 70000 })).toThrow(/port/);
+    expect(() => makeConfig({ redisUrl: 'redis://127.0.0.1:6379' })).toThrow(/PostgreSQL/);
+    expect(() => makeConfig({ maxWaitSeconds: 120 })).toThrow(/maxWaitSeconds/);
+  });
+});
