@@ -21,6 +21,12 @@ export function syncBody(entries: readonly LogEntry[], cursor: string, more: boo
  */
 export function longPollRoutes(app: FastifyInstance, ctx: Ctx): void {
   const { hub, config } = ctx;
+  const waiting = new Set<LongPollWaiter>();
+  // On shutdown, answer every waiting poll at once (no events, its own cursor) so the
+  // server can close without holding clients for up to `wait` seconds.
+  app.addHook('preClose', async () => {
+    for (const w of [...waiting]) w.expire();
+  });
 
   app.get<{ Querystring: { since?: string; wait?: string; limit?: string } }>('/api/v1/sync', async (req, reply) => {
     const me = requireUser(req).user;
@@ -34,8 +40,16 @@ export function longPollRoutes(app: FastifyInstance, ctx: Ctx): void {
       if (r.entries.length > 0) return reply.type('application/json').send(syncBody(r.entries, encodeCursor(r.entries[r.entries.length - 1]!.seq), r.more));
       if (r.more) { position = r.position; continue; }
       if (wait === 0) return reply.type('application/json').send(syncBody([], since, false));
-      const waiter = new LongPollWaiter(me.id, reply, since, limit, () => hub.detach(waiter));
-      if (!hub.attach(waiter, r.position)) { position = r.position; continue; }
+      const waiter: LongPollWaiter = new LongPollWaiter(me.id, reply, since, limit, () => {
+        hub.detach(waiter);
+        waiting.delete(waiter);
+      });
+      waiting.add(waiter);
+      if (!hub.attach(waiter, r.position)) {
+        waiter.cancel();
+        position = r.position;
+        continue;
+      }
       waiter.arm(wait * 1000, reply.raw);
       return reply;
     }
@@ -60,8 +74,23 @@ class LongPollWaiter implements Subscriber {
     this.finish(page, entries.length > this.limit);
   }
 
+  /** Answers now with no events and the cursor it was given. */
+  expire(): void {
+    this.finish([], false);
+  }
+
+  /** Lets go without answering (the caller answers). */
+  cancel(): void {
+    this.finish(null, false);
+  }
+
   signal(): void {
     // Live-only signals are not carried by long polls.
+  }
+
+  /** Server-side end (shutdown): answer at once with no events; the client polls again elsewhere. */
+  close(): void {
+    this.finish([], false);
   }
 
   private finish(entries: readonly LogEntry[] | null, more: boolean): void {
