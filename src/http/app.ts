@@ -72,6 +72,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<Fastify
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: () => new AppError('RATE_LIMITED'),
+    onExceeded: (req) => req.log.warn({ route: req.routeOptions.url }, 'rate limit hit'),
   });
 
   app.decorateRequest('principal', null);

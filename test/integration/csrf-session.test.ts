@@ -83,3 +83,25 @@ describe('cookie sessions and CSRF', () => {
     expect((await reg('bob.b-1_')).statusCode).toBe(201);
   });
 });
+
+describe('log out everywhere', () => {
+  test('revokes every session and bearer token of the user', async () => {
+    const s = await testServer();
+    try {
+      const reg = await s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'zed', password: 'password123' } });
+      const cookie = String(reg.headers['set-cookie']).split(';')[0]!;
+      const t1 = (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'zed', password: 'password123' } })).json().token;
+      const t2 = (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'zed', password: 'password123' } })).json().token;
+      await s.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: { authorization: `Bearer ${t2}` }, payload: { kind: 'group', name: 'g' } });
+      const out = await s.app.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers: { authorization: `Bearer ${t1}` } });
+      expect(out.statusCode).toBe(200);
+      for (const headers of [{ cookie }, { authorization: `Bearer ${t1}` }, { authorization: `Bearer ${t2}` }]) {
+        expect((await s.app.inject({ method: 'GET', url: '/api/v1/me', headers })).statusCode).toBe(401);
+      }
+      const metrics = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/hubbub_events_total\{type="conversation.created"\} 1/);
+    } finally {
+      await s.close();
+    }
+  });
+});

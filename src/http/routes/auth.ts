@@ -34,6 +34,14 @@ export function authRoutes(app: FastifyInstance, ctx: Ctx): void {
     return { ok: true };
   });
 
+  // Log out everywhere: every session and bearer token of the user, this one included.
+  app.post('/api/v1/auth/logout-all', async (req, reply) => {
+    const p = requireUser(req);
+    await ctx.store.deleteAuthTokensOfUser(p.user.id);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return { ok: true };
+  });
+
   app.post<{ Body: { username: string; password: string } }>('/api/v1/tokens', { schema: { body: S.login }, config: loginLimit }, async (req, reply) => {
     const user = await auth.verify(req.body.username, req.body.password);
     return reply.code(201).send({ token: await auth.issueBearer(user), user });
