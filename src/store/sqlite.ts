@@ -258,7 +258,7 @@ export class SqliteStore implements Store {
   }
   async renameConversation(id: string, name: string, by: string): Promise<StoredEvent[]> {
     return this.tx(() => {
-      this.run('UPDATE conversations SET name = ? WHERE id = ?', name, id);
+      if (this.run('UPDATE conversations SET name = ? WHERE id = ?', name, id).changes === 0) throw new AppError('CONVERSATION_NOT_FOUND');
       const conversation = conversationOf(this.get('SELECT * FROM conversations WHERE id = ?', id)!);
       void by;
       return [this.insertEvent({ type: 'conversation.updated', conversation }, id, [], new Date().toISOString())];
@@ -374,7 +374,7 @@ export class SqliteStore implements Store {
 
   // ── the log ────────────────────────────────────────────────────────────
   async headSeq(): Promise<number> {
-    return this.nextSeq() - 1;
+    return Math.max(this.nextSeq() - 1, await this.floorSeq());
   }
   async floorSeq(): Promise<number> {
     const r = this.get("SELECT value FROM meta WHERE key = 'pruned_through'");
@@ -407,7 +407,7 @@ export class SqliteStore implements Store {
     return this.tx(() => {
       const n = this.run('DELETE FROM events WHERE seq <= ?', beforeSeq).changes;
       this.run('DELETE FROM event_targets WHERE seq <= ?', beforeSeq);
-      this.run("INSERT INTO meta (key, value) VALUES ('pruned_through', ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), excluded.value)", String(beforeSeq));
+      this.run("INSERT INTO meta (key, value) VALUES ('pruned_through', ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))", String(beforeSeq));
       return n;
     });
   }

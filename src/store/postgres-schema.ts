@@ -1,0 +1,104 @@
+/**
+ * PostgreSQL migrations, applied in order by PostgresStore.migrate(); the
+ * `schema_migrations` table records which have run. Append new steps; never
+ * edit a released one. The shape mirrors sqlite-schema.ts, with these choices:
+ * - ids are BIGINT (strings in the API); timestamps stay ISO-8601 TEXT so they
+ *   round-trip byte for byte like SQLite's and sort as strings.
+ * - Text that is ordered or compared uses COLLATE "C": SQLite compares bytes
+ *   (NOCASE only folds ASCII), while a database's default locale collation
+ *   would order "_", "." and "-" differently.
+ * - usernames are unique case-insensitively through an index on lower(), the
+ *   counterpart of SQLite's COLLATE NOCASE.
+ * - events.seq has no default: positions come only from the `event_positions`
+ *   sequence, taken under the log lock (see the comment on PostgresStore), so
+ *   no insert can bypass the ordering rule by accident.
+ */
+export const POSTGRES_MIGRATIONS: string[] = [
+  `
+  CREATE TABLE users (
+    id BIGSERIAL PRIMARY KEY,
+    username TEXT COLLATE "C" NOT NULL,
+    display_name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL
+  );
+  CREATE UNIQUE INDEX users_username ON users (lower(username));
+  CREATE TABLE auth_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    csrf_token TEXT,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX auth_tokens_user ON auth_tokens(user_id);
+  CREATE TABLE friend_requests (
+    id BIGSERIAL PRIMARY KEY,
+    from_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    to_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    status TEXT NOT NULL DEFAULT 'pending',
+    created_at TEXT COLLATE "C" NOT NULL
+  );
+  CREATE UNIQUE INDEX friend_requests_pending ON friend_requests(from_id, to_id) WHERE status = 'pending';
+  CREATE INDEX friend_requests_to ON friend_requests(to_id, status);
+  CREATE TABLE friendships (
+    user_a BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    user_b BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (user_a, user_b)
+  );
+  CREATE INDEX friendships_b ON friendships(user_b);
+  CREATE TABLE conversations (
+    id BIGSERIAL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT COLLATE "C",
+    owner_id BIGINT REFERENCES users(id) ON DELETE SET NULL,
+    direct_key TEXT UNIQUE,
+    created_at TEXT COLLATE "C" NOT NULL
+  );
+  CREATE UNIQUE INDEX conversations_room_name ON conversations(name) WHERE kind = 'room';
+  CREATE TABLE memberships (
+    id BIGSERIAL PRIMARY KEY,
+    conv_id BIGINT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role TEXT NOT NULL DEFAULT 'member',
+    joined_seq BIGINT NOT NULL,
+    left_seq BIGINT
+  );
+  CREATE UNIQUE INDEX memberships_current ON memberships(conv_id, user_id) WHERE left_seq IS NULL;
+  CREATE INDEX memberships_user ON memberships(user_id, conv_id);
+  CREATE INDEX memberships_conv ON memberships(conv_id, joined_seq);
+  CREATE TABLE messages (
+    id BIGSERIAL PRIMARY KEY,
+    conv_id BIGINT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    sender_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    sender_name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    client_msg_id TEXT,
+    created_at TEXT COLLATE "C" NOT NULL
+  );
+  CREATE INDEX messages_conv ON messages(conv_id, id);
+  CREATE UNIQUE INDEX messages_client_id ON messages(sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+  CREATE TABLE read_pointers (
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    conv_id BIGINT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    message_id BIGINT NOT NULL,
+    PRIMARY KEY (user_id, conv_id)
+  );
+  CREATE SEQUENCE event_positions AS BIGINT;
+  CREATE TABLE events (
+    seq BIGINT PRIMARY KEY,
+    type TEXT NOT NULL,
+    conv_id BIGINT,
+    payload TEXT NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL
+  );
+  CREATE INDEX events_conv ON events(conv_id, seq);
+  CREATE TABLE event_targets (
+    user_id BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    PRIMARY KEY (user_id, seq)
+  );
+  CREATE INDEX event_targets_seq ON event_targets(seq);
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];
