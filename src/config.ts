@@ -9,6 +9,10 @@ export interface Config {
   databaseUrl: string;
   /** redis://… selects the Redis bus; empty means the in-process bus. */
   redisUrl: string;
+  /** PostgreSQL schema for hubbub's tables (default: the connection's search_path, normally "public"). */
+  databaseSchema: string;
+  /** Prefix of the Redis channel, so several hubbub clusters can share one Redis. */
+  busPrefix: string;
   /** Origins allowed to open WebSockets with a cookie; empty = same host only. */
   allowedOrigins: string[];
   /** Mark cookies Secure (set when served over TLS). */
@@ -49,6 +53,8 @@ export const DEFAULTS: Config = {
   dataDir: './data',
   databaseUrl: '',
   redisUrl: '',
+  databaseSchema: '',
+  busPrefix: 'hubbub:',
   allowedOrigins: [],
   secureCookies: false,
   logLevel: 'info',
@@ -75,6 +81,7 @@ export function makeConfig(input: ConfigInput = {}): Readonly<Config> {
   if (c.databaseUrl && !/^postgres(ql)?:\/\//.test(c.databaseUrl)) fail('databaseUrl must start with postgres://');
   if (c.redisUrl && !/^rediss?:\/\//.test(c.redisUrl)) fail('redisUrl must start with redis://');
   if (c.redisUrl && !c.databaseUrl) fail('a Redis bus joins several nodes, which need a shared PostgreSQL database (set databaseUrl too)');
+  if (c.databaseSchema && !/^[a-z_][a-z0-9_]{0,62}$/.test(c.databaseSchema)) fail('databaseSchema must be a lower-case SQL identifier');
   if (c.maxWaitSeconds < 1 || c.maxWaitSeconds > 55) fail('maxWaitSeconds must be 1–55 (below common proxy timeouts)');
   if (c.logCapacity < 100) fail('logCapacity must be at least 100');
   for (const [k, v] of Object.entries(c.rateLimits)) if (!Number.isInteger(v) || v < 1) fail(`rateLimits.${k} must be a positive integer`);
@@ -89,6 +96,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
   if (env.HUBBUB_DATA_DIR) out.dataDir = env.HUBBUB_DATA_DIR;
   if (env.HUBBUB_DATABASE_URL) out.databaseUrl = env.HUBBUB_DATABASE_URL;
   if (env.HUBBUB_REDIS_URL) out.redisUrl = env.HUBBUB_REDIS_URL;
+  if (env.HUBBUB_DATABASE_SCHEMA) out.databaseSchema = env.HUBBUB_DATABASE_SCHEMA;
+  if (env.HUBBUB_BUS_PREFIX) out.busPrefix = env.HUBBUB_BUS_PREFIX;
   if (env.HUBBUB_ALLOWED_ORIGINS) out.allowedOrigins = env.HUBBUB_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.HUBBUB_SECURE_COOKIES) out.secureCookies = env.HUBBUB_SECURE_COOKIES === '1' || env.HUBBUB_SECURE_COOKIES === 'true';
   if (env.HUBBUB_LOG_LEVEL) out.logLevel = env.HUBBUB_LOG_LEVEL as Config['logLevel'];

@@ -23,7 +23,7 @@ export interface Server extends Ctx {
 export async function openStore(config: Readonly<Config>): Promise<Store> {
   if (config.databaseUrl) {
     const { PostgresStore } = await import('./store/postgres.js');
-    return new PostgresStore(config.databaseUrl);
+    return new PostgresStore(config.databaseUrl, config.databaseSchema ? { schema: config.databaseSchema } : {});
   }
   fs.mkdirSync(config.dataDir, { recursive: true });
   return new SqliteStore(path.join(config.dataDir, 'hubbub.db'), { synchronous: config.sqliteSynchronous });
@@ -32,7 +32,7 @@ export async function openStore(config: Readonly<Config>): Promise<Store> {
 async function openBus(config: Readonly<Config>): Promise<Bus> {
   if (config.redisUrl) {
     const { RedisBus } = await import('./bus/redis.js');
-    return new RedisBus(config.redisUrl);
+    return new RedisBus(config.redisUrl, { prefix: config.busPrefix });
   }
   return new MemoryBus();
 }
