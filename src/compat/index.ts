@@ -1,5 +1,40 @@
 import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../http/context.js';
+import { broadcastRoutes, ensureWebsocketPlugin } from './broadcast.js';
+import { chatdemoRoutes } from './chatdemo.js';
+import { dropHubbubCredentials, issueXsrfCookie } from './http.js';
+import { LobbyFeed } from './lobby.js';
+import { wallRoutes } from './wall.js';
 
-/** The seeds' legacy protocols onto the lobby — to be implemented (issue 3). */
-export async function compatRoutes(_app: FastifyInstance, _ctx: Ctx): Promise<void> {}
+export { issueXsrfCookie } from './http.js';
+
+/**
+ * The seeds' legacy protocols, as thin adapters onto the `lobby` room
+ * (docs/compat.md): Tornado's chatdemo (`/a/message/new`,
+ * `/a/message/updates`, page at `/chatdemo`), the `/chat` + `/updatemsg`
+ * wall, and the `/msg` WebSocket broadcast. They post as one shared user,
+ * `guest`, and read the lobby through the hub like any v1 client.
+ */
+export async function compatRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  const feed = await LobbyFeed.open(ctx);
+  await ensureWebsocketPlugin(app);
+
+  let stopBroadcast: (() => void) | null = null;
+  await app.register(async (legacy) => {
+    // Anonymous protocols: a hubbub cookie or bearer header sent along is ignored, not checked.
+    legacy.addHook('onRequest', dropHubbubCredentials);
+    // Any legacy GET (not a WebSocket upgrade) hands out the chatdemo's `_xsrf` cookie.
+    legacy.addHook('onRequest', async (req, reply) => {
+      if (req.method === 'GET' && !req.ws) issueXsrfCookie(req, reply, ctx);
+    });
+    chatdemoRoutes(legacy, ctx, feed);
+    stopBroadcast = await broadcastRoutes(legacy, ctx, feed);
+    await legacy.register(async (wall) => wallRoutes(wall, ctx, feed));
+  });
+
+  // Answer waiting long polls and close /msg sockets before the server waits for open requests.
+  app.addHook('preClose', async () => {
+    feed.close();
+    stopBroadcast?.();
+  });
+}

@@ -1,0 +1,142 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { WebSocket } from 'ws';
+import { AppError } from '../domain/errors.js';
+import type { Ctx } from '../http/context.js';
+import { toAppError } from '../http/errors.js';
+import type { LobbyFeed } from './lobby.js';
+
+/**
+ * Seed 003's `/msg` WebSocket broadcast room on the lobby. Every text frame a
+ * client sends is posted to the lobby (as the guest); every lobby message —
+ * from here, from the other legacy adapters or from the v1 API — goes to every
+ * /msg socket as a text frame holding just its body, as the seed's
+ * `write_message(message)` did (the sender gets its own back, as in the seed).
+ *
+ * Not in the seed, because a shared server needs them: a frame the lobby
+ * refuses (empty, over 4000 characters, too fast) is answered to its sender
+ * only with `{"error": {"code", "message"}}`; binary frames close with 1003;
+ * a reader that falls 1 MiB behind is closed with 4001; the number of sockets
+ * is bounded overall and per IP.
+ */
+export const MAX_SOCKETS = 5000;
+export const MAX_SOCKETS_PER_IP = 50;
+/** ws refuses larger frames (close 1009): 4000 characters are at most 16 000 bytes of UTF-8. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+const MAX_BUFFERED = 1 << 20;
+/** Frames queued for posting on one socket before it is told to slow down. */
+const MAX_PENDING_POSTS = 16;
+
+/**
+ * Registers @fastify/websocket once for the whole app. The v1 transport
+ * (src/transports/websocket.ts) may already have registered it at the root;
+ * registering twice would fail on the `websocketServer` decorator.
+ */
+export async function ensureWebsocketPlugin(app: FastifyInstance): Promise<void> {
+  if (app.hasDecorator('websocketServer')) return;
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
+}
+
+/** Same host as the request, listed in allowedOrigins, or not a browser (no Origin). */
+function originAllowed(req: FastifyRequest, ctx: Ctx): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (ctx.config.allowedOrigins.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function errorFrame(err: AppError): string {
+  return JSON.stringify({ error: { code: err.code, message: err.message } });
+}
+
+export async function broadcastRoutes(app: FastifyInstance, ctx: Ctx, feed: LobbyFeed): Promise<() => void> {
+  const sockets = new Set<WebSocket>();
+  const perIp = new Map<string, number>();
+
+  const stop = feed.onMessages((messages) => {
+    for (const socket of sockets) {
+      if (socket.readyState !== socket.OPEN) continue;
+      if (socket.bufferedAmount > MAX_BUFFERED) {
+        slowConsumer(socket);
+        continue;
+      }
+      for (const m of messages) socket.send(m.message.body);
+    }
+  });
+
+  app.route({
+    method: 'GET',
+    url: '/msg',
+    onRequest: async (req) => {
+      if (!req.ws) return;
+      if (!originAllowed(req, ctx)) throw new AppError('ORIGIN_FORBIDDEN');
+      if (sockets.size >= MAX_SOCKETS) throw new AppError('RATE_LIMITED', 'Too many /msg connections; try again shortly.');
+      if ((perIp.get(req.ip) ?? 0) >= MAX_SOCKETS_PER_IP) throw new AppError('RATE_LIMITED', 'Too many /msg connections from your address.');
+    },
+    handler: async () => {
+      throw new AppError('BAD_REQUEST', 'GET /msg is a WebSocket endpoint: open it with new WebSocket("ws://…/msg").');
+    },
+    wsHandler: (socket: WebSocket, req: FastifyRequest) => {
+      // Registered before anything else can happen, so a client's "open" means it will hear the next message.
+      sockets.add(socket);
+      const ip = req.ip;
+      perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+      const windowMs = 10_000;
+      const budget = ctx.config.rateLimits.send;
+      let windowStart = Date.now();
+      let used = 0;
+      let pending = 0;
+      let chain: Promise<void> = Promise.resolve();
+
+      socket.on('message', (data, isBinary) => {
+        if (isBinary) {
+          socket.close(1003, 'Send text frames');
+          return;
+        }
+        const now = Date.now();
+        if (now - windowStart >= windowMs) {
+          windowStart = now;
+          used = 0;
+        }
+        if (++used > budget || pending >= MAX_PENDING_POSTS) {
+          if (socket.readyState === socket.OPEN) socket.send(errorFrame(new AppError('RATE_LIMITED')));
+          return;
+        }
+        const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+        pending++;
+        // One post at a time per socket, so a client's frames reach the lobby in the order sent.
+        chain = chain.then(async () => {
+          try {
+            await feed.post(text);
+          } catch (err) {
+            const e = toAppError(err);
+            if (e.code === 'INTERNAL') req.log.error({ err }, 'compat /msg post failed');
+            if (socket.readyState === socket.OPEN) socket.send(errorFrame(e));
+          } finally {
+            pending--;
+          }
+        });
+      });
+      socket.on('close', () => {
+        if (!sockets.delete(socket)) return;
+        const n = (perIp.get(ip) ?? 1) - 1;
+        if (n <= 0) perIp.delete(ip);
+        else perIp.set(ip, n);
+      });
+    },
+  });
+
+  return () => {
+    stop();
+    for (const s of sockets) s.close(1001, 'Server shutting down');
+  };
+}
+
+function slowConsumer(socket: WebSocket): void {
+  socket.close(4001, 'Fell behind; reconnect');
+  setTimeout(() => socket.terminate(), 5000).unref();
+}

@@ -1,0 +1,293 @@
+import type { EventEmitter } from 'node:events';
+import { encodeCursor } from '../domain/cursor.js';
+import { AppError } from '../domain/errors.js';
+import type { Message, User } from '../domain/types.js';
+import { toEntry, type LogEntry } from '../hub/event-log.js';
+import type { Subscriber } from '../hub/hub.js';
+import type { Ctx } from '../http/context.js';
+
+/**
+ * The lobby as the legacy adapters see it: one shared, anonymous poster (the
+ * "guest" user), the lobby's messages in log order, and the wait for the next
+ * ones. Every adapter posts through ChatService and reads through the hub, so
+ * legacy clients and the v1 API see the same messages in the same order.
+ *
+ * A legacy message id is the stored cursor of its `message.created` event
+ * ("c" + position in base 36): opaque to the seeds' clients (which only echo
+ * the last id back), valid as an HTML id and a jQuery selector, and a position
+ * the hub can serve on any node — unlike a message id, whose order need not be
+ * commit order on PostgreSQL.
+ */
+export interface LobbyMessage {
+  /** Position of the message's event in the log. */
+  seq: number;
+  /** The legacy id: the event's cursor. */
+  id: string;
+  message: Message;
+}
+
+/** The guest's password hash: not a scrypt hash, so no password ever matches it. */
+const GUEST_HASH = '!compat-guest:no-login';
+/** The first free one of these names becomes the adapters' poster. */
+const GUEST_NAMES = ['guest', 'legacy-guest', 'legacy-guest-2', 'legacy-guest-3'];
+/** The seeds' message cache: recent lobby messages kept for cursorless readers (seed 002's cache_size). */
+export const RECENT_CAPACITY = 200;
+/** How far back (positions) a start looks for lobby messages to refill the cache. */
+const PRIME_WINDOW = 5000;
+/** Concurrent long polls across every legacy adapter, and per client IP. */
+export const MAX_WAITERS = 5000;
+export const MAX_WAITERS_PER_IP = 100;
+/** Pages of non-message events one read may skip before it answers "nothing yet". */
+const MAX_SCAN_PAGES = 50;
+const SCAN_PAGE = 500;
+
+async function ensureGuest(ctx: Ctx): Promise<User> {
+  for (const username of GUEST_NAMES) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const found = await ctx.store.getUserByUsername(username);
+      if (found) {
+        if (found.passwordHash !== GUEST_HASH) break; // a real account: try the next name
+        const { passwordHash: _omit, ...user } = found;
+        return user;
+      }
+      try {
+        return await ctx.store.createUser({ username, displayName: username, passwordHash: GUEST_HASH });
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'USERNAME_TAKEN') throw err; // another node was first: look again
+      }
+    }
+  }
+  throw new Error(`compat: every guest name (${GUEST_NAMES.join(', ')}) belongs to a real account`);
+}
+
+export class LobbyFeed {
+  /** Recent lobby messages, oldest first, at most RECENT_CAPACITY. */
+  readonly recent: LobbyMessage[] = [];
+  private readonly parsed = new WeakMap<LogEntry, LobbyMessage | null>();
+  private readonly listeners = new Set<(messages: readonly LobbyMessage[]) => void>();
+  private readonly waiters = new Set<LobbyWaiter>();
+  private readonly waitersByIp = new Map<string, number>();
+  private unsubscribe: (() => void) | null = null;
+  private closed = false;
+
+  private constructor(private readonly ctx: Ctx, readonly lobbyId: string, readonly guest: User) {}
+
+  /** Finds the lobby, makes sure the guest exists and has joined it, and starts following the log. */
+  static async open(ctx: Ctx): Promise<LobbyFeed> {
+    const lobby = await ctx.chat.roomByName('lobby');
+    const guest = await ensureGuest(ctx);
+    try {
+      await ctx.chat.join(guest, lobby.id);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ALREADY_MEMBER') throw err;
+    }
+    const feed = new LobbyFeed(ctx, lobby.id, guest);
+    await feed.start();
+    return feed;
+  }
+
+  private async start(): Promise<void> {
+    // Follow first, then fill the cache with what came before: nothing falls between.
+    this.unsubscribe = this.ctx.hub.onEntries((entries) => this.onEntries(entries));
+    const head = this.ctx.hub.log.head;
+    const primed: LobbyMessage[] = [];
+    let position = Math.max(await this.ctx.store.floorSeq(), head - PRIME_WINDOW);
+    while (position < head) {
+      const rows = await this.ctx.store.readUserEvents(this.guest.id, position, head, SCAN_PAGE);
+      for (const r of rows) {
+        const m = this.of(toEntry(r));
+        if (m) primed.push(m);
+      }
+      if (rows.length < SCAN_PAGE) break;
+      position = rows[rows.length - 1]!.seq;
+    }
+    const live = this.recent.splice(0);
+    const seen = new Set<number>();
+    for (const m of [...primed, ...live]) {
+      if (seen.has(m.seq)) continue;
+      seen.add(m.seq);
+      this.recent.push(m);
+    }
+    this.recent.sort((a, b) => a.seq - b.seq);
+    if (this.recent.length > RECENT_CAPACITY) this.recent.splice(0, this.recent.length - RECENT_CAPACITY);
+  }
+
+  /** Stops following the log and answers every waiting long poll with nothing. */
+  close(): void {
+    this.closed = true;
+    this.unsubscribe?.();
+    for (const w of [...this.waiters]) w.finish([]);
+  }
+
+  /** The lobby message an entry carries, or null. Parsed once per entry. */
+  of(entry: LogEntry): LobbyMessage | null {
+    let m = this.parsed.get(entry);
+    if (m !== undefined) return m;
+    m = null;
+    if (entry.type === 'message.created' && entry.conversationId === this.lobbyId) {
+      const payload = JSON.parse(entry.payload) as { message: Message };
+      m = { seq: entry.seq, id: encodeCursor(entry.seq), message: payload.message };
+    }
+    this.parsed.set(entry, m);
+    return m;
+  }
+
+  private onEntries(entries: readonly LogEntry[]): void {
+    const fresh: LobbyMessage[] = [];
+    for (const e of entries) {
+      const m = this.of(e);
+      if (m) fresh.push(m);
+    }
+    if (fresh.length === 0) return;
+    this.recent.push(...fresh);
+    if (this.recent.length > RECENT_CAPACITY) this.recent.splice(0, this.recent.length - RECENT_CAPACITY);
+    for (const l of this.listeners) l(fresh);
+  }
+
+  /** Every lobby message this node ingests from now on, in log order (the /msg broadcast). */
+  onMessages(listener: (messages: readonly LobbyMessage[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The current head as a position to wait from: "only what comes next". */
+  get head(): number {
+    return this.ctx.hub.log.head;
+  }
+
+  /** Posts to the lobby as the guest (the body goes through the domain's normalizeBody). */
+  async post(rawBody: string): Promise<LobbyMessage> {
+    const { message } = await this.ctx.chat.send(this.guest, this.lobbyId, rawBody, null);
+    // send() returns once the hub has ingested the event, so it is in the cache.
+    let found = this.find(message.id);
+    if (!found) {
+      await this.ctx.hub.refresh();
+      found = this.find(message.id);
+    }
+    if (!found) throw new AppError('INTERNAL', 'The message was stored but its position is not known yet; reload.');
+    return found;
+  }
+
+  private find(messageId: string): LobbyMessage | null {
+    for (let i = this.recent.length - 1; i >= 0; i--) if (this.recent[i]!.message.id === messageId) return this.recent[i]!;
+    return null;
+  }
+
+  /**
+   * Lobby messages after `position`, at most `limit`, with the position read
+   * up to. Throws CURSOR_EXPIRED for a position the server cannot serve.
+   */
+  async after(position: number, limit: number): Promise<{ messages: LobbyMessage[]; position: number }> {
+    const out: LobbyMessage[] = [];
+    for (let page = 0; page < MAX_SCAN_PAGES; page++) {
+      const r = await this.ctx.hub.read(this.guest.id, position, SCAN_PAGE);
+      for (const e of r.entries) {
+        const m = this.of(e);
+        if (!m) continue;
+        out.push(m);
+        if (out.length >= limit) return { messages: out, position: m.seq };
+      }
+      position = r.position;
+      if (!r.more || out.length > 0) break;
+    }
+    return { messages: out, position };
+  }
+
+  /**
+   * Lobby messages after `position`; when there are none yet, waits up to
+   * `waitMs` for the next ones. Answers [] on timeout, when `connection`
+   * closes, or when the server shuts down. Bounded: too many waiters overall
+   * or from one IP get RATE_LIMITED.
+   */
+  async poll(position: number, limit: number, waitMs: number, ip: string, connection: EventEmitter): Promise<LobbyMessage[]> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const r = await this.after(position, limit);
+      if (r.messages.length > 0 || waitMs <= 0 || this.closed || this.ctx.hub.stopped) return r.messages;
+      position = r.position;
+      if (this.waiters.size >= MAX_WAITERS) throw new AppError('RATE_LIMITED', 'Too many legacy clients are waiting; try again shortly.');
+      if ((this.waitersByIp.get(ip) ?? 0) >= MAX_WAITERS_PER_IP) throw new AppError('RATE_LIMITED', 'Too many waiting requests from your address; try again shortly.');
+      const result = await new Promise<LobbyMessage[] | null>((resolve) => {
+        const w = new LobbyWaiter(this.guest.id, this, limit, ip, resolve);
+        this.addWaiter(w);
+        // attach() may deliver at once (and so finish the waiter) before it returns.
+        if (!this.ctx.hub.attach(w, position)) w.finish(null);
+        else w.arm(waitMs, connection);
+      });
+      if (result !== null) return result;
+      // Memory no longer reaches back to `position`: read from the store and try again.
+    }
+    return []; // the log keeps outrunning memory: answer "nothing yet" and let the client come back
+  }
+
+  private addWaiter(w: LobbyWaiter): void {
+    this.waiters.add(w);
+    this.waitersByIp.set(w.ip, (this.waitersByIp.get(w.ip) ?? 0) + 1);
+  }
+
+  /** @internal called by a finishing waiter */
+  release(w: LobbyWaiter): void {
+    this.ctx.hub.detach(w);
+    if (!this.waiters.delete(w)) return;
+    const n = (this.waitersByIp.get(w.ip) ?? 1) - 1;
+    if (n <= 0) this.waitersByIp.delete(w.ip);
+    else this.waitersByIp.set(w.ip, n);
+  }
+
+  get waiting(): number {
+    return this.waiters.size;
+  }
+}
+
+/** A one-shot hub subscriber for a legacy long poll, as the guest: it finishes on the first lobby message. */
+class LobbyWaiter implements Subscriber {
+  readonly kind = 'compat-longpoll';
+  private timer: NodeJS.Timeout | null = null;
+  private cleanup: (() => void) | null = null;
+  private done = false;
+
+  constructor(
+    readonly userId: string,
+    private readonly feed: LobbyFeed,
+    private readonly limit: number,
+    readonly ip: string,
+    private readonly resolve: (messages: LobbyMessage[] | null) => void,
+  ) {}
+
+  arm(ms: number, connection: EventEmitter): void {
+    if (this.done) return;
+    this.timer = setTimeout(() => this.finish([]), ms);
+    const onClose = () => this.finish([]);
+    connection.once('close', onClose);
+    this.cleanup = () => connection.removeListener('close', onClose);
+  }
+
+  deliver(entries: readonly LogEntry[]): void {
+    const messages: LobbyMessage[] = [];
+    for (const e of entries) {
+      const m = this.feed.of(e);
+      if (m) messages.push(m);
+      if (messages.length >= this.limit) break;
+    }
+    // Other lobby events (joins, renames) are not part of the legacy protocols: keep waiting.
+    if (messages.length > 0) this.finish(messages);
+  }
+
+  signal(): void {
+    // Live-only signals (typing, presence) have no legacy shape.
+  }
+
+  /** Ended by the server (shutdown): answer "nothing yet". */
+  close(): void {
+    this.finish([]);
+  }
+
+  /** null = "memory does not reach back, read again" */
+  finish(messages: LobbyMessage[] | null): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.cleanup?.();
+    this.feed.release(this);
+    this.resolve(messages);
+  }
+}
