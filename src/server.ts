@@ -56,7 +56,7 @@ export async function createServer(input: ConfigInput = {}, appOpts: AppOptions 
   await hub.start();
   const chat = new ChatService(store, hub);
   const auth = new AuthService(store, { sessionTtlMs: config.sessionTtlDays * 86_400_000, tokenTtlMs: config.tokenTtlDays * 86_400_000, scryptCost: config.scryptCost });
-  const presence = new PresenceService(hub);
+  const presence = new PresenceService(hub, store);
   await ensureLobby(store, chat);
   const ctx: Ctx = { config, store, hub, chat, auth, presence };
   const app = await buildApp(ctx, appOpts);

@@ -5,7 +5,9 @@
  */
 export type BusMessage =
   | { kind: 'head'; node: string; seq: number }
-  | { kind: 'signal'; node: string; conversationId: string | null; userIds: string[]; frame: string };
+  | { kind: 'signal'; node: string; conversationId: string | null; userIds: string[]; frame: string }
+  /** A deleted account: every node drops that sender's messages from its in-memory log. */
+  | { kind: 'redact'; node: string; senderId: string };
 
 export interface Bus {
   publish(msg: BusMessage): Promise<void>;

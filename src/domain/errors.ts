@@ -40,6 +40,10 @@ export const ERRORS = {
   SLOW_CONSUMER: { status: 503, message: 'The connection fell behind; reconnect and resume from your cursor.', closeCode: 4001 },
   SHUTTING_DOWN: { status: 503, message: 'The server is restarting; reconnect and resume from your cursor.', closeCode: 4002 },
   INTERNAL: { status: 500, message: 'Something went wrong on the server.' },
+  STREAM_AUTH_REQUIRED: { status: 401, message: 'Log in or send a bearer token before opening a stream; do not reconnect without credentials.', closeCode: 4501 },
+  UNKNOWN_FRAME_TYPE: { status: 400, message: 'Unknown frame type; expected send, typing, read or ping.' },
+  BINARY_FRAME: { status: 400, message: 'Binary frames are not accepted; send JSON text frames.' },
+  TOO_MANY_BAD_FRAMES: { status: 400, message: 'Too many malformed frames; the connection is closed.' },
 } as const satisfies Record<string, { status: number; message: string; closeCode?: number }>;
 
 export type ErrorCode = keyof typeof ERRORS;

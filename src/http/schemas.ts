@@ -5,6 +5,7 @@ const obj = (properties: Record<string, unknown>, required: string[] = []) =>
 
 export const S = {
   register: obj({ username: str(1, 64), password: str(1, 256), displayName: str(0, 64) }, ['username', 'password']),
+  deleteAccount: obj({ password: str(1, 256) }, ['password']),
   login: obj({ username: str(1, 64), password: str(1, 256) }, ['username', 'password']),
   friendRequest: obj({ username: str(1, 64) }, ['username']),
   createConversation: obj({ kind: { type: 'string', enum: ['group', 'room'] }, name: str(1, 64), members: { type: 'array', maxItems: 100, items: str(1, 64) } }, ['kind', 'name']),

@@ -13,6 +13,8 @@ export interface LogEntry {
   readonly payload: string;
   /** `frame` as UTF-8, made on first use and shared by every socket. */
   bytes?: Buffer;
+  /** The SSE record (`id:` + `data:`), made on first use and shared by every SSE stream. */
+  sse?: Buffer;
 }
 
 export function toEntry(e: StoredEvent): LogEntry {
@@ -25,6 +27,8 @@ export function toEntry(e: StoredEvent): LogEntry {
 export function entryBytes(e: LogEntry): Buffer {
   return (e.bytes ??= Buffer.from(e.frame));
 }
+
+const EVICTED: LogEntry = { seq: 0, type: 'message.created', conversationId: null, targets: [], frame: '', payload: '' };
 
 /**
  * The recent tail of the global log, in position order, bounded by `capacity`
@@ -58,6 +62,8 @@ export class EventLog {
     const excess = this.length - this.capacity;
     if (excess > 0) {
       this.startAfter = this.ring[this.first + excess - 1]!.seq;
+      // Release evicted entries now; the array itself is compacted only now and then.
+      this.ring.fill(EVICTED, this.first, this.first + excess);
       this.first += excess;
       if (this.first > 4096 && this.first * 2 > this.ring.length) {
         this.ring.splice(0, this.first);
@@ -70,6 +76,19 @@ export class EventLog {
   advanceEmpty(seq: number): void {
     if (seq > this.head) this.head = seq;
     if (this.length === 0) this.startAfter = this.head;
+  }
+
+  /** Removes matching entries (a deleted account's messages); order is kept. */
+  redact(match: (e: LogEntry) => boolean): number {
+    let w = this.first;
+    let removed = 0;
+    for (let r = this.first; r < this.ring.length; r++) {
+      const e = this.ring[r]!;
+      if (match(e)) removed++;
+      else this.ring[w++] = e;
+    }
+    this.ring.length = w;
+    return removed;
   }
 
   covers(after: number): boolean {

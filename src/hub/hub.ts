@@ -1,10 +1,11 @@
-import { AppError } from '../domain/errors.js';
+import { AppError, type ErrorCode } from '../domain/errors.js';
 import { membershipChanges } from '../domain/membership.js';
 import type { StoredEvent } from '../domain/types.js';
 import type { Bus, BusMessage } from '../bus/bus.js';
 import type { Store } from '../store/store.js';
 import { AudienceIndex } from './audience.js';
 import { EventLog, toEntry, type LogEntry } from './event-log.js';
+import { QueueMeter, Session, type QueueLimits, type Wire } from './session.js';
 
 /**
  * What the hub sees of a live connection: something to deliver to. It never
@@ -18,6 +19,12 @@ export interface Subscriber {
   deliver(entries: readonly LogEntry[]): void;
   /** A live-only frame (typing, presence). */
   signal(frame: string): void;
+  /**
+   * Ends the subscription from the server side (slow consumer, shutdown): the
+   * connection is closed with `code` and the subscriber detaches itself. One
+   * without it is detached by the hub and left to finish on its own.
+   */
+  close?(code: ErrorCode): void;
 }
 
 export interface ReadResult {
@@ -33,9 +40,24 @@ export interface HubOptions {
   logCapacity: number;
   /** How often to look at the store's head in case a doorbell was lost (ms; 0 = never). */
   pollInterval: number;
+  /** Outbound queue bound per session (bytes); see QueueLimits. Default 4 MiB. */
+  maxQueueBytes?: number;
+  /** Bytes in flight per session before frames wait in its queue. Default 256 KiB. */
+  writeWindow?: number;
 }
 
 type Listener = (entries: readonly LogEntry[]) => void;
+
+/**
+ * The most events one synchronous hand-over gives a session (a store pull, an
+ * attach). Event frames are at most ~24 KB (4000 code points, escaped), so a
+ * batch stays well below the default queue bound: a healthy client is never
+ * closed for a burst it had no chance to read.
+ */
+const MAX_BATCH = 128;
+const PULL_BATCH = MAX_BATCH;
+/** A user's first subscriber arrived (`true`) or the last one left (`false`). */
+type PresenceListener = (userId: string, present: boolean) => void;
 
 /**
  * The node's view of the log and its live sessions. Events enter only through
@@ -53,9 +75,21 @@ export class Hub {
   private refreshQueued = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<Listener>();
+  private readonly presenceListeners = new Set<PresenceListener>();
+  /** Every open session, attached or still catching up (for shutdown). */
+  private readonly sessions = new Set<Session>();
+  private readonly meter = new QueueMeter();
+  readonly limits: QueueLimits;
   private closed = false;
 
-  constructor(private readonly store: Store, private readonly bus: Bus, readonly opts: HubOptions) {}
+  constructor(readonly store: Store, private readonly bus: Bus, readonly opts: HubOptions) {
+    this.limits = { maxBytes: opts.maxQueueBytes ?? 4 * 1024 * 1024, window: opts.writeWindow ?? 256 * 1024 };
+    if (this.limits.window >= this.limits.maxBytes) throw new Error('Invalid hub options: writeWindow must be below maxQueueBytes');
+  }
+
+  get stopped(): boolean {
+    return this.closed;
+  }
 
   async start(): Promise<void> {
     this.log = new EventLog(await this.store.headSeq(), this.opts.logCapacity);
@@ -116,10 +150,10 @@ export class Hub {
 
   private async pull(): Promise<void> {
     for (;;) {
-      const batch = await this.store.readEvents(this.log.head, 1000);
+      const batch = await this.store.readEvents(this.log.head, PULL_BATCH);
       if (batch.length === 0) return;
       await this.ingest(batch);
-      if (batch.length < 1000) return;
+      if (batch.length < PULL_BATCH) return;
     }
   }
 
@@ -229,19 +263,24 @@ export class Hub {
    * Registers a live subscriber whose stream is delivered up to `position`.
    * Catches up from memory and registers in one synchronous step, so no event
    * falls between. Returns false when memory no longer reaches back to
-   * `position`: the caller reads from the store and tries again.
+   * `position`, or when more than `maxPending` events would be handed over at
+   * once: the caller reads a page (hub.read), delivers it at the pace its
+   * queue allows, and tries again.
    */
-  attach(sub: Subscriber, position: number): boolean {
-    if (!this.log.covers(position)) return false;
-    const pending = this.readMemory(sub.userId, position, Number.MAX_SAFE_INTEGER);
+  attach(sub: Subscriber, position: number, maxPending = Number.MAX_SAFE_INTEGER): boolean {
+    if (this.closed || !this.log.covers(position)) return false;
+    const pending = this.readMemory(sub.userId, position, maxPending === Number.MAX_SAFE_INTEGER ? maxPending : maxPending + 1);
+    if (pending.entries.length > maxPending) return false;
     // Register first: a subscriber that finishes on delivery (a long poll) detaches itself.
     let set = this.subs.get(sub.userId);
+    const arrived = !set;
     if (!set) this.subs.set(sub.userId, (set = new Set()));
     if (!set.has(sub)) {
       set.add(sub);
       this.subCount++;
     }
     if (pending.entries.length > 0) sub.deliver(pending.entries);
+    if (arrived) for (const l of this.presenceListeners) l(sub.userId, true);
     return true;
   }
 
@@ -249,7 +288,72 @@ export class Hub {
     const set = this.subs.get(sub.userId);
     if (!set || !set.delete(sub)) return;
     this.subCount--;
-    if (set.size === 0) this.subs.delete(sub.userId);
+    if (set.size === 0) {
+      this.subs.delete(sub.userId);
+      for (const l of this.presenceListeners) l(sub.userId, false);
+    }
+  }
+
+  /**
+   * A new session over `wire` for `userId`, not yet attached: the transport
+   * sends its hello, catches up (see `follow`) and then it receives live.
+   */
+  open(userId: string, wire: Wire, position: number): Session {
+    const s = new Session(userId, wire, this.limits, this.meter, position, (x) => {
+      this.sessions.delete(x);
+      this.detach(x);
+    });
+    this.sessions.add(s);
+    return s;
+  }
+
+  /**
+   * Brings `session` from its position to live: store or memory pages are
+   * delivered no faster than its queue drains, then it is attached. A backlog
+   * of any length therefore never holds more than the queue bound.
+   */
+  async follow(session: Session, pageSize = 500): Promise<void> {
+    let position = session.lastSeq;
+    while (!session.closed) {
+      await session.room();
+      if (session.closed) return;
+      if (this.attach(session, position, MAX_BATCH)) return;
+      const page = await this.read(session.userId, position, pageSize);
+      for (const e of page.entries) {
+        if (session.bytes > this.limits.maxBytes / 2) await session.room();
+        if (session.closed) return;
+        session.deliver([e]);
+      }
+      position = page.position;
+    }
+  }
+
+  /** Closes every subscriber and session with `code` (shutdown). */
+  closeAll(code: ErrorCode): void {
+    for (const s of [...this.sessions]) s.close(code);
+    for (const set of [...this.subs.values()]) {
+      for (const sub of [...set]) {
+        if (sub.close) sub.close(code);
+        else this.detach(sub);
+      }
+    }
+  }
+
+  /** Observe users coming online on this node (first subscriber) and going (last one left). */
+  onPresence(listener: PresenceListener): () => void {
+    this.presenceListeners.add(listener);
+    return () => this.presenceListeners.delete(listener);
+  }
+
+  /** Current members of a conversation, from the audience index (loaded on first use). */
+  async currentMembers(conversationId: string): Promise<string[]> {
+    if (!this.index.has(conversationId)) {
+      const spans = await this.store.membershipSpans(conversationId);
+      // Unknown ids are not cached, so probing random ids cannot grow the index.
+      if (spans.length === 0) return [];
+      if (!this.index.has(conversationId)) this.index.load(conversationId, spans);
+    }
+    return this.index.currentMembers(conversationId);
   }
 
   isOnline(userId: string): boolean {
@@ -261,10 +365,25 @@ export class Hub {
     await this.bus.publish({ kind: 'signal', node: this.opts.nodeId, conversationId, userIds, frame });
   }
 
+  /** Forgets a deleted sender's messages on every node (the store has already dropped them). */
+  async redactSender(senderId: string): Promise<void> {
+    this.redactLocal(senderId);
+    await this.bus.publish({ kind: 'redact', node: this.opts.nodeId, senderId }).catch(() => undefined);
+  }
+
+  private redactLocal(senderId: string): void {
+    const needle = '"senderId":' + JSON.stringify(senderId) + ',';
+    this.log.redact((e) => e.type === 'message.created' && e.payload.includes(needle));
+  }
+
   private onBus(msg: BusMessage): void {
     if (this.closed) return;
     if (msg.kind === 'head') {
       if (msg.seq > this.log.head) void this.refresh();
+      return;
+    }
+    if (msg.kind === 'redact') {
+      this.redactLocal(msg.senderId);
       return;
     }
     void this.deliverSignal(msg.conversationId, msg.userIds, msg.frame);
@@ -272,16 +391,34 @@ export class Hub {
 
   private async deliverSignal(conversationId: string | null, userIds: string[], frame: string): Promise<void> {
     const to = new Set(userIds);
-    if (conversationId !== null) {
-      if (!this.index.has(conversationId)) this.index.load(conversationId, await this.store.membershipSpans(conversationId));
-      for (const uid of this.index.currentMembers(conversationId)) to.add(uid);
-    }
+    if (conversationId !== null) for (const uid of await this.currentMembers(conversationId)) to.add(uid);
     for (const uid of to) for (const s of this.subs.get(uid) ?? []) s.signal(frame);
   }
 
-  stats(): { subscribers: number; byKind: Record<string, number>; usersOnline: number; head: number; logEntries: number; conversationsIndexed: number } {
+  stats(): HubStats {
     const byKind: Record<string, number> = {};
     for (const set of this.subs.values()) for (const s of set) byKind[s.kind] = (byKind[s.kind] ?? 0) + 1;
-    return { subscribers: this.subCount, byKind, usersOnline: this.subs.size, head: this.log.head, logEntries: this.log.length, conversationsIndexed: this.index.size };
+    return {
+      subscribers: this.subCount, byKind, usersOnline: this.subs.size, head: this.log.head, logEntries: this.log.length, conversationsIndexed: this.index.size,
+      sessions: this.sessions.size, queuedBytes: this.meter.queuedBytes, peakSessionQueueBytes: this.meter.peakSessionBytes,
+      maxQueueBytes: this.limits.maxBytes, slowConsumerCloses: this.meter.slowConsumerCloses,
+    };
   }
+}
+
+export interface HubStats {
+  subscribers: number;
+  byKind: Record<string, number>;
+  usersOnline: number;
+  head: number;
+  logEntries: number;
+  conversationsIndexed: number;
+  /** Open sessions (WebSocket, SSE), attached or catching up. */
+  sessions: number;
+  /** Bytes queued or in flight across sessions. */
+  queuedBytes: number;
+  /** The most any one session ever held; never above maxQueueBytes. */
+  peakSessionQueueBytes: number;
+  maxQueueBytes: number;
+  slowConsumerCloses: number;
 }

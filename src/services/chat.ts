@@ -123,6 +123,20 @@ export class ChatService {
     return room;
   }
 
+  /**
+   * Deletes an account: leaves every group and room first (handing groups to
+   * their longest-standing member, so others see the departure in their
+   * streams), then removes the user's data and every session.
+   */
+  async deleteAccount(me: User): Promise<void> {
+    for (const c of await this.store.listConversationsOf(me.id)) {
+      if (c.kind === 'direct') continue;
+      await this.commit(await this.store.removeMember(c.id, me.id, me.id), undefined);
+    }
+    await this.store.deleteUser(me.id);
+    await this.hub.redactSender(me.id);
+  }
+
   // ── messages ───────────────────────────────────────────────────────────
   async send(me: User, conversationId: string, rawBody: string, clientMsgId: string | null): Promise<{ message: Message; duplicate: boolean }> {
     const body = normalizeBody(rawBody);

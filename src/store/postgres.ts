@@ -232,6 +232,16 @@ export class PostgresStore implements Store {
     return ((await this.pool.query('UPDATE users SET password_hash = $1 WHERE id = $2', [passwordHash, key(userId)])).rowCount ?? 0) > 0;
   }
 
+  async deleteUser(userId: string): Promise<boolean> {
+    if (!/^\d{1,18}$/.test(userId)) return false;
+    return this.tx(async (db) => {
+      await db.query("DELETE FROM events WHERE type = 'message.created' AND (payload::jsonb -> 'message' ->> 'senderId') = $1", [userId]);
+      await db.query('DELETE FROM event_targets WHERE user_id = $1', [key(userId)]);
+      // Cascades: tokens, friendships, requests, memberships, messages, read pointers.
+      return ((await db.query('DELETE FROM users WHERE id = $1', [key(userId)])).rowCount ?? 0) > 0;
+    });
+  }
+
   async createAuthToken(i: { tokenHash: string; userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number }): Promise<void> {
     await this.pool.query('INSERT INTO auth_tokens (token_hash, user_id, kind, csrf_token, expires_at) VALUES ($1, $2, $3, $4, $5)', [i.tokenHash, i.userId, i.kind, i.csrfToken, i.expiresAt]);
   }

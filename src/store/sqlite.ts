@@ -60,14 +60,21 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Prepared once per SQL text: preparing is the largest CPU cost of a small query. */
+  private readonly statements = new Map<string, Database.Statement>();
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
   private get(sql: string, ...params: unknown[]): Row | undefined {
-    return this.db.prepare(sql).get(...params) as Row | undefined;
+    return this.stmt(sql).get(...params) as Row | undefined;
   }
   private all(sql: string, ...params: unknown[]): Row[] {
-    return this.db.prepare(sql).all(...params) as Row[];
+    return this.stmt(sql).all(...params) as Row[];
   }
   private run(sql: string, ...params: unknown[]): Database.RunResult {
-    return this.db.prepare(sql).run(...params);
+    return this.stmt(sql).run(...params);
   }
 
   private insertEvent(payload: EventPayload, conversationId: string | null, targets: string[], now: string): StoredEvent {
@@ -109,6 +116,15 @@ export class SqliteStore implements Store {
   }
   async setPassword(userId: string, passwordHash: string): Promise<boolean> {
     return this.run('UPDATE users SET password_hash = ? WHERE id = ?', passwordHash, userId).changes > 0;
+  }
+
+  async deleteUser(userId: string): Promise<boolean> {
+    return this.tx(() => {
+      this.run("DELETE FROM events WHERE type = 'message.created' AND json_extract(payload, '$.message.senderId') = ?", String(userId));
+      this.run('DELETE FROM event_targets WHERE user_id = ?', userId);
+      // Cascades: tokens, friendships, requests, memberships, messages, read pointers.
+      return this.run('DELETE FROM users WHERE id = ?', userId).changes > 0;
+    });
   }
 
   async createAuthToken(i: { tokenHash: string; userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number }): Promise<void> {

@@ -30,6 +30,13 @@ export interface Store {
   searchUsers(prefix: string, limit: number): Promise<User[]>;
   listUsers(limit: number, offset: number): Promise<User[]>;
   setPassword(userId: string, passwordHash: string): Promise<boolean>;
+  /**
+   * Deletes an account and what it owns: credentials, friendships, requests,
+   * memberships, read pointers, its messages and their events. The caller first
+   * removes the user from groups and rooms (so ownership is handed over and
+   * others see them leave).
+   */
+  deleteUser(userId: string): Promise<boolean>;
 
   createAuthToken(input: { tokenHash: string; userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number }): Promise<void>;
   getAuthToken(tokenHash: string): Promise<{ userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number } | null>;

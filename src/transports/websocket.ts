@@ -1,5 +1,212 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { WebSocket, RawData } from 'ws';
+import { encodeCursor } from '../domain/cursor.js';
+import { AppError, closeCodeFor, type ErrorCode } from '../domain/errors.js';
+import { entryBytes, type LogEntry } from '../hub/event-log.js';
+import type { Session, Wire } from '../hub/session.js';
 import type { Ctx } from '../http/context.js';
+import { toAppError } from '../http/errors.js';
+import { idParam, strParam } from '../http/query.js';
+import type { Principal } from '../services/auth.js';
+import { parseClientFrame, type ClientFrame } from './frames.js';
+import { errorFrame, isCursorError, originAllowed, setupStreams, startPosition, type StreamServices } from './streams.js';
 
-/** GET /api/v1/ws — to be implemented (issue 3). */
-export async function websocketRoutes(_app: FastifyInstance, _ctx: Ctx): Promise<void> {}
+/** Largest client frame; ws closes a connection that sends more with 1009. */
+export const MAX_PAYLOAD = 64 * 1024;
+/** The server pings this often and terminates a peer that did not pong since the last ping. */
+export const HEARTBEAT_MS = 25_000;
+/**
+ * After a server-side close, how long the peer has to read up to the close
+ * frame and answer it. A slow consumer's queue is already dropped by then, so
+ * waiting costs at most one write window of memory.
+ */
+const CLOSE_GRACE_MS = 10_000;
+/** Malformed frames tolerated within BAD_FRAME_WINDOW_MS before the connection is closed with 1008. */
+export const BAD_FRAME_LIMIT = 20;
+const BAD_FRAME_WINDOW_MS = 10_000;
+
+/**
+ * GET /api/v1/ws — the stream as WebSocket frames, plus requests (send,
+ * typing, read, ping) answered by `ack` or `error` with the client's ref.
+ * See docs/transports.md for frames and close codes.
+ */
+export async function websocketRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  const streams = setupStreams(app, ctx);
+  await app.register(websocket, {
+    options: { maxPayload: MAX_PAYLOAD, perMessageDeflate: false },
+    errorHandler(err, socket, req) {
+      // Socket errors (resets, protocol violations) end the connection; ws already sent a close code where one applies.
+      req.log.debug({ err }, 'websocket error');
+      if (socket.readyState === socket.OPEN) socket.close(1011);
+    },
+  });
+
+  const live = new Set<WsConnection>();
+  const heartbeat = setInterval(() => {
+    for (const c of live) c.heartbeat();
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  app.addHook('onClose', async () => clearInterval(heartbeat));
+
+  app.get('/api/v1/ws', { websocket: true }, (socket, req) => {
+    const c = new WsConnection(socket, req, ctx, streams, () => live.delete(c));
+    live.add(c);
+  });
+}
+
+/**
+ * The catalog's close code, except for protocol abuse, which gets the
+ * standard "policy violation" (RFC 6455 §7.4.1) rather than a hubbub code.
+ */
+function wsCloseCode(code: ErrorCode): number {
+  return code === 'TOO_MANY_BAD_FRAMES' ? 1008 : closeCodeFor(code);
+}
+
+/** WebSocket frames for a session: events are the shared LogEntry bytes, sent as text. */
+class WsWire implements Wire {
+  readonly kind = 'ws';
+  private closeTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly ws: WebSocket) {
+    ws.once('close', () => {
+      if (this.closeTimer) clearTimeout(this.closeTimer);
+    });
+  }
+
+  encode(e: LogEntry): Buffer {
+    return entryBytes(e);
+  }
+
+  encodeFrame(json: string): Buffer {
+    return Buffer.from(json);
+  }
+
+  write(data: Buffer, done: () => void): void {
+    this.ws.send(data, { binary: false }, () => done());
+  }
+
+  end(code: ErrorCode): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.close(wsCloseCode(code), code);
+    // A peer that does not read (a slow consumer) will not answer the handshake either.
+    this.closeTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+  }
+}
+
+class WsConnection {
+  private session: Session | null = null;
+  private readonly ready: Promise<void>;
+  private alive = true;
+  private badFrames: number[] = [];
+  private principal: Principal | null;
+
+  constructor(private readonly ws: WebSocket, private readonly req: FastifyRequest, private readonly ctx: Ctx, private readonly streams: StreamServices, onEnd: () => void) {
+    this.principal = req.principal;
+    // Handlers first, synchronously: frames that arrive while the stream starts wait for `ready`.
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.once('close', () => {
+      this.session?.gone();
+      onEnd();
+    });
+    this.ready = this.start();
+  }
+
+  heartbeat(): void {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  }
+
+  /** Before a session exists: an error frame and a close, written straight to the socket. */
+  private refuse(err: AppError, closeWith: ErrorCode = err.code): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(errorFrame(null, err));
+    new WsWire(this.ws).end(closeWith);
+  }
+
+  private async start(): Promise<void> {
+    const { hub, config } = this.ctx;
+    const p = this.principal;
+    if (!p) return this.refuse(new AppError('STREAM_AUTH_REQUIRED'));
+    if (p.via === 'session' && !originAllowed(this.req.headers.origin, this.req.headers.host, config.allowedOrigins)) {
+      return this.refuse(new AppError('ORIGIN_FORBIDDEN'));
+    }
+    let position: number;
+    try {
+      const since = strParam((this.req.query as { since?: unknown }).since, 'since', 32);
+      position = await startPosition(hub, since);
+    } catch (err) {
+      const e = toAppError(err);
+      return this.refuse(e, isCursorError(e) ? 'CURSOR_EXPIRED' : e.code);
+    }
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const session = hub.open(p.user.id, new WsWire(this.ws), position);
+    this.session = session;
+    session.onClose((code) => {
+      if (code === 'SLOW_CONSUMER') this.req.log.warn({ userId: p.user.id, maxQueueBytes: hub.limits.maxBytes }, 'websocket closed: slow consumer');
+    });
+    session.send(JSON.stringify({ type: 'hello', cursor: encodeCursor(position), user: p.user }));
+    hub.follow(session).catch((err) => {
+      const e = toAppError(err);
+      if (e.code === 'INTERNAL') this.req.log.error({ err }, 'websocket catch-up failed');
+      session.send(errorFrame(null, e));
+      session.close(isCursorError(e) ? 'CURSOR_EXPIRED' : e.code);
+    });
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    // binaryType is 'nodebuffer' (the default): every message is one Buffer.
+    const parsed = parseClientFrame(data as Buffer, isBinary);
+    void this.ready.then(() => {
+      const session = this.session;
+      if (!session || session.closed) return;
+      if (parsed.ok) return this.handle(session, parsed.frame);
+      session.send(errorFrame(parsed.ref, parsed.error));
+      this.countBadFrame(session);
+    });
+  }
+
+  private countBadFrame(session: Session): void {
+    const now = Date.now();
+    this.badFrames = this.badFrames.filter((t) => now - t < BAD_FRAME_WINDOW_MS);
+    this.badFrames.push(now);
+    if (this.badFrames.length >= BAD_FRAME_LIMIT) {
+      session.send(errorFrame(null, new AppError('TOO_MANY_BAD_FRAMES')));
+      session.close('TOO_MANY_BAD_FRAMES');
+    }
+  }
+
+  private async handle(session: Session, f: ClientFrame): Promise<void> {
+    const me = this.principal!.user;
+    const { chat } = this.ctx;
+    const ack = (extra = '') => session.send('{"type":"ack","ref":' + JSON.stringify(f.ref) + extra + '}');
+    try {
+      switch (f.type) {
+        case 'ping':
+          return ack();
+        case 'send': {
+          if (!this.streams.sendLimiter.take(me.id)) throw new AppError('RATE_LIMITED');
+          const r = await chat.send(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.body, f.clientMsgId ?? null);
+          return ack(',"message":' + JSON.stringify(r.message) + ',"duplicate":' + r.duplicate);
+        }
+        case 'typing':
+          await this.streams.typing.typing(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'));
+          return ack();
+        case 'read':
+          await chat.markRead(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.upTo);
+          return ack();
+      }
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.code === 'INTERNAL') this.req.log.error({ err }, 'websocket request failed');
+      session.send(errorFrame(f.ref, e));
+    }
+  }
+}

@@ -47,6 +47,15 @@ export function authRoutes(app: FastifyInstance, ctx: Ctx): void {
     return reply.code(201).send({ token: await auth.issueBearer(user), user });
   });
 
+  // Deleting an account asks for the password again: a stolen session alone cannot do it.
+  app.delete<{ Body: { password: string } }>('/api/v1/me', { schema: { body: S.deleteAccount } }, async (req, reply) => {
+    const p = requireUser(req);
+    await auth.verify(p.user.username, req.body.password);
+    await ctx.chat.deleteAccount(p.user);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return { ok: true };
+  });
+
   app.get('/api/v1/me', async (req) => {
     const p = requireUser(req);
     return { user: p.user, csrfToken: p.csrfToken };

@@ -17,6 +17,9 @@ export function opsRoutes(app: FastifyInstance, ctx: Ctx): void {
   new Gauge({ name: 'hubbub_log_head', help: 'Highest event position this node has ingested', registers: [registry], collect() { this.set(ctx.hub.log.head); } });
   new Gauge({ name: 'hubbub_log_entries', help: 'Events held in memory', registers: [registry], collect() { this.set(ctx.hub.log.length); } });
 
+  new Gauge({ name: 'hubbub_session_queued_bytes', help: 'Bytes queued for live sessions, in total', registers: [registry], collect() { this.set(ctx.hub.stats().queuedBytes ?? 0); } });
+  new Gauge({ name: 'hubbub_session_queue_peak_bytes', help: 'The largest per-session queue seen', registers: [registry], collect() { this.set(ctx.hub.stats().peakSessionQueueBytes ?? 0); } });
+  new Gauge({ name: 'hubbub_slow_consumer_closes_total', help: 'Sessions closed with 4001 because their queue passed its bound (a queue overflow)', registers: [registry], collect() { this.set(ctx.hub.stats().slowConsumerCloses ?? 0); } });
   const events = new Counter({ name: 'hubbub_events_total', help: 'Stored events ingested by this node, by type', labelNames: ['type'], registers: [registry] });
   const fanout = new Histogram({
     name: 'hubbub_fanout_latency_seconds', help: 'From a message\'s commit (server clock) to its hand-off to every local subscriber',

@@ -1,0 +1,63 @@
+import { AppError } from '../domain/errors.js';
+
+/** What a WebSocket client may send. Each frame carries the client's `ref`, echoed in its ack or error. */
+export type ClientFrame =
+  | { type: 'send'; ref: string; conversationId: string; body: string; clientMsgId?: string }
+  | { type: 'typing'; ref: string; conversationId: string }
+  | { type: 'read'; ref: string; conversationId: string; upTo: string }
+  | { type: 'ping'; ref: string };
+
+export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; ref: string | null; error: AppError };
+
+interface Field {
+  min: number;
+  max: number;
+  optional?: true;
+}
+
+/** The string fields of each frame type besides `type` and `ref`; anything else is refused. */
+const SHAPES: Record<ClientFrame['type'], Record<string, Field>> = {
+  send: { conversationId: { min: 1, max: 20 }, body: { min: 0, max: 20_000 }, clientMsgId: { min: 1, max: 64, optional: true } },
+  typing: { conversationId: { min: 1, max: 20 } },
+  read: { conversationId: { min: 1, max: 20 }, upTo: { min: 1, max: 20 } },
+  ping: {},
+};
+
+export const MAX_REF = 64;
+
+const fail = (ref: string | null, code: 'INVALID_JSON' | 'VALIDATION_FAILED' | 'UNKNOWN_FRAME_TYPE' | 'BINARY_FRAME', message?: string): ParsedFrame =>
+  ({ ok: false, ref, error: new AppError(code, message) });
+
+/**
+ * Checks one client frame without touching any state: JSON text, an object,
+ * a known `type`, a string `ref` of 1–64 characters, exactly the fields of
+ * that type with the right types and lengths. (Body rules — trimming, 4000
+ * characters — are the domain's, applied when the message is sent.)
+ */
+export function parseClientFrame(data: Buffer | string, isBinary: boolean): ParsedFrame {
+  if (isBinary) return fail(null, 'BINARY_FRAME');
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof data === 'string' ? data : data.toString('utf8'));
+  } catch {
+    return fail(null, 'INVALID_JSON', 'The frame is not valid JSON.');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(null, 'VALIDATION_FAILED', 'A frame is a JSON object.');
+  const obj = value as Record<string, unknown>;
+  const ref = typeof obj.ref === 'string' && obj.ref.length > 0 && obj.ref.length <= MAX_REF ? obj.ref : null;
+  const type = obj.type;
+  if (typeof type !== 'string' || !Object.hasOwn(SHAPES, type)) return fail(ref, 'UNKNOWN_FRAME_TYPE');
+  if (ref === null) return fail(null, 'VALIDATION_FAILED', `Every frame needs a string "ref" of 1–${MAX_REF} characters.`);
+  const shape = SHAPES[type as ClientFrame['type']];
+  for (const key of Object.keys(obj)) {
+    if (key !== 'type' && key !== 'ref' && !Object.hasOwn(shape, key)) return fail(ref, 'VALIDATION_FAILED', `Unknown field "${key.slice(0, 40)}" in a ${type} frame.`);
+  }
+  for (const [key, f] of Object.entries(shape)) {
+    const v = obj[key];
+    if (v === undefined && f.optional) continue;
+    if (typeof v !== 'string' || v.length < f.min || v.length > f.max) {
+      return fail(ref, 'VALIDATION_FAILED', `"${key}" must be a string of ${f.min}–${f.max} characters.`);
+    }
+  }
+  return { ok: true, frame: obj as unknown as ClientFrame };
+}

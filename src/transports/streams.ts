@@ -1,0 +1,103 @@
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../domain/errors.js';
+import { decodeCursor } from '../domain/cursor.js';
+import type { Hub } from '../hub/hub.js';
+import { requireUser } from '../http/auth-hooks.js';
+import type { Ctx } from '../http/context.js';
+import { toAppError } from '../http/errors.js';
+import { idParam } from '../http/query.js';
+import { TypingService, WindowLimiter } from '../services/typing.js';
+
+/** What the streaming transports share within one app. */
+export interface StreamServices {
+  typing: TypingService;
+  /** Sends over WebSocket frames, per user (HTTP sends have their own limiter). */
+  sendLimiter: WindowLimiter;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    hubbubStreams: StreamServices;
+  }
+}
+
+/**
+ * Sets up, once per app, what the WebSocket and SSE transports share: the
+ * typing service (and its HTTP route for clients without a socket) and the
+ * shutdown hook that closes every live session with SHUTTING_DOWN (WebSocket
+ * 4002; long polls answer at once) before the server stops, so clients resume
+ * elsewhere at once and the shutdown does not wait on them.
+ */
+export function setupStreams(app: FastifyInstance, ctx: Ctx): StreamServices {
+  if (app.hasDecorator('hubbubStreams')) return app.hubbubStreams;
+  const services: StreamServices = {
+    typing: new TypingService(ctx.hub, { perTenSeconds: ctx.config.rateLimits.typing }),
+    sendLimiter: new WindowLimiter(ctx.config.rateLimits.send, 10_000),
+  };
+  app.decorate('hubbubStreams', services);
+
+  // Node's server.close() closes idle keep-alive connections but waits for
+  // ones that never sent a byte (browsers and undici open them ahead of use):
+  // those would hold a shutdown until the client drops them, so they are
+  // dropped here. Nothing is in flight on them.
+  const sockets = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  app.addHook('preClose', async () => {
+    ctx.hub.closeAll('SHUTTING_DOWN');
+    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+  });
+
+  // Typing for clients on SSE or long poll; WebSocket clients send a `typing` frame.
+  app.post<{ Params: { id: string } }>('/api/v1/conversations/:id/typing', async (req) => {
+    const p = requireUser(req);
+    await services.typing.typing(p.user, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'));
+    return { ok: true };
+  });
+  return services;
+}
+
+/**
+ * Where a stream starts: the given cursor (checked against what this node can
+ * serve) or, without one, the current head.
+ */
+export async function startPosition(hub: Hub, since: string | null): Promise<number> {
+  if (since === null) return hub.log.head;
+  const position = decodeCursor(since);
+  await hub.checkCursor(position);
+  return position;
+}
+
+/** A cursor the server cannot serve, malformed or expired: the client reloads its state either way. */
+export function isCursorError(err: AppError): boolean {
+  return err.code === 'CURSOR_EXPIRED' || err.code === 'INVALID_CURSOR';
+}
+
+export function errorJson(err: AppError): string {
+  return JSON.stringify({ error: { code: err.code, message: err.message } });
+}
+
+/** `{"type":"error","ref":…,"error":{code,message}}` */
+export function errorFrame(ref: string | null, err: unknown): string {
+  const e = toAppError(err);
+  return '{"type":"error","ref":' + JSON.stringify(ref) + ',"error":' + JSON.stringify({ code: e.code, message: e.message }) + '}';
+}
+
+/**
+ * Cross-site WebSocket hijacking guard for cookie sessions. A request without
+ * Origin does not come from a browser, so it carries no ambient credentials
+ * of a victim. With no allowed origins configured, only the page's own host
+ * may connect.
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined) return true;
+  if (allowed.length > 0) return allowed.includes(origin);
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}

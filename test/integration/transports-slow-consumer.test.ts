@@ -1,0 +1,161 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testServer, userApi, type Api } from '../helpers/server.js';
+import type { Server } from '../../src/server.js';
+import type { User } from '../../src/domain/types.js';
+import { listen, RawSse, RawWs, waitFor } from './transports.helpers.js';
+
+/**
+ * A client that stops reading while ~50 MB of messages go out is closed with
+ * 4001 once its bounded queue fills; the server's per-session queue never
+ * exceeds its bound, a reading client on the same room is unaffected, and the
+ * slow client resumes from its cursor and gets everything.
+ */
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+/** Live heap plus Buffer memory (event frames are Buffers, outside the JS heap), after a full collection. */
+function liveBytes(): number {
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+describe('slow consumer', () => {
+  let server: Server;
+  let baseUrl: string;
+  let sender: Api;
+  let slowUser: Api;
+  let fastUser: Api;
+  let roomId: string;
+  const BODY = 'x'.repeat(3990);
+  const COUNT = 12_500; // × ~4.2 KB per frame ≈ 52 MB
+
+  beforeAll(async () => {
+    // A small in-memory log, so the resume is served from the store, as after a long absence.
+    server = await testServer({ logCapacity: 1000 });
+    ({ baseUrl } = await listen(server));
+    sender = await userApi(server, 'sender');
+    slowUser = await userApi(server, 'slowpoke');
+    fastUser = await userApi(server, 'speedy');
+    const room = (await sender.call('POST', '/api/v1/conversations', { kind: 'room', name: 'firehose' })).body.conversation;
+    roomId = room.id;
+    await slowUser.call('POST', `/api/v1/conversations/${roomId}/join`);
+    await fastUser.call('POST', `/api/v1/conversations/${roomId}/join`);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('closes a WebSocket that stops reading with 4001, stays bounded, and the client resumes losslessly', async () => {
+    const hub = server.hub;
+    const bound = hub.stats().maxQueueBytes;
+    expect(bound).toBe(4 * 1024 * 1024);
+
+    const slow = RawWs.bearer(baseUrl, slowUser.token);
+    await slow.next((f) => f.type === 'hello', 'slow hello');
+    // The reading client keeps only each message's number, so the test's own memory stays out of the measure.
+    const fastSeen: number[] = [];
+    let fastClosed: number | null = null;
+    const fast = new WebSocket(baseUrl.replace(/^http/, 'ws') + '/api/v1/ws', { headers: { authorization: `Bearer ${fastUser.token}` } });
+    fast.on('message', (data) => {
+      const f = JSON.parse(data.toString());
+      if (f.type === 'message.created') fastSeen.push(Number(f.message.body.split(' ')[0]));
+    });
+    fast.on('close', (code) => {
+      fastClosed = code;
+    });
+    await new Promise((r) => fast.once('open', r));
+    await waitFor(() => hub.stats().sessions === 2, 'both sessions');
+    const startCursor = slow.frames[0].cursor as string;
+    // Stop reading: the kernel buffers fill, then the server's queue.
+    (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+
+    const memBefore = liveBytes();
+    let peakQueued = 0;
+    let peakMem = memBefore;
+    const me = sender.user as User;
+    let closedAt = -1;
+    for (let i = 0; i < COUNT; i++) {
+      await server.chat.send(me, roomId, `${i} ${BODY}`, null);
+      if (i % 100 === 0) {
+        const st = hub.stats();
+        peakQueued = Math.max(peakQueued, st.queuedBytes);
+        if (i % 1000 === 0) peakMem = Math.max(peakMem, liveBytes());
+        if (closedAt < 0 && st.slowConsumerCloses > 0) {
+          closedAt = i;
+          // Read again: what was on the wire, then the close frame.
+          (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+        }
+        // Let sockets flush between bursts, as a real server between requests.
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    await waitFor(() => hub.stats().slowConsumerCloses === 1, 'the slow consumer to be closed');
+    expect(closedAt).toBeGreaterThan(0);
+    expect(closedAt).toBeLessThan(COUNT - 1); // it tripped well before the end of the flood
+
+    const st = hub.stats();
+    expect(st.peakSessionQueueBytes).toBeLessThanOrEqual(bound);
+    expect(st.peakSessionQueueBytes).toBeGreaterThan(bound / 2); // the bound was approached, not avoided
+    // Two sessions: the slow one at most `bound`, the fast one draining; nothing near 50 MB.
+    expect(peakQueued).toBeLessThanOrEqual(2 * bound);
+    // The in-memory log (1000 entries), the slow session's bound and socket buffers: well below the 50 MB sent.
+    expect(peakMem - memBefore).toBeLessThan(32 * 1024 * 1024);
+
+    // The reading client got everything and was never closed.
+    await waitFor(() => fastSeen.length === COUNT, 'the fast client to get all messages', 30_000);
+    expect(fastClosed).toBeNull();
+    expect(fastSeen).toEqual([...Array(COUNT).keys()]);
+
+    // The slow client read what was on the wire, then the close: 4001, reconnect and resume.
+    const info = await slow.closed;
+    expect(info.code).toBe(4001);
+    const got = slow.events();
+    expect(got.length).toBeLessThan(COUNT);
+    const last = got.length > 0 ? got[got.length - 1].cursor : startCursor;
+
+    const again = RawWs.bearer(baseUrl, slowUser.token, `?since=${last}`);
+    await waitFor(() => got.length + again.events().length >= COUNT, 'the resumed client to catch up', 30_000);
+    const all = [...got, ...again.events()].map((e) => Number(e.message.body.split(' ')[0]));
+    expect(all).toEqual([...Array(COUNT).keys()]);
+    expect(again.closeInfo).toBeNull();
+    expect(hub.stats().slowConsumerCloses).toBe(1);
+    again.ws.close();
+    fast.close();
+    await waitFor(() => hub.stats().sessions === 0 && hub.stats().queuedBytes === 0, 'sessions to end');
+  }, 60_000);
+
+  it('drops an SSE stream whose reader stalls, and it resumes from Last-Event-ID', async () => {
+    const hub = server.hub;
+    const before = hub.stats().slowConsumerCloses;
+    const head = (await slowUser.call('GET', '/api/v1/sync')).body.cursor as string;
+    // fetch keeps reading into its own buffers; a raw HTTP request that never reads stalls for real.
+    const net = await import('node:net');
+    const { port } = new URL(baseUrl);
+    const sock = net.connect(Number(port), '127.0.0.1');
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write(`GET /api/v1/events?since=${head} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${slowUser.token}\r\n\r\n`);
+    sock.pause();
+    await waitFor(() => hub.stats().byKind.sse === 1, 'the stream to attach');
+    const me = sender.user as User;
+    const N = 4000;
+    for (let i = 0; i < N && hub.stats().slowConsumerCloses === before; i++) {
+      await server.chat.send(me, roomId, `sse ${i} ${BODY}`, null);
+      if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => hub.stats().slowConsumerCloses === before + 1, 'the stalled stream to be dropped');
+    expect(hub.stats().peakSessionQueueBytes).toBeLessThanOrEqual(hub.stats().maxQueueBytes);
+    await waitFor(() => (hub.stats().byKind.sse ?? 0) === 0, 'the stream to detach');
+    sock.destroy();
+
+    // A new stream from the head cursor gets every message sent since (Last-Event-ID wins over ?since).
+    const resumed = RawSse.bearer(baseUrl, slowUser.token, '?since=c0', { 'last-event-id': head });
+    const sent = (await slowUser.call('GET', `/api/v1/sync?since=${head}&limit=1000`)).body.events.length as number;
+    await waitFor(() => resumed.events().length >= sent, 'the resumed stream to catch up', 20_000);
+    expect(resumed.events().slice(0, sent).map((e) => e.cursor)).toEqual((await slowUser.call('GET', `/api/v1/sync?since=${head}&limit=1000`)).body.events.map((e: any) => e.cursor));
+    resumed.close();
+  }, 60_000);
+});
