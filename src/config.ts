@@ -38,7 +38,17 @@ export interface Config {
     typing: number;
     /** Friend requests per user per hour. */
     friendRequests: number;
+    /** Messages per IP address per 10 seconds (all its users together). */
+    sendPerIp: number;
+    /** Typing signals per IP address per 10 seconds. */
+    typingPerIp: number;
+    /** Friend requests per IP address per hour. */
+    friendRequestsPerIp: number;
   };
+  /** Live streams (WebSocket, SSE, waiting long polls) one node accepts. */
+  maxConnections: number;
+  /** Live streams one user may hold on one node. */
+  maxConnectionsPerUser: number;
   /** scrypt cost N (tests lower it). */
   scryptCost: number;
   /** Serve the built web app from this folder when it exists. */
@@ -64,7 +74,9 @@ export const DEFAULTS: Config = {
   logCapacity: 50_000,
   maxWaitSeconds: 55,
   bodyLimit: 64 * 1024,
-  rateLimits: { login: 10, register: 20, send: 100, typing: 20, friendRequests: 60 },
+  rateLimits: { login: 10, register: 20, send: 100, typing: 20, friendRequests: 60, sendPerIp: 1000, typingPerIp: 200, friendRequestsPerIp: 300 },
+  maxConnections: 100_000,
+  maxConnectionsPerUser: 32,
   scryptCost: 1 << 15,
   webDir: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../web/dist'),
   sqliteSynchronous: 'NORMAL',
@@ -83,6 +95,8 @@ export function makeConfig(input: ConfigInput = {}): Readonly<Config> {
   if (c.redisUrl && !c.databaseUrl) fail('a Redis bus joins several nodes, which need a shared PostgreSQL database (set databaseUrl too)');
   if (c.databaseSchema && !/^[a-z_][a-z0-9_]{0,62}$/.test(c.databaseSchema)) fail('databaseSchema must be a lower-case SQL identifier');
   if (c.maxWaitSeconds < 1 || c.maxWaitSeconds > 55) fail('maxWaitSeconds must be 1–55 (below common proxy timeouts)');
+  if (!Number.isInteger(c.maxConnections) || c.maxConnections < 1) fail('maxConnections must be a positive integer');
+  if (!Number.isInteger(c.maxConnectionsPerUser) || c.maxConnectionsPerUser < 1 || c.maxConnectionsPerUser > c.maxConnections) fail('maxConnectionsPerUser must be 1–maxConnections');
   if (c.logCapacity < 100) fail('logCapacity must be at least 100');
   for (const [k, v] of Object.entries(c.rateLimits)) if (!Number.isInteger(v) || v < 1) fail(`rateLimits.${k} must be a positive integer`);
   return Object.freeze({ ...c, rateLimits: Object.freeze(c.rateLimits), allowedOrigins: Object.freeze([...c.allowedOrigins]) as string[] });

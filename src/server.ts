@@ -9,6 +9,7 @@ import { buildApp, type AppOptions } from './http/app.js';
 import type { Ctx } from './http/context.js';
 import { AuthService } from './services/auth.js';
 import { ChatService } from './services/chat.js';
+import { AbuseLimits } from './services/limits.js';
 import { PresenceService } from './services/presence.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -58,7 +59,7 @@ export async function createServer(input: ConfigInput = {}, appOpts: AppOptions 
   const auth = new AuthService(store, { sessionTtlMs: config.sessionTtlDays * 86_400_000, tokenTtlMs: config.tokenTtlDays * 86_400_000, scryptCost: config.scryptCost });
   const presence = new PresenceService(hub, store);
   await ensureLobby(store, chat);
-  const ctx: Ctx = { config, store, hub, chat, auth, presence };
+  const ctx: Ctx = { config, store, hub, chat, auth, presence, limits: new AbuseLimits(config, hub) };
   const app = await buildApp(ctx, appOpts);
   hub.onError = (err) => app.log.error({ err }, 'hub could not read the log; will retry');
 

@@ -36,6 +36,8 @@ export const ERRORS = {
   NAME_TAKEN: { status: 409, message: 'A room with that name exists.' },
   INVALID_OPERATION: { status: 409, message: 'That operation does not apply to this conversation.' },
   CURSOR_EXPIRED: { status: 410, message: 'The cursor is outside the retained history; reload your state and take a fresh cursor.', closeCode: 4010 },
+  TOO_MANY_CONNECTIONS: { status: 429, message: 'Too many live connections for this account; close one first.', closeCode: 4029 },
+  SERVER_BUSY: { status: 503, message: 'This node holds as many connections as it may; retry later or on another node.', closeCode: 4003 },
   RATE_LIMITED: { status: 429, message: 'Too many requests; slow down.', closeCode: 4029 },
   SLOW_CONSUMER: { status: 503, message: 'The connection fell behind; reconnect and resume from your cursor.', closeCode: 4001 },
   SHUTTING_DOWN: { status: 503, message: 'The server is restarting; reconnect and resume from your cursor.', closeCode: 4002 },

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
 import type { AuthService } from '../services/auth.js';
 import type { ChatService } from '../services/chat.js';
+import type { AbuseLimits } from '../services/limits.js';
 import type { PresenceService } from '../services/presence.js';
 import type { Store } from '../store/store.js';
 
@@ -13,4 +14,5 @@ export interface Ctx {
   chat: ChatService;
   auth: AuthService;
   presence: PresenceService;
+  limits: AbuseLimits;
 }

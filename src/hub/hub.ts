@@ -356,6 +356,15 @@ export class Hub {
     return this.index.currentMembers(conversationId);
   }
 
+  /** Live subscribers of one user on this node. */
+  connectionsOf(userId: string): number {
+    return this.subs.get(userId)?.size ?? 0;
+  }
+
+  connectionCount(): number {
+    return this.subCount;
+  }
+
   isOnline(userId: string): boolean {
     return this.subs.has(userId);
   }

@@ -7,13 +7,11 @@ import { requireUser } from '../http/auth-hooks.js';
 import type { Ctx } from '../http/context.js';
 import { toAppError } from '../http/errors.js';
 import { idParam } from '../http/query.js';
-import { TypingService, WindowLimiter } from '../services/typing.js';
+import { TypingService } from '../services/typing.js';
 
 /** What the streaming transports share within one app. */
 export interface StreamServices {
   typing: TypingService;
-  /** Sends over WebSocket frames, per user (HTTP sends have their own limiter). */
-  sendLimiter: WindowLimiter;
 }
 
 declare module 'fastify' {
@@ -33,7 +31,6 @@ export function setupStreams(app: FastifyInstance, ctx: Ctx): StreamServices {
   if (app.hasDecorator('hubbubStreams')) return app.hubbubStreams;
   const services: StreamServices = {
     typing: new TypingService(ctx.hub, { perTenSeconds: ctx.config.rateLimits.typing }),
-    sendLimiter: new WindowLimiter(ctx.config.rateLimits.send, 10_000),
   };
   app.decorate('hubbubStreams', services);
 
@@ -51,9 +48,18 @@ export function setupStreams(app: FastifyInstance, ctx: Ctx): StreamServices {
     for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
   });
 
+  // Connection caps, checked before a stream opens (before the WebSocket upgrade, too).
+  app.addHook('preHandler', async (req) => {
+    const url = req.routeOptions.url;
+    const streaming = url === '/api/v1/ws' || url === '/api/v1/events'
+      || (url === '/api/v1/sync' && typeof (req.query as { wait?: unknown }).wait === 'string' && (req.query as { wait: string }).wait !== '0');
+    if (streaming && req.principal) ctx.limits.connection(req.principal.user.id);
+  });
+
   // Typing for clients on SSE or long poll; WebSocket clients send a `typing` frame.
   app.post<{ Params: { id: string } }>('/api/v1/conversations/:id/typing', async (req) => {
     const p = requireUser(req);
+    ctx.limits.typing(req.ip);
     await services.typing.typing(p.user, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'));
     return { ok: true };
   });

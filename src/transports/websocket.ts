@@ -192,11 +192,12 @@ class WsConnection {
         case 'ping':
           return ack();
         case 'send': {
-          if (!this.streams.sendLimiter.take(me.id)) throw new AppError('RATE_LIMITED');
+          this.ctx.limits.send(me.id, this.req.ip);
           const r = await chat.send(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.body, f.clientMsgId ?? null);
           return ack(',"message":' + JSON.stringify(r.message) + ',"duplicate":' + r.duplicate);
         }
         case 'typing':
+          this.ctx.limits.typing(this.req.ip);
           await this.streams.typing.typing(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'));
           return ack();
         case 'read':

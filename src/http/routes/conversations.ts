@@ -8,8 +8,7 @@ import { S } from '../schemas.js';
 type IdParams = { Params: { id: string } };
 
 export function conversationRoutes(app: FastifyInstance, ctx: Ctx): void {
-  const { store, chat, config } = ctx;
-  const sendLimit = { rateLimit: { max: config.rateLimits.send, timeWindow: 10_000, hook: 'preHandler' as const, keyGenerator: (req: { principal?: { user: { id: string } } | null; ip: string }) => 'send:' + (req.principal?.user.id ?? req.ip) } };
+  const { store, chat } = ctx;
 
   app.get('/api/v1/conversations', async (req) => {
     return { conversations: await store.listConversationsOf(requireUser(req).user.id) };
@@ -61,8 +60,9 @@ export function conversationRoutes(app: FastifyInstance, ctx: Ctx): void {
     return { messages: await chat.history(req.principal?.user ?? null, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), before, limit) };
   });
 
-  app.post<IdParams & { Body: { body: string; clientMsgId?: string } }>('/api/v1/conversations/:id/messages', { schema: { body: S.send }, config: sendLimit }, async (req, reply) => {
+  app.post<IdParams & { Body: { body: string; clientMsgId?: string } }>('/api/v1/conversations/:id/messages', { schema: { body: S.send } }, async (req, reply) => {
     const me = requireUser(req).user;
+    ctx.limits.send(me.id, req.ip);
     const r = await chat.send(me, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), req.body.body, req.body.clientMsgId ?? null);
     return reply.code(r.duplicate ? 200 : 201).send({ message: r.message, duplicate: r.duplicate });
   });

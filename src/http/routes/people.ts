@@ -5,7 +5,7 @@ import { S } from '../schemas.js';
 import { strParam } from '../query.js';
 
 export function peopleRoutes(app: FastifyInstance, ctx: Ctx): void {
-  const { store, chat, presence, config } = ctx;
+  const { store, chat, presence } = ctx;
 
   app.get<{ Querystring: { prefix?: string } }>('/api/v1/users', async (req) => {
     requireUser(req);
@@ -26,9 +26,9 @@ export function peopleRoutes(app: FastifyInstance, ctx: Ctx): void {
 
   app.post<{ Body: { username: string } }>('/api/v1/friends/requests', {
     schema: { body: S.friendRequest },
-    config: { rateLimit: { max: config.rateLimits.friendRequests, timeWindow: 3_600_000, hook: 'preHandler' as const, keyGenerator: (req: { principal?: { user: { id: string } } | null; ip: string }) => req.principal?.user.id ?? req.ip } },
   }, async (req, reply) => {
     const me = requireUser(req).user;
+    ctx.limits.friendRequest(me.id, req.ip);
     await chat.requestFriend(me, req.body.username);
     return reply.code(201).send({ ok: true });
   });
