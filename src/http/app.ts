@@ -19,6 +19,12 @@ import { websocketRoutes } from '../transports/websocket.js';
 import { compatRoutes } from '../compat/index.js';
 import { webRoutes } from '../ssr/index.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: Array<{ method: string; url: string }>;
+  }
+}
+
 export interface AppOptions {
   logger?: boolean | object;
   /** Extra route registrations (transports, legacy adapters, web) that need the built app. */
@@ -34,6 +40,13 @@ export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<Fastify
     // Unknown fields and wrong types are errors, never silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     routerOptions: { maxParamLength: 200 },
+  });
+
+  // Every route, as registered, for the authorization matrix test and docs checks.
+  const routeTable: Array<{ method: string; url: string }> = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routeTable.push({ method, url: r.url });
   });
 
   // JSON only, strict UTF-8: invalid bytes are refused rather than replaced.

@@ -1,0 +1,222 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { befriend, testServer, userApi, type Api } from '../helpers/server.js';
+import type { Server } from '../../src/server.js';
+
+/**
+ * The authorization matrix: every route of the app × {logged out, non-member,
+ * member, owner}, against a fresh group owned by `owner` with `member` in it.
+ * The list of routes comes from the app itself, so a new route without a rule
+ * here fails the first test.
+ */
+type Role = 'anon' | 'outsider' | 'member' | 'owner';
+const ROLES: Role[] = ['anon', 'outsider', 'member', 'owner'];
+
+interface Fixture {
+  s: Server;
+  tokens: Record<Exclude<Role, 'anon'>, string>;
+  users: Record<Exclude<Role, 'anon'>, Api>;
+  group: string;
+  messageId: string;
+  /** A fresh user who is a friend of every role and has a pending request to each. */
+  other: Api;
+  requestTo: Record<Exclude<Role, 'anon'>, string>;
+}
+
+interface Rule {
+  /** Builds the request for a role (url with parameters filled, body). */
+  req: (f: Fixture, role: Role) => { url: string; body?: unknown; headers?: Record<string, string> } | Promise<{ url: string; body?: unknown; headers?: Record<string, string> }>;
+  /** Expected status for [anon, outsider, member, owner]. */
+  expect: [number, number, number, number];
+  /** Streaming routes are checked over real sockets in their own test. */
+  stream?: true;
+}
+
+const same = (n: number): [number, number, number, number] => [n, n, n, n];
+const authed = (n: number): [number, number, number, number] => [401, n, n, n];
+
+let counter = 0;
+const fresh = (p: string) => `${p}${++counter}`;
+
+const RULES: Record<string, Rule> = {
+  'POST /api/v1/auth/register': { req: () => ({ url: '/api/v1/auth/register', body: { username: fresh('reg'), password: 'password123' } }), expect: same(201) },
+  'POST /api/v1/auth/login': { req: () => ({ url: '/api/v1/auth/login', body: { username: 'owner', password: 'password123' } }), expect: same(200) },
+  'POST /api/v1/auth/logout': { req: () => ({ url: '/api/v1/auth/logout' }), expect: same(200) },
+  'POST /api/v1/auth/logout-all': { req: () => ({ url: '/api/v1/auth/logout-all' }), expect: authed(200) },
+  'POST /api/v1/tokens': { req: () => ({ url: '/api/v1/tokens', body: { username: 'member', password: 'password123' } }), expect: same(201) },
+  // Deleting an account is tested on its own (it removes the fixture's users); here: a wrong password changes nothing.
+  'DELETE /api/v1/me': { req: () => ({ url: '/api/v1/me', body: { password: 'not-the-password' } }), expect: authed(401) },
+  'GET /api/v1/me': { req: () => ({ url: '/api/v1/me' }), expect: authed(200) },
+  'GET /api/v1/users': { req: () => ({ url: '/api/v1/users?prefix=o' }), expect: authed(200) },
+  'GET /api/v1/friends': { req: () => ({ url: '/api/v1/friends' }), expect: authed(200) },
+  'GET /api/v1/friends/requests': { req: () => ({ url: '/api/v1/friends/requests' }), expect: authed(200) },
+  // `other` is already a friend of the owner and the member.
+  'POST /api/v1/friends/requests': { req: (f) => ({ url: '/api/v1/friends/requests', body: { username: f.other.user.username } }), expect: [401, 201, 409, 409] },
+  'POST /api/v1/friends/requests/:id/accept': { req: (f, r) => ({ url: `/api/v1/friends/requests/${r === 'anon' ? f.requestTo.owner : f.requestTo[r]}/accept` }), expect: authed(200) },
+  'POST /api/v1/friends/requests/:id/decline': { req: (f, r) => ({ url: `/api/v1/friends/requests/${r === 'anon' ? f.requestTo.owner : f.requestTo[r]}/decline` }), expect: authed(200) },
+  'DELETE /api/v1/friends/:userId': { req: (f) => ({ url: `/api/v1/friends/${f.users.owner.user.id}` }), expect: [401, 404, 200, 404] },
+  'POST /api/v1/direct/:username': { req: () => ({ url: '/api/v1/direct/owner' }), expect: [401, 403, 200, 409] },
+  'GET /api/v1/conversations': { req: () => ({ url: '/api/v1/conversations' }), expect: authed(200) },
+  'POST /api/v1/conversations': { req: () => ({ url: '/api/v1/conversations', body: { kind: 'group', name: 'new' } }), expect: authed(201) },
+  'GET /api/v1/conversations/:id': { req: (f) => ({ url: `/api/v1/conversations/${f.group}` }), expect: [401, 403, 200, 200] },
+  'PATCH /api/v1/conversations/:id': { req: (f) => ({ url: `/api/v1/conversations/${f.group}`, body: { name: 'renamed' } }), expect: [401, 403, 403, 200] },
+  'POST /api/v1/conversations/:id/members': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/members`, body: { username: f.other.user.username } }), expect: [401, 403, 403, 201] },
+  'DELETE /api/v1/conversations/:id/members/:userId': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/members/${f.users.member.user.id}` }), expect: [401, 403, 200, 200] },
+  'POST /api/v1/conversations/:id/join': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/join` }), expect: [401, 409, 409, 409] },
+  'POST /api/v1/conversations/:id/leave': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/leave` }), expect: [401, 403, 200, 200] },
+  'GET /api/v1/conversations/:id/messages': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/messages` }), expect: [401, 403, 200, 200] },
+  'POST /api/v1/conversations/:id/messages': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/messages`, body: { body: 'hi' } }), expect: [401, 403, 201, 201] },
+  'POST /api/v1/conversations/:id/read': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/read`, body: { upTo: f.messageId } }), expect: [401, 403, 200, 200] },
+  'POST /api/v1/conversations/:id/typing': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/typing` }), expect: [401, 403, 200, 200] },
+  'GET /api/v1/rooms': { req: () => ({ url: '/api/v1/rooms' }), expect: same(200) },
+  'GET /api/v1/rooms/:name/messages': { req: () => ({ url: '/api/v1/rooms/lobby/messages' }), expect: same(200) },
+  'GET /api/v1/sync': { req: () => ({ url: '/api/v1/sync' }), expect: authed(200) },
+  'GET /api/v1/events': { req: () => ({ url: '/api/v1/events' }), expect: authed(200), stream: true },
+  'GET /api/v1/ws': { req: () => ({ url: '/api/v1/ws' }), expect: authed(101), stream: true },
+  'GET /metrics': { req: () => ({ url: '/metrics' }), expect: same(200) },
+  'GET /healthz': { req: () => ({ url: '/healthz' }), expect: same(200) },
+  'GET /readyz': { req: () => ({ url: '/readyz' }), expect: same(200) },
+  // The seeds' legacy protocols are anonymous by design (docs/compat.md): every role gets the same answer.
+  'GET /chatdemo': { req: () => ({ url: '/chatdemo' }), expect: same(200) },
+  'POST /a/message/new': { req: () => ({ url: '/a/message/new', body: { body: 'legacy', _xsrf: 'tok' }, headers: { cookie: '_xsrf=tok' } }), expect: same(200) },
+  'POST /a/message/updates': { req: () => ({ url: '/a/message/updates', body: { cursor: 'c1', _xsrf: 'tok' }, headers: { cookie: '_xsrf=tok' } }), expect: same(200) },
+  'POST /chat': { req: () => ({ url: '/chat', body: { query: 'legacy wall' } }), expect: same(200) },
+  'POST /updatemsg': { req: () => ({ url: '/updatemsg', body: {} }), expect: same(200) },
+  'GET /msg': { req: () => ({ url: '/msg' }), expect: same(101), stream: true },
+  // The web app and server-rendered rooms are public pages.
+  'GET /': { req: () => ({ url: '/' }), expect: same(200) },
+  'GET /r/:name': { req: () => ({ url: '/r/lobby' }), expect: same(200) },
+  'GET /login': { req: () => ({ url: '/login' }), expect: same(200) },
+  'GET /register': { req: () => ({ url: '/register' }), expect: same(200) },
+  'GET /c/:id': { req: (f) => ({ url: `/c/${f.group}` }), expect: same(200) },
+  'GET /people': { req: () => ({ url: '/people' }), expect: same(200) },
+  'GET /rooms': { req: () => ({ url: '/rooms' }), expect: same(200) },
+  'GET /new-group': { req: () => ({ url: '/new-group' }), expect: same(200) },
+  'GET /assets/*': { req: () => ({ url: '/assets/does-not-exist.js' }), expect: same(404) },
+  'GET /favicon.svg': { req: () => ({ url: '/favicon.svg' }), expect: same(200) },
+  'GET /robots.txt': { req: () => ({ url: '/robots.txt' }), expect: same(200) },
+};
+
+describe('authorization matrix', () => {
+  let s: Server;
+  let base: Record<Exclude<Role, 'anon'>, Api>;
+
+  beforeAll(async () => {
+    s = await testServer();
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    base = { owner: await userApi(s, 'owner'), member: await userApi(s, 'member'), outsider: await userApi(s, 'outsider') };
+    await befriend(base.owner, base.member);
+  });
+  afterAll(() => s.close());
+
+  async function fixture(): Promise<Fixture> {
+    const token = async (name: string) => (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: name, password: 'password123' } })).json().token as string;
+    const tokens = { owner: await token('owner'), member: await token('member'), outsider: await token('outsider') };
+    const rebind = (a: Api, t: string): Api => ({
+      token: t, user: a.user,
+      async call(method, url, body) {
+        const res = await s.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${t}` }, ...(body === undefined ? {} : { payload: body as object }) });
+        return { status: res.statusCode, body: (res.body ? res.json() : undefined) as any };
+      },
+    });
+    const users = { owner: rebind(base.owner, tokens.owner), member: rebind(base.member, tokens.member), outsider: rebind(base.outsider, tokens.outsider) };
+    const call = async (t: string, method: string, url: string, payload?: object) => (await s.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${t}` }, ...(payload ? { payload } : {}) })).json();
+    // A previous case may have ended the owner's and member's friendship.
+    if (!(await s.store.areFriends(users.owner.user.id, users.member.user.id))) await befriend(users.owner, users.member);
+    const group = (await call(tokens.owner, 'POST', '/api/v1/conversations', { kind: 'group', name: 'matrix', members: ['member'] })).conversation.id;
+    const messageId = (await call(tokens.owner, 'POST', `/api/v1/conversations/${group}/messages`, { body: 'first' })).message.id;
+    const other = await userApi(s, fresh('xuser'));
+    await befriend(other, users.owner);
+    await befriend(other, users.member);
+    const requestTo = {} as Fixture['requestTo'];
+    for (const r of ['owner', 'member', 'outsider'] as const) {
+      const asker = await userApi(s, fresh('ask'));
+      await asker.call('POST', '/api/v1/friends/requests', { username: r });
+      requestTo[r] = (await call(tokens[r], 'GET', '/api/v1/friends/requests')).incoming.find((q: any) => q.from.id === asker.user.id).id;
+    }
+    return { s, tokens, users, group, messageId, other, requestTo };
+  }
+
+  test('every route of the app has a rule, and every rule a route', () => {
+    const routes = s.app.routeTable.map((r) => `${r.method} ${r.url}`).sort();
+    expect(routes).toEqual(Object.keys(RULES).sort());
+  });
+
+  for (const [key, rule] of Object.entries(RULES)) {
+    if (rule.stream) continue;
+    test(`${key}`, async () => {
+      const [method, pattern] = key.split(' ') as [string, string];
+      const got: number[] = [];
+      for (const role of ROLES) {
+        const f = await fixture();
+        const r = await rule.req(f, role);
+        const headers: Record<string, string> = { ...(role === 'anon' ? {} : { authorization: `Bearer ${f.tokens[role]}` }), ...r.headers };
+        const isForm = pattern.startsWith('/a/') || pattern === '/chat' || pattern === '/updatemsg';
+        const res = await s.app.inject({
+          method: method as 'GET', url: r.url, headers: { ...headers, ...(isForm && r.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+          ...(r.body === undefined ? {} : { payload: isForm ? new URLSearchParams(r.body as Record<string, string>).toString() : (r.body as object) }),
+        });
+        got.push(res.statusCode);
+      }
+      expect(got, `${key}: [anon, outsider, member, owner]`).toEqual(rule.expect);
+    });
+  }
+
+  test('streams: SSE and WebSocket need credentials; the legacy /msg does not', async () => {
+    const port = (s.app.server.address() as { port: number }).port;
+    const f = await fixture();
+    for (const role of ROLES) {
+      const auth: Record<string, string> = role === 'anon' ? {} : { authorization: `Bearer ${f.tokens[role]}` };
+      const ac = new AbortController();
+      const sse = await fetch(`http://127.0.0.1:${port}/api/v1/events`, { headers: auth, signal: ac.signal });
+      ac.abort();
+      expect(sse.status, `SSE ${role}`).toBe(RULES['GET /api/v1/events']!.expect[ROLES.indexOf(role)]);
+      for (const path of ['/api/v1/ws', '/msg']) {
+        const status = await new Promise<number>((resolve) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers: { ...auth, origin: `http://127.0.0.1:${port}` } });
+          ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+          // /api/v1/ws greets an authenticated client with `hello`; /msg says nothing until a message arrives.
+          ws.on('open', () => (path === '/msg' ? (ws.close(), resolve(101)) : undefined));
+          ws.on('message', (d) => (JSON.parse(String(d)).type === 'hello' ? (ws.close(), resolve(101)) : undefined));
+          ws.on('close', (code) => resolve(code === 4501 ? 401 : code));
+          ws.on('error', () => undefined);
+        });
+        expect(status, `${path} ${role}`).toBe(RULES[`GET ${path}`]!.expect[ROLES.indexOf(role)]);
+      }
+    }
+  });
+
+  test('WebSocket frames × roles on a group conversation', async () => {
+    const port = (s.app.server.address() as { port: number }).port;
+    const f = await fixture();
+    const frames: Record<string, (id: string) => object> = {
+      send: (id) => ({ type: 'send', ref: 'r', conversationId: id, body: 'over ws' }),
+      typing: (id) => ({ type: 'typing', ref: 'r', conversationId: id }),
+      read: (id) => ({ type: 'read', ref: 'r', conversationId: id, upTo: f.messageId }),
+      ping: () => ({ type: 'ping', ref: 'r' }),
+    };
+    const expected: Record<string, Record<Exclude<Role, 'anon'>, string>> = {
+      send: { outsider: 'NOT_A_MEMBER', member: 'ack', owner: 'ack' },
+      typing: { outsider: 'NOT_A_MEMBER', member: 'ack', owner: 'ack' },
+      read: { outsider: 'NOT_A_MEMBER', member: 'ack', owner: 'ack' },
+      ping: { outsider: 'ack', member: 'ack', owner: 'ack' },
+    };
+    for (const role of ['outsider', 'member', 'owner'] as const) {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/ws`, { headers: { authorization: `Bearer ${f.tokens[role]}` } });
+      const replies: any[] = [];
+      ws.on('message', (d) => {
+        const m = JSON.parse(String(d));
+        if (m.type === 'ack' || m.type === 'error') replies.push(m);
+      });
+      await new Promise((r) => ws.once('open', r));
+      for (const [name, make] of Object.entries(frames)) {
+        const n = replies.length;
+        ws.send(JSON.stringify(make(f.group)));
+        while (replies.length === n) await new Promise((r) => setImmediate(r));
+        const got = replies[n].type === 'ack' ? 'ack' : replies[n].error.code;
+        expect(got, `${name} as ${role}`).toBe(expected[name]![role]);
+      }
+      ws.close();
+    }
+  });
+});
