@@ -13,9 +13,23 @@ export function normalizeUsername(raw: string): string {
   return name;
 }
 
-export function checkPassword(password: string): void {
+/** The passwords every guesser tries first (length ≥ 8, so the length rule does not already refuse them). */
+const COMMON_PASSWORDS = new Set([
+  'password', 'password1', '12345678', '123456789', '1234567890', 'qwertyuiop', 'qwerty123',
+  'iloveyou', 'sunshine', 'princess', 'football', 'baseball', 'welcome1', 'abc12345', '11111111', '00000000',
+  'letmein1', 'trustno1', 'superman', 'starwars', 'passw0rd', 'admin123', 'changeme',
+]);
+
+/**
+ * The password policy: 8–256 characters, not one of the most common
+ * passwords, and not the username itself.
+ */
+export function checkPassword(password: string, username?: string): void {
   if (password.length < MIN_PASSWORD) throw new AppError('WEAK_PASSWORD');
   if (password.length > MAX_PASSWORD) throw new AppError('VALIDATION_FAILED', `A password is at most ${MAX_PASSWORD} characters.`);
+  const lower = password.toLowerCase();
+  if (COMMON_PASSWORDS.has(lower)) throw new AppError('WEAK_PASSWORD', 'That password is among the most common ones; choose another.');
+  if (username && lower.includes(username.toLowerCase())) throw new AppError('WEAK_PASSWORD', 'A password must not contain the username.');
 }
 
 /** Trims a message body and enforces 1–4000 characters (code points, not UTF-16 units). */

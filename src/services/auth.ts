@@ -30,7 +30,7 @@ export class AuthService {
 
   async register(input: { username: string; password: string; displayName?: string }): Promise<User> {
     const username = normalizeUsername(input.username);
-    checkPassword(input.password);
+    checkPassword(input.password, username);
     const displayName = normalizeDisplayName(input.displayName, username);
     return this.store.createUser({ username, displayName, passwordHash: await hashPassword(input.password, this.opts.scryptCost) });
   }
@@ -45,7 +45,7 @@ export class AuthService {
   }
 
   async setPassword(usernameRaw: string, password: string): Promise<void> {
-    checkPassword(password);
+    checkPassword(password, usernameRaw.trim().toLowerCase());
     const found = await this.store.getUserByUsername(usernameRaw.trim().toLowerCase());
     if (!found) throw new AppError('USER_NOT_FOUND');
     await this.store.setPassword(found.id, await hashPassword(password, this.opts.scryptCost));
