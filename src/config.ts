@@ -15,6 +15,11 @@ export interface Config {
   busPrefix: string;
   /** Origins allowed to open WebSockets with a cookie; empty = same host only. */
   allowedOrigins: string[];
+  /**
+   * Trust X-Forwarded-For from a reverse proxy (true, a hop count, or the
+   * proxy's addresses), so per-IP limits see clients, not the proxy.
+   */
+  trustProxy: boolean | number | string;
   /** Mark cookies Secure (set when served over TLS). */
   secureCookies: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -67,6 +72,7 @@ export const DEFAULTS: Config = {
   busPrefix: 'hubbub:',
   allowedOrigins: [],
   secureCookies: false,
+  trustProxy: false,
   logLevel: 'info',
   nodeId: `node-${process.pid}`,
   sessionTtlDays: 30,
@@ -113,6 +119,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
   if (env.HUBBUB_DATABASE_SCHEMA) out.databaseSchema = env.HUBBUB_DATABASE_SCHEMA;
   if (env.HUBBUB_BUS_PREFIX) out.busPrefix = env.HUBBUB_BUS_PREFIX;
   if (env.HUBBUB_ALLOWED_ORIGINS) out.allowedOrigins = env.HUBBUB_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.HUBBUB_TRUST_PROXY) {
+    const v = env.HUBBUB_TRUST_PROXY;
+    out.trustProxy = v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v;
+  }
   if (env.HUBBUB_SECURE_COOKIES) out.secureCookies = env.HUBBUB_SECURE_COOKIES === '1' || env.HUBBUB_SECURE_COOKIES === 'true';
   if (env.HUBBUB_LOG_LEVEL) out.logLevel = env.HUBBUB_LOG_LEVEL as Config['logLevel'];
   if (env.HUBBUB_NODE_ID) out.nodeId = env.HUBBUB_NODE_ID;

@@ -36,7 +36,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<Fastify
     logger: opts.logger ?? false,
     bodyLimit: ctx.config.bodyLimit,
     genReqId: () => randomUUID(),
-    trustProxy: false,
+    trustProxy: ctx.config.trustProxy,
     // Unknown fields and wrong types are errors, never silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     routerOptions: { maxParamLength: 200 },
