@@ -36,7 +36,8 @@ export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<Fastify
     logger: opts.logger ?? false,
     bodyLimit: ctx.config.bodyLimit,
     genReqId: () => randomUUID(),
-    trustProxy: ctx.config.trustProxy,
+    // Fastify accepts a hop count at run time (proxy-addr), though its types omit it.
+    trustProxy: ctx.config.trustProxy as boolean | string,
     // Unknown fields and wrong types are errors, never silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     routerOptions: { maxParamLength: 200 },
