@@ -25,7 +25,8 @@ node -e '
   for (const f of ["test-results/vitest.json", "test-results/e2e.json"]) {
     if (!fs.existsSync(f)) continue;
     const r = JSON.parse(fs.readFileSync(f, "utf8"));
-    passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites || 0); skipped += r.numPendingTests + r.numTodoTests;
+    // A suite that fails before running any test (an import error) counts as one failure.
+    passed += r.numPassedTests; failed += r.numFailedTests || (r.numFailedTestSuites || 0); skipped += r.numPendingTests + r.numTodoTests;
   }
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 '

@@ -98,9 +98,10 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
 
   for (const file of ['favicon.svg', 'robots.txt']) {
     app.get(`/${file}`, (_req, reply) => {
-      const full = path.join(webDir, file);
-      if (!fs.existsSync(full)) throw new AppError('NOT_FOUND');
-      return reply.header('Cache-Control', 'public, max-age=86400').sendFile(file, webDir, { cacheControl: false });
+      // From the build, or straight from web/public when the app is not built (same file).
+      const dir = [webDir, path.resolve(webDir, '../public')].find((d) => fs.existsSync(path.join(d, file)));
+      if (!dir) throw new AppError('NOT_FOUND');
+      return reply.header('Cache-Control', 'public, max-age=86400').sendFile(file, dir, { cacheControl: false });
     });
   }
 
