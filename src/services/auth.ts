@@ -64,9 +64,30 @@ export class AuthService {
     return t;
   }
 
+  /**
+   * Recently resolved credentials, so a long poll that comes back ten times a
+   * second costs no database read. Revocation on this node clears the entry at
+   * once; on other nodes it takes effect within CACHE_MS.
+   */
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  private static readonly CACHE_MS = 5_000;
+  private static readonly CACHE_MAX = 100_000;
+
   async resolve(tokenValue: string, via: 'session' | 'bearer'): Promise<Principal | null> {
     if (tokenValue.length === 0 || tokenValue.length > 200) return null;
     const tokenHash = sha256(tokenValue);
+    const now = Date.now();
+    const hit = this.cache.get(tokenHash);
+    if (hit && hit.until > now && hit.principal.via === via) return hit.principal;
+    const principal = await this.lookup(tokenHash, via);
+    if (principal) {
+      if (this.cache.size >= AuthService.CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(tokenHash, { principal, until: now + AuthService.CACHE_MS });
+    }
+    return principal;
+  }
+
+  private async lookup(tokenHash: string, via: 'session' | 'bearer'): Promise<Principal | null> {
     const rec = await this.store.getAuthToken(tokenHash);
     if (!rec || rec.kind !== via) return null;
     if (rec.expiresAt < Date.now()) {
@@ -79,6 +100,13 @@ export class AuthService {
   }
 
   async revoke(tokenHash: string): Promise<void> {
+    this.cache.delete(tokenHash);
     await this.store.deleteAuthToken(tokenHash);
+  }
+
+  /** Every session and token of a user (log out everywhere, account deletion). */
+  async revokeAll(userId: string): Promise<void> {
+    for (const [k, v] of this.cache) if (v.principal.user.id === userId) this.cache.delete(k);
+    await this.store.deleteAuthTokensOfUser(userId);
   }
 }

@@ -101,8 +101,21 @@ class WsConnection {
   private badFrames: number[] = [];
   private principal: Principal | null;
 
-  constructor(private readonly ws: WebSocket, private readonly req: FastifyRequest, private readonly ctx: Ctx, private readonly streams: StreamServices, onEnd: () => void) {
+  // What the connection needs of its upgrade request, copied so the request itself (headers,
+  // raw message, reply) can be collected: an idle connection should cost as little as possible.
+  private readonly ip: string;
+  private readonly log: FastifyRequest['log'];
+  private readonly origin: string | undefined;
+  private readonly host: string | undefined;
+  private readonly since: unknown;
+
+  constructor(private readonly ws: WebSocket, req: FastifyRequest, private readonly ctx: Ctx, private readonly streams: StreamServices, onEnd: () => void) {
     this.principal = req.principal;
+    this.ip = req.ip;
+    this.log = req.log;
+    this.origin = req.headers.origin;
+    this.host = req.headers.host;
+    this.since = (req.query as { since?: unknown }).since;
     // Handlers first, synchronously: frames that arrive while the stream starts wait for `ready`.
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => {
@@ -135,12 +148,12 @@ class WsConnection {
     const { hub, config } = this.ctx;
     const p = this.principal;
     if (!p) return this.refuse(new AppError('STREAM_AUTH_REQUIRED'));
-    if (p.via === 'session' && !originAllowed(this.req.headers.origin, this.req.headers.host, config.allowedOrigins)) {
+    if (p.via === 'session' && !originAllowed(this.origin, this.host, config.allowedOrigins)) {
       return this.refuse(new AppError('ORIGIN_FORBIDDEN'));
     }
     let position: number;
     try {
-      const since = strParam((this.req.query as { since?: unknown }).since, 'since', 32);
+      const since = strParam(this.since, 'since', 32);
       position = await startPosition(hub, since);
     } catch (err) {
       const e = toAppError(err);
@@ -150,12 +163,12 @@ class WsConnection {
     const session = hub.open(p.user.id, new WsWire(this.ws), position);
     this.session = session;
     session.onClose((code) => {
-      if (code === 'SLOW_CONSUMER') this.req.log.warn({ userId: p.user.id, maxQueueBytes: hub.limits.maxBytes }, 'websocket closed: slow consumer');
+      if (code === 'SLOW_CONSUMER') this.log.warn({ userId: p.user.id, maxQueueBytes: hub.limits.maxBytes }, 'websocket closed: slow consumer');
     });
     session.send(JSON.stringify({ type: 'hello', cursor: encodeCursor(position), user: p.user }));
     hub.follow(session).catch((err) => {
       const e = toAppError(err);
-      if (e.code === 'INTERNAL') this.req.log.error({ err }, 'websocket catch-up failed');
+      if (e.code === 'INTERNAL') this.log.error({ err }, 'websocket catch-up failed');
       session.send(errorFrame(null, e));
       session.close(isCursorError(e) ? 'CURSOR_EXPIRED' : e.code);
     });
@@ -192,12 +205,12 @@ class WsConnection {
         case 'ping':
           return ack();
         case 'send': {
-          this.ctx.limits.send(me.id, this.req.ip);
+          this.ctx.limits.send(me.id, this.ip);
           const r = await chat.send(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.body, f.clientMsgId ?? null);
           return ack(',"message":' + JSON.stringify(r.message) + ',"duplicate":' + r.duplicate);
         }
         case 'typing':
-          this.ctx.limits.typing(this.req.ip);
+          this.ctx.limits.typing(this.ip);
           await this.streams.typing.typing(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'));
           return ack();
         case 'read':
@@ -206,7 +219,7 @@ class WsConnection {
       }
     } catch (err) {
       const e = toAppError(err);
-      if (e.code === 'INTERNAL') this.req.log.error({ err }, 'websocket request failed');
+      if (e.code === 'INTERNAL') this.log.error({ err }, 'websocket request failed');
       session.send(errorFrame(f.ref, e));
     }
   }

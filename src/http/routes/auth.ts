@@ -37,7 +37,7 @@ export function authRoutes(app: FastifyInstance, ctx: Ctx): void {
   // Log out everywhere: every session and bearer token of the user, this one included.
   app.post('/api/v1/auth/logout-all', async (req, reply) => {
     const p = requireUser(req);
-    await ctx.store.deleteAuthTokensOfUser(p.user.id);
+    await auth.revokeAll(p.user.id);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });
@@ -52,6 +52,7 @@ export function authRoutes(app: FastifyInstance, ctx: Ctx): void {
     const p = requireUser(req);
     await auth.verify(p.user.username, req.body.password);
     await ctx.chat.deleteAccount(p.user);
+    await auth.revokeAll(p.user.id);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });
