@@ -104,7 +104,7 @@ class WsConnection {
   // What the connection needs of its upgrade request, copied so the request itself (headers,
   // raw message, reply) can be collected: an idle connection should cost as little as possible.
   private readonly ip: string;
-  private readonly log: FastifyRequest['log'];
+  private readonly log: { warn(o: object, m: string): void; error(o: object, m: string): void };
   private readonly origin: string | undefined;
   private readonly host: string | undefined;
   private readonly since: unknown;
@@ -112,10 +112,26 @@ class WsConnection {
   constructor(private readonly ws: WebSocket, req: FastifyRequest, private readonly ctx: Ctx, private readonly streams: StreamServices, onEnd: () => void) {
     this.principal = req.principal;
     this.ip = req.ip;
-    this.log = req.log;
+    // The app's logger with the request id bound only when something is logged: a child
+    // logger per idle connection costs more memory than the rest of the connection.
+    const reqId = req.id;
+    const root = req.server.log;
+    this.log = { warn: (o: object, m: string) => root.warn({ ...o, reqId }, m), error: (o: object, m: string) => root.error({ ...o, reqId }, m) };
     this.origin = req.headers.origin;
     this.host = req.headers.host;
     this.since = (req.query as { since?: unknown }).since;
+    // @fastify/websocket's own 'error' listener closes over the Fastify request and reply,
+    // which would keep them (and the raw request and response) alive as long as the socket:
+    // several KiB per idle connection. Ours does the same job without them.
+    ws.removeAllListeners('error');
+    // Likewise the upgraded TCP socket still points at the placeholder HTTP response
+    // (and through it the request); the socket belongs to ws now.
+    const raw = (ws as unknown as { _socket?: { _httpMessage?: unknown } })._socket;
+    if (raw && raw._httpMessage) raw._httpMessage = null;
+    ws.on('error', (err) => {
+      this.log.warn({ err: String(err) }, 'websocket error');
+      if (ws.readyState === ws.OPEN) ws.close(1011);
+    });
     // Handlers first, synchronously: frames that arrive while the stream starts wait for `ready`.
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => {
