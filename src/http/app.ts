@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -13,7 +14,7 @@ import { authRoutes } from './routes/auth.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { peopleRoutes } from './routes/people.js';
 import { opsRoutes } from './routes/ops.js';
-import { longPollRoutes } from '../transports/longpoll.js';
+import { LongPollTransport } from '../transports/longpoll.js';
 import { sseRoutes } from '../transports/sse.js';
 import { websocketRoutes } from '../transports/websocket.js';
 import { compatRoutes } from '../compat/index.js';
@@ -31,8 +32,21 @@ export interface AppOptions {
   extensions?: Array<(app: FastifyInstance, ctx: Ctx) => void | Promise<void>>;
 }
 
+/** Fastify's own HTTP/1 server defaults, which it does not apply to a server from serverFactory. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const longPoll = new LongPollTransport(ctx);
   const app = Fastify({
+    // Steady-state long polls are answered before Fastify sees them (see LongPollTransport.serveFast);
+    // everything else, and every long poll the fast path declines, goes through Fastify as usual.
+    serverFactory: (handler) => {
+      const server = http.createServer((req, res) => {
+        if (!longPoll.serveFast(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      return server;
+    },
     logger: opts.logger ?? false,
     bodyLimit: ctx.config.bodyLimit,
     genReqId: () => randomUUID(),
@@ -106,7 +120,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<Fastify
   authRoutes(app, ctx);
   peopleRoutes(app, ctx);
   conversationRoutes(app, ctx);
-  longPollRoutes(app, ctx);
+  longPoll.routes(app);
   opsRoutes(app, ctx);
   await sseRoutes(app, ctx);
   await websocketRoutes(app, ctx);

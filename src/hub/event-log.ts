@@ -15,6 +15,8 @@ export interface LogEntry {
   bytes?: Buffer;
   /** The SSE record (`id:` + `data:`), made on first use and shared by every SSE stream. */
   sse?: Buffer;
+  /** The WebSocket text frame (header + `frame`), made on first use and shared by every socket. */
+  ws?: Buffer;
 }
 
 export function toEntry(e: StoredEvent): LogEntry {

@@ -87,6 +87,17 @@ export class AuthService {
     return principal;
   }
 
+  /**
+   * `resolve` answered from the cache alone: the principal if this credential
+   * was resolved within CACHE_MS, otherwise undefined (unknown here, not
+   * refused — the caller takes the full path, which asks the store).
+   */
+  peek(tokenValue: string, via: 'session' | 'bearer'): Principal | undefined {
+    if (tokenValue.length === 0 || tokenValue.length > 200) return undefined;
+    const hit = this.cache.get(sha256(tokenValue));
+    return hit && hit.until > Date.now() && hit.principal.via === via ? hit.principal : undefined;
+  }
+
   private async lookup(tokenHash: string, via: 'session' | 'bearer'): Promise<Principal | null> {
     const rec = await this.store.getAuthToken(tokenHash);
     if (!rec || rec.kind !== via) return null;

@@ -1,10 +1,12 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import type { LogEntry } from '../hub/event-log.js';
 import type { Subscriber } from '../hub/hub.js';
-import { requireUser } from '../http/auth-hooks.js';
+import { SESSION_COOKIE, requireUser } from '../http/auth-hooks.js';
 import type { Ctx } from '../http/context.js';
 import { intParam, strParam } from '../http/query.js';
+import type { Principal } from '../services/auth.js';
 
 /** The sync body, built from the entries' shared frames: no per-reader JSON.stringify of events. */
 export function syncBody(entries: readonly LogEntry[], cursor: string, more: boolean): string {
@@ -14,46 +16,170 @@ export function syncBody(entries: readonly LogEntry[], cursor: string, more: boo
 }
 
 /**
+ * What a sync answer from the fast path carries besides the body: the type,
+ * no caching, no sniffing, and a CSP that forbids everything (a JSON answer
+ * is never a document; the web app's full CSP is on its pages). The rest of
+ * helmet's set is about documents and would be ~500 bytes on every poll.
+ */
+const FAST_HEADERS = [
+  'content-type', 'application/json; charset=utf-8',
+  'cache-control', 'no-store',
+  'x-content-type-options', 'nosniff',
+  'content-security-policy', "default-src 'none'; frame-ancestors 'none'",
+];
+
+function writeJson(res: ServerResponse, body: string): void {
+  if (res.destroyed || res.writableEnded) return;
+  res.writeHead(200, [...FAST_HEADERS, 'content-length', String(Buffer.byteLength(body))]);
+  res.end(body);
+}
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+const SESSION = new RegExp('(?:^|;)\\s*' + SESSION_COOKIE + '=([^;]*)');
+const SYNC_PREFIX = '/api/v1/sync?';
+
+type SyncQuery = { since?: string; wait?: string; limit?: string };
+
+/**
+ * The query of a sync request as plain strings, or null when anything is
+ * unusual (a repeated or percent-encoded parameter): the full path's parser
+ * then decides, with its errors.
+ */
+function plainQuery(qs: string): SyncQuery | null {
+  const out: SyncQuery = {};
+  for (const part of qs.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? '' : part.slice(eq + 1);
+    if (key.includes('%') || value.includes('%') || value.includes('+')) return null;
+    if (key !== 'since' && key !== 'wait' && key !== 'limit') continue;
+    if (out[key] !== undefined) return null;
+    out[key] = value;
+  }
+  return out;
+}
+
+/**
  * GET /api/v1/sync — short poll, and long poll with `wait`. A long poll with
  * nothing to say becomes a one-shot subscriber of the hub; it answers with the
  * first batch for its user or, after `wait` seconds, with no events and the
  * cursor it was given. A closed connection detaches it at once.
+ *
+ * Two ways in, one behaviour. `serveFast` takes a steady-state long poll
+ * (known credential, valid recent cursor) straight off the HTTP server, before
+ * Fastify's routing, hooks and reply objects; a client polling after every
+ * message makes this the node's hottest request, and the full path costs
+ * several times the CPU and twice the memory per waiting poll (see
+ * docs/benchmarks.md). Anything else — a first poll, a short poll, a
+ * credential not in the cache, a cursor that needs the store, any invalid
+ * input — is left to the Fastify route, which does every check and answers
+ * every error.
  */
-export function longPollRoutes(app: FastifyInstance, ctx: Ctx): void {
-  const { hub, config } = ctx;
-  const waiting = new Set<LongPollWaiter>();
-  // On shutdown, answer every waiting poll at once (no events, its own cursor) so the
-  // server can close without holding clients for up to `wait` seconds.
-  app.addHook('preClose', async () => {
-    for (const w of [...waiting]) w.expire();
-  });
+export class LongPollTransport {
+  private readonly waiting = new Set<LongPollWaiter>();
+  private closing = false;
 
-  app.get<{ Querystring: { since?: string; wait?: string; limit?: string } }>('/api/v1/sync', async (req, reply) => {
-    const me = requireUser(req).user;
-    const since = strParam(req.query.since, 'since', 32);
-    const wait = intParam(req.query.wait, 'wait', 0, config.maxWaitSeconds, 0);
-    const limit = intParam(req.query.limit, 'limit', 1, 1000, 100);
-    if (since === null) return reply.type('application/json').send(syncBody([], encodeCursor(hub.log.head), false));
-    let position = decodeCursor(since);
-    for (;;) {
-      const r = await hub.read(me.id, position, limit);
-      if (r.entries.length > 0) return reply.type('application/json').send(syncBody(r.entries, encodeCursor(r.entries[r.entries.length - 1]!.seq), r.more));
-      if (r.more) { position = r.position; continue; }
-      if (wait === 0) return reply.type('application/json').send(syncBody([], since, false));
-      const waiter: LongPollWaiter = new LongPollWaiter(me.id, reply, since, limit, () => {
-        hub.detach(waiter);
-        waiting.delete(waiter);
-      });
-      waiting.add(waiter);
-      if (!hub.attach(waiter, r.position)) {
-        waiter.cancel();
-        position = r.position;
-        continue;
+  constructor(private readonly ctx: Ctx) {}
+
+  routes(app: FastifyInstance): void {
+    const { hub, config } = this.ctx;
+    // On shutdown, answer every waiting poll at once (no events, its own cursor) so the
+    // server can close without holding clients for up to `wait` seconds.
+    app.addHook('preClose', async () => {
+      this.closing = true;
+      for (const w of [...this.waiting]) w.expire();
+    });
+
+    app.get<{ Querystring: SyncQuery }>('/api/v1/sync', async (req, reply) => {
+      const me = requireUser(req).user;
+      const since = strParam(req.query.since, 'since', 32);
+      const wait = intParam(req.query.wait, 'wait', 0, config.maxWaitSeconds, 0);
+      const limit = intParam(req.query.limit, 'limit', 1, 1000, 100);
+      const json = (body: string) => reply.type('application/json').send(body);
+      if (since === null) return json(syncBody([], encodeCursor(hub.log.head), false));
+      let position = decodeCursor(since);
+      for (;;) {
+        const r = await hub.read(me.id, position, limit);
+        if (r.entries.length > 0) return json(syncBody(r.entries, encodeCursor(r.entries[r.entries.length - 1]!.seq), r.more));
+        if (r.more) { position = r.position; continue; }
+        if (wait === 0) return json(syncBody([], since, false));
+        const waiter = this.waiter(me.id, reply.raw, since, limit, (body) => void json(body));
+        if (!hub.attach(waiter, r.position)) {
+          waiter.cancel();
+          position = r.position;
+          continue;
+        }
+        waiter.arm(wait * 1000);
+        return reply;
       }
-      waiter.arm(wait * 1000, reply.raw);
-      return reply;
+    });
+  }
+
+  /** Serves the request and returns true, or returns false having touched nothing. */
+  serveFast(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url;
+    if (this.closing || req.method !== 'GET' || url === undefined || !url.startsWith(SYNC_PREFIX)) return false;
+    const q = plainQuery(url.slice(SYNC_PREFIX.length));
+    if (q === null) return false;
+    const { hub, config, limits } = this.ctx;
+    let since: string | null, wait: number, limit: number, position: number;
+    try {
+      since = strParam(q.since, 'since', 32);
+      wait = intParam(q.wait, 'wait', 0, config.maxWaitSeconds, 0);
+      limit = intParam(q.limit, 'limit', 1, 1000, 100);
+      if (since === null || wait === 0) return false;
+      position = decodeCursor(since);
+    } catch {
+      return false;
     }
-  });
+    const principal = this.cachedPrincipal(req);
+    if (!principal) return false;
+    const userId = principal.user.id;
+    try {
+      limits.connection(userId);
+    } catch {
+      return false;
+    }
+    const r = hub.readRecent(userId, position, limit);
+    if (r === null || (r.entries.length === 0 && r.more)) return false;
+    if (r.entries.length > 0) {
+      writeJson(res, syncBody(r.entries, encodeCursor(r.entries[r.entries.length - 1]!.seq), r.more));
+      return true;
+    }
+    const waiter = this.waiter(userId, res, since, limit, (body) => writeJson(res, body));
+    if (!hub.attach(waiter, r.position)) {
+      waiter.cancel();
+      return false;
+    }
+    waiter.arm(wait * 1000);
+    return true;
+  }
+
+  /** The caller, if their credential is in the auth cache; bearer wins over the cookie, as in `identify`. */
+  private cachedPrincipal(req: IncomingMessage): Principal | undefined {
+    const { auth } = this.ctx;
+    const header = req.headers.authorization;
+    if (header !== undefined) {
+      const m = BEARER.exec(header);
+      return m ? auth.peek(m[1]!, 'bearer') : undefined;
+    }
+    const cookie = req.headers.cookie;
+    if (cookie === undefined) return undefined;
+    const value = SESSION.exec(cookie)?.[1];
+    // A quoted or encoded value is left to the cookie parser of the full path.
+    if (!value || value.includes('%') || value.includes('"')) return undefined;
+    return auth.peek(value, 'session');
+  }
+
+  private waiter(userId: string, res: ServerResponse, since: string, limit: number, respond: (body: string) => void): LongPollWaiter {
+    const w: LongPollWaiter = new LongPollWaiter(userId, res, since, limit, respond, () => {
+      this.ctx.hub.detach(w);
+      this.waiting.delete(w);
+    });
+    this.waiting.add(w);
+    return w;
+  }
 }
 
 class LongPollWaiter implements Subscriber {
@@ -61,12 +187,19 @@ class LongPollWaiter implements Subscriber {
   private timer: NodeJS.Timeout | null = null;
   private done = false;
 
-  constructor(readonly userId: string, private readonly reply: FastifyReply, private readonly since: string, private readonly limit: number, private readonly release: () => void) {}
+  constructor(
+    readonly userId: string,
+    private readonly res: ServerResponse,
+    private readonly since: string,
+    private readonly limit: number,
+    private readonly respond: (body: string) => void,
+    private readonly release: () => void,
+  ) {}
 
-  arm(ms: number, raw: NodeJS.EventEmitter): void {
+  arm(ms: number): void {
     if (this.done) return;
     this.timer = setTimeout(() => this.finish([], false), ms);
-    raw.once('close', () => this.finish(null, false));
+    this.res.once('close', () => this.finish(null, false));
   }
 
   deliver(entries: readonly LogEntry[]): void {
@@ -98,8 +231,8 @@ class LongPollWaiter implements Subscriber {
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
     this.release();
-    if (entries === null || this.reply.raw.destroyed) return; // client gone: nothing to answer
+    if (entries === null || this.res.destroyed) return; // client gone: nothing to answer
     const cursor = entries.length > 0 ? encodeCursor(entries[entries.length - 1]!.seq) : this.since;
-    void this.reply.type('application/json').send(syncBody(entries, cursor, more));
+    this.respond(syncBody(entries, cursor, more));
   }
 }

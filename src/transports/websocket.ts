@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket, RawData } from 'ws';
@@ -10,6 +11,7 @@ import { toAppError } from '../http/errors.js';
 import { idParam, strParam } from '../http/query.js';
 import type { Principal } from '../services/auth.js';
 import { parseClientFrame, type ClientFrame } from './frames.js';
+import { textFrame } from './ws-frame.js';
 import { errorFrame, isCursorError, originAllowed, setupStreams, startPosition, type StreamServices } from './streams.js';
 
 /** Largest client frame; ws closes a connection that sends more with 1009. */
@@ -63,27 +65,42 @@ function wsCloseCode(code: ErrorCode): number {
   return code === 'TOO_MANY_BAD_FRAMES' ? 1008 : closeCodeFor(code);
 }
 
-/** WebSocket frames for a session: events are the shared LogEntry bytes, sent as text. */
+/** An entry's WebSocket text frame, framed once and shared by every socket. */
+export function wsEntryFrame(e: LogEntry): Buffer {
+  return (e.ws ??= textFrame(entryBytes(e)));
+}
+
+/**
+ * WebSocket frames for a session. Frames are made by `textFrame` (events once
+ * per entry, see ws-frame.ts) and written straight to the connection's TCP
+ * socket, so a batch of frames is one write. ws itself still owns the socket's
+ * reading side, pings and the close handshake; its sender writes to the same
+ * socket synchronously (permessage-deflate is off), so order is kept.
+ */
 class WsWire implements Wire {
   readonly kind = 'ws';
   private closeTimer: NodeJS.Timeout | null = null;
+  private readonly socket: Duplex;
 
   constructor(private readonly ws: WebSocket) {
+    this.socket = (ws as unknown as { _socket: Duplex })._socket;
     ws.once('close', () => {
       if (this.closeTimer) clearTimeout(this.closeTimer);
     });
   }
 
   encode(e: LogEntry): Buffer {
-    return entryBytes(e);
+    return wsEntryFrame(e);
   }
 
   encodeFrame(json: string): Buffer {
-    return Buffer.from(json);
+    return textFrame(Buffer.from(json));
   }
 
   write(data: Buffer, done: () => void): void {
-    this.ws.send(data, { binary: false }, () => done());
+    // Once a close frame went either way, data frames may not follow it (RFC 6455 §5.5.1).
+    if (this.ws.readyState !== this.ws.OPEN || this.socket.destroyed) return done();
+    this.socket.write(data, () => done());
   }
 
   end(code: ErrorCode): void {
@@ -156,7 +173,7 @@ class WsConnection {
   /** Before a session exists: an error frame and a close, written straight to the socket. */
   private refuse(err: AppError, closeWith: ErrorCode = err.code): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    this.ws.send(errorFrame(null, err));
+    this.ws.send(errorFrame(null, err), { binary: false });
     new WsWire(this.ws).end(closeWith);
   }
 

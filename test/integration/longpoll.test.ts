@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { befriend, testServer, userApi, type Api } from '../helpers/server.js';
 import type { Server } from '../../src/server.js';
 
-/** A GET over a real socket, abortable. */
-function get(port: number, path: string, token: string, signal?: AbortSignal): Promise<{ status: number; body: any }> {
+/** A GET over a real socket (through the server's fast path when it applies), abortable. */
+function get(port: number, path: string, token: string, signal?: AbortSignal, headers: Record<string, string> = { authorization: `Bearer ${token}` }): Promise<{ status: number; body: any; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${token}` }, signal, agent: false }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path, headers, signal, agent: false }, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(data) }));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(data), headers: res.headers }));
     });
     req.on('error', reject);
   });
@@ -128,5 +128,72 @@ describe('long poll', () => {
       expect(r.status, q).toBe(400);
       expect(r.body.error.code, q).toBe('VALIDATION_FAILED');
     }
+  });
+
+  describe('the fast path (steady-state polls served before Fastify)', () => {
+    test('answers exactly what the full path answers, with a short header set', async () => {
+      const head = (await bob.call('GET', '/api/v1/sync')).body.cursor;
+      await alice.call('POST', `/api/v1/conversations/${conv}/messages`, { body: 'same either way' });
+      const q = `/api/v1/sync?since=${head}&wait=20&limit=5`;
+      const full = await bob.call('GET', q); // app.inject: always the full path
+      const fast = await get(port, q, bob.token);
+      expect(fast.status).toBe(200);
+      expect(fast.body).toEqual(full.body);
+      expect(fast.body.events[0].message.body).toBe('same either way');
+      expect(fast.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(fast.headers['x-content-type-options']).toBe('nosniff');
+      expect(fast.headers['cache-control']).toBe('no-store');
+      expect(fast.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(Number(fast.headers['content-length'])).toBe(Buffer.byteLength(JSON.stringify(fast.body)));
+    });
+
+    test('serves a cookie session too', async () => {
+      const login = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'bob', password: 'password123' } });
+      expect(login.statusCode).toBe(200);
+      const cookie = login.cookies.find((c) => c.name === 'hubbub_session')!;
+      const head = (await bob.call('GET', '/api/v1/sync')).body.cursor;
+      const headers = { cookie: `theme=dark; hubbub_session=${cookie.value}` };
+      // The first poll resolves the session (full path); the second is served from the cache.
+      const first = get(port, `/api/v1/sync?since=${head}&wait=20`, '', undefined, headers);
+      await until(() => waiters(s) === 1, 'the first waiter');
+      await alice.call('POST', `/api/v1/conversations/${conv}/messages`, { body: 'one' });
+      const r1 = await first;
+      const second = get(port, `/api/v1/sync?since=${r1.body.cursor}&wait=20`, '', undefined, headers);
+      await until(() => waiters(s) === 1, 'the second waiter');
+      await alice.call('POST', `/api/v1/conversations/${conv}/messages`, { body: 'two' });
+      const r2 = await second;
+      expect([r1, r2].map((r) => r.body.events.map((e: any) => e.message.body))).toEqual([['one'], ['two']]);
+      expect(r2.headers['cache-control']).toBe('no-store');
+    });
+
+    test('input it declines gets the full path\'s answer: errors for bad input, the same events for odd but valid input', async () => {
+      const head = (await bob.call('GET', '/api/v1/sync')).body.cursor;
+      await bob.call('GET', `/api/v1/sync?since=${head}`); // the token is in the cache
+      for (const q of [`since=${head}&since=${head}&wait=1`, `since=${head}&wait=99`, `since=${head}&wait=1&limit=0`, 'since=nonsense&wait=1']) {
+        const r = await get(port, `/api/v1/sync?${q}`, bob.token);
+        expect(r.status, q).toBe(400);
+        expect(['VALIDATION_FAILED', 'INVALID_CURSOR'], q).toContain(r.body.error.code);
+      }
+      const unknown = await get(port, `/api/v1/sync?since=${head}&wait=1`, 'hb_not-a-token');
+      expect(unknown.status).toBe(401);
+      expect(unknown.body.error.code).toBe('AUTH_REQUIRED');
+      await alice.call('POST', `/api/v1/conversations/${conv}/messages`, { body: 'encoded' });
+      const encoded = await get(port, `/api/v1/sync?since=${encodeURIComponent(head).replace(/^c/, '%63')}&wait=1`, bob.token);
+      expect(encoded.body.events.map((e: any) => e.message.body)).toEqual(['encoded']);
+      expect(encoded.headers['cache-control']).toBeUndefined(); // answered by the full path
+    });
+
+    test('a revoked token is refused at once, cached or not', async () => {
+      const dave = await userApi(s, 'dave');
+      const tok = dave.token;
+      const head = (await dave.call('GET', '/api/v1/sync')).body.cursor;
+      const warm = await get(port, `/api/v1/sync?since=${head}&wait=1`, tok);
+      expect(warm.status).toBe(200);
+      expect(warm.headers['cache-control']).toBe('no-store'); // served from the cache
+      const out = await s.app.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers: { authorization: `Bearer ${tok}` } });
+      expect(out.statusCode).toBe(200);
+      const after = await get(port, `/api/v1/sync?since=${head}&wait=1`, tok);
+      expect(after.status).toBe(401);
+    });
   });
 });

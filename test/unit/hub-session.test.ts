@@ -7,6 +7,8 @@ import { Hub, type Subscriber } from '../../src/hub/hub.js';
 import { QueueMeter, Session, type Wire } from '../../src/hub/session.js';
 import type { Store } from '../../src/store/store.js';
 
+const NL = Buffer.from('\n');
+
 /** A wire whose writes complete only when the test (or `auto`) says so. */
 class FakeWire implements Wire {
   readonly kind = 'fake';
@@ -14,11 +16,12 @@ class FakeWire implements Wire {
   private readonly pending: Array<() => void> = [];
   ended: ErrorCode | null = null;
   constructor(private readonly auto = false) {}
+  // Newline-delimited like a real framing, so a batch written at once can be split apart again.
   encode(e: LogEntry): Buffer {
-    return entryBytes(e);
+    return Buffer.concat([entryBytes(e), NL]);
   }
   encodeFrame(json: string): Buffer {
-    return Buffer.from(json);
+    return Buffer.from(json + '\n');
   }
   write(data: Buffer, done: () => void): void {
     this.written.push(data);
@@ -32,8 +35,9 @@ class FakeWire implements Wire {
   flush(n = Infinity): void {
     for (let i = 0; i < n && this.pending.length > 0; i++) this.pending.shift()!();
   }
+  /** Every frame written, in order, whichever write carried it. */
   text(): string[] {
-    return this.written.map((b) => b.toString());
+    return this.written.flatMap((b) => b.toString().split('\n').slice(0, -1));
   }
 }
 
@@ -180,6 +184,37 @@ describe('Hub: sessions and fan-out', () => {
     b.close('SLOW_CONSUMER');
     expect(seen).toEqual([['u1', true], ['u1', false]]);
     await hub.stop();
+  });
+
+  it('fans out everything committed in one event-loop turn as one batch: one write per socket', async () => {
+    const hub = new Hub(fakeStore(0, 0), new MemoryBus(), { nodeId: 't', logCapacity: 100, pollInterval: 0 });
+    await hub.start();
+    const wire = new FakeWire(true);
+    const s = hub.open('u1', wire, 0);
+    await hub.follow(s);
+    const stored = (seq: number): StoredEvent => ({ seq, type: 'message.created', conversationId: null, targets: ['u1'], payload: entry(seq).payload });
+    // Three commits in the same turn (a busy node reading several sends at once)…
+    await Promise.all([hub.committed([stored(1)]), hub.committed([stored(2)]), hub.committed([stored(3)])]);
+    // …go out in one write, in order; a later turn is a write of its own.
+    expect(wire.written).toHaveLength(1);
+    await hub.committed([stored(4)]);
+    expect(wire.written).toHaveLength(2);
+    expect(wire.text().map((t) => JSON.parse(t).cursor)).toEqual(['c1', 'c2', 'c3', 'c4']);
+  });
+
+  it('a subscriber attaching before a pending fan-out gets each event once', async () => {
+    const hub = new Hub(fakeStore(0, 0), new MemoryBus(), { nodeId: 't', logCapacity: 100, pollInterval: 0 });
+    await hub.start();
+    const got: number[] = [];
+    const sub: Subscriber = { userId: 'u1', kind: 'fake', deliver: (es) => got.push(...es.map((e) => e.seq)), signal: () => undefined };
+    const stored: StoredEvent = { seq: 1, type: 'message.created', conversationId: null, targets: ['u1'], payload: entry(1).payload };
+    const done = hub.committed([stored]);
+    await Promise.resolve().then(() => undefined); // the ingest ran; its fan-out waits for the end of the turn
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    expect(hub.log.head).toBe(1);
+    hub.attach(sub, 0); // from position 0: the pending event is handed over here…
+    await done; // …and not again by the fan-out
+    expect(got).toEqual([1]);
   });
 
   it('refuses a write window at or above the queue bound', () => {
