@@ -129,9 +129,8 @@ export class ChatService {
    * streams), then removes the user's data and every session.
    */
   async deleteAccount(me: User): Promise<void> {
-    for (const c of await this.store.listConversationsOf(me.id)) {
-      if (c.kind === 'direct') continue;
-      await this.commit(await this.store.removeMember(c.id, me.id, me.id), undefined);
+    for (const id of await this.store.conversationIdsOf(me.id, ['group', 'room'])) {
+      await this.commit(await this.store.removeMember(id, me.id, me.id), undefined);
     }
     await this.store.deleteUser(me.id);
     await this.hub.redactSender(me.id);

@@ -54,9 +54,8 @@ export class PresenceService {
   async audience(userId: string): Promise<string[]> {
     const to = new Set<string>();
     for (const f of await this.store.listFriends(userId)) to.add(f.id);
-    for (const c of await this.store.listConversationsOf(userId)) {
-      if (c.kind === 'room') continue;
-      for (const uid of await this.hub.currentMembers(c.id)) to.add(uid);
+    for (const id of await this.store.conversationIdsOf(userId, ['direct', 'group'])) {
+      for (const uid of await this.hub.currentMembers(id)) to.add(uid);
     }
     to.delete(userId);
     return [...to];

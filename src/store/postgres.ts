@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { AppError } from '../domain/errors.js';
 import type {
-  Conversation, ConversationDetail, ConversationSummary, EventPayload, FriendRequest, Member,
+  Conversation, ConversationDetail, ConversationKind, ConversationSummary, EventPayload, FriendRequest, Member,
   MembershipSpan, Message, StoredEvent, User,
 } from '../domain/types.js';
 import type { Store } from './store.js';
@@ -462,6 +462,14 @@ export class PostgresStore implements Store {
       return s;
     });
     return out.sort((x, y) => (y.lastMessage?.createdAt ?? y.createdAt).localeCompare(x.lastMessage?.createdAt ?? x.createdAt));
+  }
+
+  async conversationIdsOf(userId: string, kinds: readonly ConversationKind[]): Promise<string[]> {
+    if (kinds.length === 0) return [];
+    const rows = await all(this.pool,
+      `SELECT m.conv_id FROM memberships m JOIN conversations c ON c.id = m.conv_id
+       WHERE m.user_id = $1 AND m.left_seq IS NULL AND c.kind = ANY($2::text[]) ORDER BY m.conv_id`, [userId, [...kinds]]);
+    return rows.map((r) => String(r.conv_id));
   }
 
   async membershipSpans(conversationId: string): Promise<MembershipSpan[]> {

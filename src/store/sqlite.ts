@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { AppError } from '../domain/errors.js';
 import type {
-  Conversation, ConversationDetail, ConversationSummary, EventPayload, FriendRequest, Member,
+  Conversation, ConversationDetail, ConversationKind, ConversationSummary, EventPayload, FriendRequest, Member,
   MembershipSpan, Message, StoredEvent, User,
 } from '../domain/types.js';
 import type { Store } from './store.js';
@@ -342,6 +342,14 @@ export class SqliteStore implements Store {
       return s;
     });
     return out.sort((x, y) => (y.lastMessage?.createdAt ?? y.createdAt).localeCompare(x.lastMessage?.createdAt ?? x.createdAt));
+  }
+
+  async conversationIdsOf(userId: string, kinds: readonly ConversationKind[]): Promise<string[]> {
+    if (kinds.length === 0) return [];
+    return this.all(
+      `SELECT m.conv_id FROM memberships m JOIN conversations c ON c.id = m.conv_id
+       WHERE m.user_id = ? AND m.left_seq IS NULL AND c.kind IN (${kinds.map(() => '?').join(',')}) ORDER BY m.conv_id`, userId, ...kinds)
+      .map((r) => String(r.conv_id));
   }
 
   async membershipSpans(conversationId: string): Promise<MembershipSpan[]> {

@@ -67,6 +67,12 @@ export interface Store {
   /** Removes a member; a leaving owner hands the group to the longest-standing member. */
   removeMember(conversationId: string, userId: string, by: string | null): Promise<StoredEvent[]>;
   listConversationsOf(userId: string): Promise<ConversationSummary[]>;
+  /**
+   * Ids of the conversations the user currently belongs to, of the given kinds,
+   * with nothing computed about them: the cheap question (presence, account
+   * deletion), where listConversationsOf counts members and unread messages.
+   */
+  conversationIdsOf(userId: string, kinds: readonly ConversationKind[]): Promise<string[]>;
   /** Every membership span of a conversation, past and present, for audience checks by position. */
   membershipSpans(conversationId: string): Promise<MembershipSpan[]>;
 

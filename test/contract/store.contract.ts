@@ -280,6 +280,22 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         expect(payload((await store.removeMember(annex.id, a!.id, a!.id))[0]!)).not.toHaveProperty('newOwnerId');
       });
 
+      it('lists the ids of a user\'s current conversations by kind, cheaply', async () => {
+        const [a, b, c] = await users('alice', 'bob', 'carol');
+        const { conversation: direct } = await store.getOrCreateDirect(a!.id, b!.id, t(1));
+        const { conversation: g } = await group(a!, [b!, c!], 2);
+        const { conversation: room } = await store.createConversation({ kind: 'room', name: 'hall', ownerId: a!.id, memberIds: [b!.id], now: t(3) });
+        const { conversation: left } = await group(b!, [a!], 4);
+        await store.removeMember(left.id, a!.id, a!.id);
+        const sorted = (ids: string[]) => [...ids].sort((x, y) => Number(x) - Number(y));
+        expect(await store.conversationIdsOf(a!.id, ['direct', 'group'])).toEqual(sorted([direct.id, g.id]));
+        expect(await store.conversationIdsOf(a!.id, ['room'])).toEqual([room.id]);
+        expect(await store.conversationIdsOf(a!.id, ['direct', 'group', 'room'])).toEqual(sorted([direct.id, g.id, room.id]));
+        expect(await store.conversationIdsOf(c!.id, ['direct', 'room'])).toEqual([]);
+        expect(await store.conversationIdsOf(a!.id, [])).toEqual([]);
+        expect(await store.conversationIdsOf('999999', ['group'])).toEqual([]);
+      });
+
       it('records one membership span per stay, bounded by the join and leave events', async () => {
         const [a, b, c] = await users('alice', 'bob', 'carol');
         const { conversation: g, events: [created] } = await group(a!, [b!]);
