@@ -5,10 +5,12 @@
  *   npm run bench                      every scenario, full size
  *   npm run bench -- --quick           every scenario, small (< 2 min)
  *   npm run bench -- --scenarios fanout,wire --transports ws,longpoll --fanout-sizes 5000
+ *   npm run bench -- --repeat 3        the whole plan three times; tables show medians
  *
- * Servers (hubbub: bench/server.ts; raw ws: bench/baseline-ws.ts) run pinned to
- * --server-cpu (0); everything on 127.0.0.1. Prints markdown tables and
- * appends one JSON line per result to bench/results/results.jsonl.
+ * Servers (hubbub: bench/server.ts; raw ws: bench/baseline-ws.ts; naive long
+ * poll, wire only: bench/baseline-longpoll.ts) run pinned to --server-cpu (0);
+ * everything on 127.0.0.1. Prints markdown tables and appends one JSON line per
+ * result (per run) to bench/results/results.jsonl.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +25,7 @@ import { cpuBusy, fmtInt, fmtMs } from './lib/util.js';
 const { values: a } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '1' },
     scenarios: { type: 'string', default: 'fanout,throughput,idle,connections,wire,resume' },
     transports: { type: 'string', default: 'ws,sse,longpoll' },
     baseline: { type: 'boolean', default: true },
@@ -61,9 +64,11 @@ const { values: a } = parseArgs({
 if (a.help) {
   process.stdout.write(`npm run bench [-- options]   (docs/benchmarks.md explains every figure)
   --quick                      every scenario, small (< 2 min)
+  --repeat N                   run the whole plan N times (a fresh server each time); tables show
+                               the median of every figure, results.jsonl gets every run (default 1)
   --scenarios LIST             fanout,throughput,idle,connections,wire,resume
   --transports LIST            ws,sse,longpoll
-  --no-baseline                skip the raw ws baseline
+  --no-baseline                skip the baselines (raw ws; naive long poll in wire, with longpoll)
   --fanout-sizes 1000,5000,15000  --fanout-rate 10  --fanout-seconds 10  --body-size 40
   --tp-subs 100  --tp-senders 10  --tp-window 8  --tp-seconds 10  --tp-transports ws
   --idle-n 10000               idle connections per transport
@@ -83,6 +88,11 @@ if (a.help) {
 }
 
 const quick = a.quick!;
+const repeats = Number(a.repeat);
+if (!Number.isInteger(repeats) || repeats < 1) {
+  process.stderr.write(`--repeat wants a whole number ≥ 1, got ${a.repeat}\n`);
+  process.exit(2);
+}
 const num = (v: string | undefined, full: number, q: number) => (v !== undefined ? Number(v) : quick ? q : full);
 const list = (v: string | undefined, full: number[], q: number[]) => (v !== undefined ? v.split(',').map(Number) : quick ? q : full);
 
@@ -121,7 +131,7 @@ const defaults = quick ? { fanout: [200], tpSubs: 20, resumeN: 100, idleN: 300 }
 const users = Math.max(...cfg.fanoutSizes, ...defaults.fanout, cfg.resumeN, defaults.resumeN, cfg.tpSubs, defaults.tpSubs, Math.min(Math.max(cfg.idleN, defaults.idleN), 15000), 10);
 const roomSizes = [...new Set([...defaults.fanout, defaults.tpSubs, defaults.resumeN, ...cfg.fanoutSizes, cfg.tpSubs, cfg.resumeN, 10])];
 
-log(`run ${runId}: ${quick ? 'quick' : 'full'} mode; scenarios ${[...cfg.scenarios].join(', ')}; transports ${cfg.transports.join(', ')}${cfg.baseline ? ' + raw ws baseline' : ''}`);
+log(`run ${runId}: ${quick ? 'quick' : 'full'} mode; scenarios ${[...cfg.scenarios].join(', ')}; transports ${cfg.transports.join(', ')}${cfg.baseline ? ' + raw ws baseline' : ''}${repeats > 1 ? `; ${repeats} times` : ''}`);
 if (serverCpu === null) log('taskset not found: server and load generator run UNPINNED (results are noisier)');
 else log(`server pinned to CPU ${serverCpu}, load generator to the CPUs of this process`);
 
@@ -145,10 +155,12 @@ const machine = {
 const meta = { run: runId, at: new Date().toISOString(), rev: gitRev(), mode: quick ? 'quick' : 'full', label: a.label || undefined, machine };
 fs.mkdirSync(path.dirname(a.out!), { recursive: true });
 
-const results: Result[] = [];
+/** Every result of every run, in order; `repeat` is the run it belongs to (1 … repeats). */
+const results: (Result & { repeat: number })[] = [];
+let repeat = 1;
 function record(r: Result): void {
-  results.push(r);
-  fs.appendFileSync(a.out!, JSON.stringify({ ...meta, ...r }) + '\n');
+  results.push({ ...r, repeat });
+  fs.appendFileSync(a.out!, JSON.stringify({ ...meta, repeat, repeats, ...r }) + '\n');
   const m = r.metrics;
   const brief = r.error ? `ERROR ${r.error}`
     : r.scenario === 'fanout' ? `p50 ${m.latencyMs?.p50} p99 ${m.latencyMs?.p99} max ${m.latencyMs?.max} ms, lost ${m.lost}, dup ${m.dup}, cpu srv ${m.serverCpu} gen ${m.generatorCpu}`
@@ -157,36 +169,94 @@ function record(r: Result): void {
           : r.scenario === 'connections' ? `${m.open} open, ${m.failed} failed, alive ${m.serverAlive}`
             : r.scenario === 'wire' ? `${m.downBytesPerMsg} B/msg down (payload ${m.payloadBytes})`
               : `catch-up ${m.catchUpMs} ms, lost ${m.lost}, dup ${m.dup}`;
-  log(`${r.scenario} ${r.server}/${r.transport} n=${r.n}: ${brief} (${r.seconds} s)`);
+  log(`${repeats > 1 ? `[run ${repeat}/${repeats}] ` : ''}${r.scenario} ${r.server}/${r.transport} n=${r.n}: ${brief} (${r.seconds} s)`);
 }
 
 const withBaseline = (ts: ClientKind[]): ClientKind[] => (cfg.baseline ? ['baseline', ...ts] : ts);
+// The naive long-poll chat (bench/baseline-longpoll.ts) is hubbub long poll's baseline in wire.
+const wireKinds: ClientKind[] = [...withBaseline(cfg.transports), ...(cfg.baseline && cfg.transports.includes('longpoll') ? ['naive-longpoll' as const] : [])];
 const t0 = Date.now();
 
-if (cfg.scenarios.has('fanout')) {
-  for (const n of cfg.fanoutSizes) {
-    for (const t of withBaseline(cfg.transports)) {
-      record(await fanout(env, t, n, { rate: cfg.fanoutRate, seconds: cfg.fanoutSeconds, bodySize: cfg.bodySize, warmup: 5 }));
+for (; repeat <= repeats; repeat++) {
+  if (repeats > 1) log(`── run ${repeat} of ${repeats} ──`);
+  if (cfg.scenarios.has('fanout')) {
+    for (const n of cfg.fanoutSizes) {
+      for (const t of withBaseline(cfg.transports)) {
+        record(await fanout(env, t, n, { rate: cfg.fanoutRate, seconds: cfg.fanoutSeconds, bodySize: cfg.bodySize, warmup: 5 }));
+      }
     }
   }
-}
-if (cfg.scenarios.has('throughput')) {
-  for (const t of withBaseline(cfg.tpTransports)) {
-    record(await throughput(env, t, { subs: cfg.tpSubs, senders: cfg.tpSenders, window: cfg.tpWindow, seconds: cfg.tpSeconds, bodySize: cfg.bodySize }));
+  if (cfg.scenarios.has('throughput')) {
+    for (const t of withBaseline(cfg.tpTransports)) {
+      record(await throughput(env, t, { subs: cfg.tpSubs, senders: cfg.tpSenders, window: cfg.tpWindow, seconds: cfg.tpSeconds, bodySize: cfg.bodySize }));
+    }
+  }
+  if (cfg.scenarios.has('idle')) {
+    for (const t of withBaseline(cfg.transports)) record(await idle(env, t, cfg.idleN));
+  }
+  if (cfg.scenarios.has('connections')) {
+    record(await connections(env, { target: cfg.connTarget, procs: cfg.connProcs, fdLimit: hardFd }));
+  }
+  if (cfg.scenarios.has('wire')) {
+    for (const t of wireKinds) record(await wire(env, t, { msgs: cfg.wireMsgs, bodySize: cfg.wireBody }));
+  }
+  if (cfg.scenarios.has('resume')) {
+    for (const t of cfg.transports) record(await resume(env, t, { n: cfg.resumeN, rate: cfg.resumeRate, before: quick ? 1 : 3, gap: quick ? 1 : 2, after: quick ? 1 : 3, bodySize: cfg.bodySize }));
   }
 }
-if (cfg.scenarios.has('idle')) {
-  for (const t of withBaseline(cfg.transports)) record(await idle(env, t, cfg.idleN));
+
+// ── medians over the runs ────────────────────────────────────────────────────
+// One row per (scenario, server, transport, N): every number is the median over the runs that
+// did not fail (the mean of the middle two for an even count), nested ones too (latency p99 =
+// median of the runs' p99s); a flag is true only if it was true in every run; a text that differs
+// between runs lists each distinct value. Notes seen in only some runs say which.
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+function mergeValues(vals: unknown[]): unknown {
+  const present = vals.filter((v) => v !== undefined);
+  if (!present.length) return undefined;
+  if (present.every((v) => typeof v === 'number' || v === null)) {
+    const nums = present.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    return nums.length ? Math.round(median(nums) * 100) / 100 : present[0];
+  }
+  if (present.every((v) => typeof v === 'boolean')) return present.every(Boolean);
+  if (present.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
+    const keys = [...new Set(present.flatMap((v) => Object.keys(v as object)))];
+    return Object.fromEntries(keys.map((k) => [k, mergeValues(present.map((v) => (v as Record<string, unknown>)[k]))]));
+  }
+  const distinct = [...new Set(present.map((v) => JSON.stringify(v)))];
+  return distinct.length === 1 ? present[0] : distinct.map((d) => JSON.parse(d)).join(' / ');
 }
-if (cfg.scenarios.has('connections')) {
-  record(await connections(env, { target: cfg.connTarget, procs: cfg.connProcs, fdLimit: hardFd }));
+type Row = Result & { runs: number };
+function aggregate(rs: (Result & { repeat: number })[]): Row[] {
+  const groups = new Map<string, (Result & { repeat: number })[]>();
+  for (const r of rs) {
+    const k = `${r.scenario}|${r.server}|${r.transport}|${r.n}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()].map((g) => {
+    const { repeat: _, ...first } = g[0]!;
+    if (g.length === 1) return { ...first, runs: 1 };
+    const ok = g.filter((r) => !r.error);
+    const notes: string[] = [];
+    const noteRuns = new Map<string, number[]>();
+    for (const r of g) for (const n of new Set(r.notes)) noteRuns.set(n, [...(noteRuns.get(n) ?? []), r.repeat]);
+    for (const [n, runs] of noteRuns) notes.push(runs.length === g.length ? n : `run ${runs.join(', ')}: ${n}`);
+    for (const r of g) if (r.error && ok.length) notes.push(`run ${r.repeat}: **error:** ${r.error}`);
+    return {
+      ...first,
+      metrics: ok.length ? (mergeValues(ok.map((r) => r.metrics)) as Record<string, any>) : {},
+      notes,
+      error: ok.length ? undefined : `every run failed: ${g.map((r) => r.error).join(' | ')}`,
+      seconds: median(g.map((r) => r.seconds)),
+      runs: ok.length,
+    };
+  });
 }
-if (cfg.scenarios.has('wire')) {
-  for (const t of withBaseline(cfg.transports)) record(await wire(env, t, { msgs: cfg.wireMsgs, bodySize: cfg.wireBody }));
-}
-if (cfg.scenarios.has('resume')) {
-  for (const t of cfg.transports) record(await resume(env, t, { n: cfg.resumeN, rate: cfg.resumeRate, before: quick ? 1 : 3, gap: quick ? 1 : 2, after: quick ? 1 : 3, bodySize: cfg.bodySize }));
-}
+const rows = aggregate(results);
 
 // ── report ───────────────────────────────────────────────────────────────────
 const out: string[] = [];
@@ -195,17 +265,20 @@ const tbl = (head: string[], rows: string[][]) => {
   for (const r of rows) out.push('| ' + r.join(' | ') + ' |');
   out.push('');
 };
-const label = (r: Result) => (r.server === 'baseline' ? 'raw ws' : `hubbub ${r.transport}`);
+const label = (r: Result) => (r.server === 'baseline' ? 'raw ws' : r.server === 'naive-longpoll' ? 'naive long poll' : `hubbub ${r.transport}`);
 const notes = (r: Result) => (r.error ? `**error:** ${r.error}` : r.notes.join('; '));
-const by = (s: Result['scenario']) => results.filter((r) => r.scenario === s);
+const by = (s: Result['scenario']) => rows.filter((r) => r.scenario === s);
+/** Appended to every table's heading when the figures are medians. */
+const med = repeats > 1 ? ` **Median of ${repeats} runs** (every run is in results.jsonl).` : '';
 
-out.push(`### Run ${runId} (${meta.mode}, rev ${meta.rev}, ${machine.cpus} CPUs${serverCpu !== null ? `, server on CPU ${serverCpu}, generator on the other` : ', unpinned'}, load avg at start ${machine.loadavg.join(' ')}, CPUs busy before start ${busyBefore.map((b) => Math.round(b * 100) + '%').join(' / ')})`, '');
+out.push(`### Run ${runId} (${meta.mode}${repeats > 1 ? `, median of ${repeats} runs` : ''}, rev ${meta.rev}, ${machine.cpus} CPUs${serverCpu !== null ? `, server on CPU ${serverCpu}, generator on the other` : ', unpinned'}, load avg at start ${machine.loadavg.join(' ')}, CPUs busy before start ${busyBefore.map((b) => Math.round(b * 100) + '%').join(' / ')})`, '');
 const others = results.map((r) => r.metrics.otherCpu).filter((x): x is number => typeof x === 'number');
 if (busyBefore.some((b) => b > 0.15) || others.some((w) => w > 0.15)) {
-  out.push(`> **Shared machine:** other processes were using the CPUs (up to ${Math.max(0, ...others)} CPU during a scenario; "other CPU" column). Treat these figures as preliminary.`, '');
+  const during = others.length ? `up to ${Math.max(0, ...others)} CPU during a scenario; "other CPU" column` : `the CPUs were ${busyBefore.map((b) => Math.round(b * 100) + '%').join(' / ')} busy before the start; these scenarios do not measure it while they run`;
+  out.push(`> **Shared machine:** other processes were using the CPUs (${during}). Treat these figures as preliminary.`, '');
 }
 if (by('fanout').length) {
-  out.push(`**Fanout** — one sender, ${cfg.fanoutRate} msg/s for ${cfg.fanoutSeconds} s, N subscribers in one room; latency send→receipt per delivery (ms).`, '');
+  out.push(`**Fanout** — one sender, ${cfg.fanoutRate} msg/s for ${cfg.fanoutSeconds} s, N subscribers in one room; latency send→receipt per delivery (ms).${med}`, '');
   tbl(['server', 'N', 'sender', 'p50', 'p95', 'p99', 'max', 'delivered', 'lost', 'dup', 'srv CPU', 'gen CPU', 'other CPU', 'notes'], by('fanout').map((r) => {
     const m = r.metrics;
     const l = m.latencyMs ?? {};
@@ -214,35 +287,40 @@ if (by('fanout').length) {
   }));
 }
 if (by('throughput').length) {
-  out.push(`**Throughput** — ${cfg.tpSubs} subscribers, ${cfg.tpSenders} senders × ${cfg.tpWindow} in flight, ${cfg.tpSeconds} s.`, '');
+  out.push(`**Throughput** — ${cfg.tpSubs} subscribers, ${cfg.tpSenders} senders × ${cfg.tpWindow} in flight, ${cfg.tpSeconds} s.${med}`, '');
   tbl(['server', 'stored msg/s', 'deliveries/s', 'lost', 'dup', 'drain s', 'srv CPU', 'gen CPU', 'other CPU', 'notes'], by('throughput').map((r) => {
     const m = r.metrics;
     return [label(r), fmtInt(m.storedPerSec), fmtInt(m.deliveriesPerSec), fmtInt(m.lost), fmtInt(m.dup), String(m.drainSeconds ?? '–'), m.serverCpu ?? '–', m.generatorCpu ?? '–', m.otherCpu ?? '–', notes(r)];
   }));
 }
 if (by('idle').length) {
-  out.push('**Idle** — N idle connections; server VmRSS before/after (after GC), per connection.', '');
+  out.push(`**Idle** — N idle connections; server VmRSS before/after (after GC), per connection.${med}`, '');
   tbl(['server', 'open', 'RSS before MiB', 'RSS after MiB', 'KiB/conn (RSS)', 'KiB/conn (JS heap)', 'notes'], by('idle').map((r) => {
     const m = r.metrics;
     return [label(r), fmtInt(m.open), fmtInt(m.rssBeforeMiB), fmtInt(m.rssAfterMiB), String(m.rssPerConnKiB ?? '–'), String(m.heapPerConnKiB ?? '–'), notes(r)];
   }));
 }
 if (by('connections').length) {
-  out.push('**Connections** — open WebSockets until the fd limit or failure.', '');
+  out.push(`**Connections** — open WebSockets until the fd limit or failure.${med}`, '');
   tbl(['server', 'attempted', 'open', 'failed', 'opened/s', 'fd limit', 'KiB/conn (RSS, no GC)', 'server alive', 'healthz at limit', 'healthz after close', 'notes'], by('connections').map((r) => {
     const m = r.metrics;
     return [label(r), fmtInt(m.attempted), fmtInt(m.open), fmtInt(m.failed), fmtInt(m.openPerSec), fmtInt(m.fdLimit), String(m.rssPerConnKiB ?? '–'), String(m.serverAlive ?? '–'), String(m.healthzAtLimit ?? '–'), String(m.healthzAfterClose ?? '–'), notes(r)];
   }));
 }
 if (by('wire').length) {
-  out.push(`**Wire** — ${cfg.wireMsgs} messages with a ${cfg.wireBody}-byte body, one at a time; bytes counted at the client's socket.`, '');
-  tbl(['server', 'event payload B', 'down B/msg', 'framing B/msg', 'up B/msg', 'notes'], by('wire').map((r) => {
+  const naive = by('wire').find((r) => r.server === 'naive-longpoll' && !r.error);
+  const total = (r: Result) => (r.metrics.totalBytesPerMsg ?? (r.metrics.downBytesPerMsg ?? NaN) + (r.metrics.upBytesPerMsg ?? NaN)) as number;
+  out.push(`**Wire** — ${cfg.wireMsgs} messages with a ${cfg.wireBody}-byte body, one at a time; bytes counted at the client's socket.${naive ? ' "÷ naive" = down+up as a share of the naive long-poll chat\'s.' : ''}${med}`, '');
+  tbl(['server', 'event payload B', 'down B/msg', 'framing B/msg', 'up B/msg', 'down+up B/msg', ...(naive ? ['÷ naive'] : []), 'notes'], by('wire').map((r) => {
     const m = r.metrics;
-    return [label(r), String(m.payloadBytes ?? '–'), String(m.downBytesPerMsg ?? '–'), m.framingBytesPerMsg == null ? '–' : String(m.framingBytesPerMsg), String(m.upBytesPerMsg ?? '–'), notes(r)];
+    const t = total(r);
+    const ratio = naive && !r.error ? t / total(naive) : NaN;
+    return [label(r), String(m.payloadBytes ?? '–'), String(m.downBytesPerMsg ?? '–'), m.framingBytesPerMsg == null ? '–' : String(m.framingBytesPerMsg), String(m.upBytesPerMsg ?? '–'),
+      Number.isFinite(t) ? String(Math.round(t * 10) / 10) : '–', ...(naive ? [Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '–'] : []), notes(r)];
   }));
 }
 if (by('resume').length) {
-  out.push(`**Resume** — ${cfg.resumeN} clients drop at once while ${cfg.resumeRate} msg/s continue, reconnect with their cursors.`, '');
+  out.push(`**Resume** — ${cfg.resumeN} clients drop at once while ${cfg.resumeRate} msg/s continue, reconnect with their cursors.${med}`, '');
   tbl(['server', 'clients', 'missed while away', 'reconnect ms', 'caught up p50 ms', 'p99 ms', 'all caught up ms', 'lost', 'dup', 'notes'], by('resume').map((r) => {
     const m = r.metrics;
     return [label(r), fmtInt(r.n), fmtInt(m.missedWhileAway), fmtInt(m.reconnectMs), fmtMs(m.clientCatchUpMs?.p50), fmtMs(m.clientCatchUpMs?.p99), m.catchUpMs == null ? '–' : fmtInt(m.catchUpMs), fmtInt(m.lost), fmtInt(m.dup), notes(r)];
@@ -263,7 +341,7 @@ if (idles.length) {
 }
 
 // Targets (issue 5).
-const find = (s: Result['scenario'], server: string, t: string, n?: number) => results.find((r) => r.scenario === s && r.server === server && r.transport === t && (n === undefined || r.n === n) && !r.error);
+const find = (s: Result['scenario'], server: string, t: string, n?: number) => rows.find((r) => r.scenario === s && r.server === server && r.transport === t && (n === undefined || r.n === n) && !r.error);
 const targets: string[][] = [];
 const verdict = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'PASS' : 'FAIL');
 const pickN = (want: number) => (cfg.fanoutSizes.includes(want) ? want : Math.max(...cfg.fanoutSizes.filter((x) => x <= want), cfg.fanoutSizes[0]!));
@@ -290,17 +368,22 @@ const pickN = (want: number) => (cfg.fanoutSizes.includes(want) ? want : Math.ma
   targets.push([`Connections ≥ 19,000${quick ? ' (quick mode stops early)' : ''}`, cn ? `${fmtInt(cn.metrics.open)} open` : '–', verdict(cn && !quick ? cn.metrics.open >= 19000 : null)]);
   const ww = find('wire', 'hubbub', 'ws');
   targets.push(['Wire WS bytes/msg ≤ event JSON + 8', ww ? `${ww.metrics.downBytesPerMsg} vs ${ww.metrics.payloadBytes} + 8` : '–', verdict(ww ? ww.metrics.downBytesPerMsg <= ww.metrics.payloadBytes + 8 : null)]);
+  const wl = find('wire', 'hubbub', 'longpoll');
+  const wn = find('wire', 'naive-longpoll', 'naive-longpoll');
+  const wlr = wl && wn ? wl.metrics.totalBytesPerMsg / wn.metrics.totalBytesPerMsg : NaN;
+  targets.push(['Wire long poll down+up B/msg ≤ 0.5× naive long-poll chat', wl && wn ? `${wl.metrics.totalBytesPerMsg} vs ${wn.metrics.totalBytesPerMsg} = ${wlr.toFixed(2)}×` : '–', verdict(wl && wn ? wlr <= 0.5 : null)]);
+  // Loss is judged on every run, not on medians: one lossy run fails the target.
   const hub = results.filter((r) => r.server === 'hubbub' && !r.error && (r.metrics.lost !== undefined));
   // Outstanding deliveries when the drain period ran out are late, not proven lost.
   const lossy = hub.filter((r) => r.metrics.dup > 0 || (r.metrics.lost > 0 && r.metrics.complete !== false));
   const late = hub.filter((r) => r.metrics.lost > 0 && r.metrics.complete === false && r.metrics.dup === 0);
-  const name = (r: Result) => `${r.scenario} ${r.transport} ${fmtInt(r.n)}`;
-  targets.push(['No loss, no duplicates (every hubbub scenario)', `${hub.length - lossy.length - late.length}/${hub.length} complete and clean${lossy.length ? '; lost/dup: ' + lossy.map(name).join(', ') : ''}${late.length ? '; still delivering when the time limit ended: ' + late.map(name).join(', ') : ''}`, verdict(hub.length ? lossy.length === 0 : null)]);
+  const name = (r: Result & { repeat: number }) => `${r.scenario} ${r.transport} ${fmtInt(r.n)}${repeats > 1 ? ` (run ${r.repeat})` : ''}`;
+  targets.push([`No loss, no duplicates (every hubbub scenario${repeats > 1 ? ', every run' : ''})`, `${hub.length - lossy.length - late.length}/${hub.length} complete and clean${lossy.length ? '; lost/dup: ' + lossy.map(name).join(', ') : ''}${late.length ? '; still delivering when the time limit ended: ' + late.map(name).join(', ') : ''}`, verdict(hub.length ? lossy.length === 0 : null)]);
 }
-out.push('**Targets**', '');
+out.push(repeats > 1 ? `**Targets** — on the medians of ${repeats} runs (loss and duplicates: on every run)`: '**Targets**', '');
 if (quick) out.push('> Quick mode is a smoke test at small sizes. These verdicts are not the issue-5 figures: with 300 idle connections, one-time costs still dominate KiB/conn.', '');
 tbl(['target', 'measured', 'result'], targets);
 const errors = results.filter((r) => r.error);
-out.push(`${results.length} results (${errors.length} errors) in ${Math.round((Date.now() - t0) / 1000)} s; appended to ${path.relative(ROOT_DIR, a.out!)}.`);
+out.push(`${results.length} results${repeats > 1 ? ` (${repeats} runs)` : ''} (${errors.length} errors) in ${Math.round((Date.now() - t0) / 1000)} s; appended to ${path.relative(ROOT_DIR, a.out!)}.`);
 process.stdout.write('\n' + out.join('\n') + '\n');
 process.exit(0);

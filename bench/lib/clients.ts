@@ -4,6 +4,7 @@
  *   HubSse      GET /api/v1/events over raw http, resumes with Last-Event-ID
  *   HubLongPoll GET /api/v1/sync?since=&wait= over a keep-alive agent
  *   BaselineWs  the trivial protocol of bench/baseline-ws.ts
+ *   NaiveLongPoll  the jQuery client of bench/baseline-longpoll.ts (POST /updatemsg, form cursor=<id>)
  *
  * Every message body the bench sends starts with a tag "B|<msgNo>|<sentAt>|"
  * (sentAt = performance.now() of the generator, ms). Receivers find the tags in
@@ -15,7 +16,8 @@ import WebSocket from 'ws';
 import { CountingAgent, request, sleep } from './util.js';
 
 export type Transport = 'ws' | 'sse' | 'longpoll';
-export type ClientKind = Transport | 'baseline';
+/** 'baseline' = raw ws (bench/baseline-ws.ts); 'naive-longpoll' = bench/baseline-longpoll.ts. */
+export type ClientKind = Transport | 'baseline' | 'naive-longpoll';
 
 export interface Sink {
   /** A tagged message reached client `client`. */
@@ -67,18 +69,18 @@ function readNumber(b: Buffer, i: number): [number, number] {
   return [scale ? v / scale : v, i];
 }
 
-/** scanTags on raw bytes: no string conversion on the hot path. */
-export function scanTagsBuf(b: Buffer, fn: (msgNo: number, sentAt: number) => void): number {
+/** scanTags on raw bytes: no string conversion on the hot path. `key` is what precedes the tag's number. */
+export function scanTagsBuf(b: Buffer, fn: (msgNo: number, sentAt: number) => void, key: Buffer = TAG_BYTES): number {
   let found = 0;
-  let i = b.indexOf(TAG_BYTES);
+  let i = b.indexOf(key);
   while (i !== -1) {
-    const [no, j] = readNumber(b, i + TAG_BYTES.length);
+    const [no, j] = readNumber(b, i + key.length);
     if (b[j] !== 124) break; // '|'
     const [t, k] = readNumber(b, j + 1);
     if (b[k] !== 124) break;
     fn(no, t);
     found++;
-    i = b.indexOf(TAG_BYTES, k);
+    i = b.indexOf(key, k);
   }
   return found;
 }
@@ -623,11 +625,122 @@ export class BaselineWs implements Client {
   }
 }
 
+// ── Naive long-poll baseline ─────────────────────────────────────────────────
+
+/** The request headers of the reference's jQuery `$.ajax({type: 'post', data: {…}})` (besides Host, Connection, Content-Length). */
+const JQUERY_FORM_HEADERS = {
+  'Content-Type': 'application/x-www-form-urlencoded; charset=UTF-8',
+  'X-Requested-With': 'XMLHttpRequest',
+  Accept: '*/*',
+} as const;
+
+/** jQuery.param: `null` is sent as an empty value, spaces as '+'. */
+function formBody(fields: Record<string, string | null>): string {
+  return Object.entries(fields).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v ?? '')}`).join('&').replace(/%20/g, '+');
+}
+
+/**
+ * One `$.ajax({type: 'post', url, data: fields})` over a keep-alive agent. Node adds `Host` and
+ * `Connection: keep-alive` (as hubbub's long-poll client gets them); nothing else is sent.
+ */
+export function jqueryPost(agent: http.Agent, base: URL, path: string, fields: Record<string, string | null>, onReq?: (req: http.ClientRequest) => void): Promise<{ status: number; body: Buffer }> {
+  const payload = formBody(fields);
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      agent, host: base.hostname, port: base.port, method: 'POST', path,
+      headers: { ...JQUERY_FORM_HEADERS, 'Content-Length': Buffer.byteLength(payload) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    onReq?.(req);
+    req.end(payload);
+  });
+}
+
+const NAIVE_TAG = Buffer.from('"text": "B|');
+const NAIVE_ID = Buffer.from('"id": "');
+const NAIVE_EMPTY = Buffer.from('"history": []');
+
+/**
+ * The reference's `updater.poll`: POST /updatemsg with `cursor=<last id seen>` (empty at
+ * first), take the last message's id as the next cursor, poll again at once. Bytes are
+ * counted at the agent's sockets, like HubLongPoll.
+ */
+export class NaiveLongPoll implements Client {
+  readonly kind = 'naive-longpoll' as const;
+  readonly index: number;
+  cursor: string | null = null;
+  readonly stats = newStats();
+  polls = 0;
+  private req: http.ClientRequest | null = null;
+  private stopped = false;
+  private readonly agent: CountingAgent;
+  private loop: Promise<void> | null = null;
+  private gen = 0;
+
+  constructor(private readonly o: ClientOpts) {
+    this.index = o.index;
+    this.agent = o.agent ?? new CountingAgent({ localAddress: o.localAddress } as http.AgentOptions);
+  }
+
+  /** Starts polling (the page's first poll has no cursor: the server answers with its whole buffer). */
+  async connect(): Promise<void> {
+    this.stopped = false;
+    this.loop = this.run(++this.gen);
+  }
+
+  private async run(gen: number): Promise<void> {
+    while (!this.stopped && gen === this.gen) {
+      try {
+        const r = await jqueryPost(this.agent, this.o.base, '/updatemsg', { cursor: this.cursor }, (req) => { this.req = req; });
+        this.polls++;
+        if (gen !== this.gen) return;
+        if (r.status === 200) {
+          const b = r.body;
+          if (b.indexOf(NAIVE_EMPTY) !== -1) continue; // waited 25 s for nothing
+          const at = b.lastIndexOf(NAIVE_ID);
+          if (at < 0) throw new Error('updatemsg response without an id');
+          const from = at + NAIVE_ID.length;
+          this.cursor = b.toString('latin1', from, b.indexOf(34, from));
+          this.o.onPayload?.(b.length);
+          scanTagsBuf(b, (n, t) => this.o.sink.delivery(this.index, n, t), NAIVE_TAG);
+        } else {
+          this.stats.errors++;
+          await sleep(200);
+        }
+      } catch {
+        if (this.stopped || gen !== this.gen) return;
+        this.stats.errors++;
+        this.stats.reconnects++;
+        await sleep(100 + Math.random() * 200);
+      }
+    }
+  }
+
+  drop(): void {
+    this.stopped = true;
+    this.req?.destroy();
+  }
+
+  close(): void {
+    this.drop();
+  }
+
+  bytes(): { read: number; written: number } {
+    return this.agent.bytes();
+  }
+}
+
 export function makeClient(kind: ClientKind, o: ClientOpts): Client {
   switch (kind) {
     case 'ws': return new HubWs(o);
     case 'sse': return new HubSse(o);
     case 'longpoll': return new HubLongPoll(o);
     case 'baseline': return new BaselineWs(o);
+    case 'naive-longpoll': return new NaiveLongPoll(o);
   }
 }

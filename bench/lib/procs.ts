@@ -11,7 +11,7 @@ export const ROOT_DIR = path.resolve(BENCH_DIR, '..');
 export const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
 export interface ServerProc {
-  kind: 'hubbub' | 'baseline';
+  kind: ServerScript;
   port: number;
   pid: number;
   base: URL;
@@ -30,9 +30,12 @@ export interface SpawnOpts {
   extraArgs?: string[];
 }
 
-/** Starts bench/server.ts or bench/baseline-ws.ts and waits for its ready line. */
-export async function startServer(kind: 'hubbub' | 'baseline', opts: SpawnOpts & { dataDir?: string }): Promise<ServerProc> {
-  const script = path.join(BENCH_DIR, kind === 'hubbub' ? 'server.ts' : 'baseline-ws.ts');
+export type ServerScript = 'hubbub' | 'baseline' | 'naive-longpoll';
+const SCRIPTS: Record<ServerScript, string> = { hubbub: 'server.ts', baseline: 'baseline-ws.ts', 'naive-longpoll': 'baseline-longpoll.ts' };
+
+/** Starts bench/server.ts, bench/baseline-ws.ts or bench/baseline-longpoll.ts and waits for its ready line. */
+export async function startServer(kind: ServerScript, opts: SpawnOpts & { dataDir?: string }): Promise<ServerProc> {
+  const script = path.join(BENCH_DIR, SCRIPTS[kind]);
   const nodeArgs = ['--expose-gc', '--import', 'tsx'];
   if (opts.profileDir) {
     // One directory per server: node writes one profile per thread (tsx's loader has its own);

@@ -1,13 +1,14 @@
 /**
  * The scenarios. Each starts its own server process (hubbub on a private copy
- * of the seeded data dir, or the raw ws baseline), drives it from this process
+ * of the seeded data dir, the raw ws baseline, or — wire only — the naive
+ * long-poll baseline), drives it from this process
  * (pinned to the other CPU by run.sh) and returns one Result.
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  BaselineWs, HubWs, makeBody, makeClient,
+  BaselineWs, HubWs, jqueryPost, makeBody, makeClient,
   type Client, type ClientKind, type Sink, type Transport,
 } from './clients.js';
 import { BENCH_DIR, startServer, type ServerProc } from './procs.js';
@@ -17,7 +18,10 @@ import {
   CountingAgent, latencySummary, now, pool, readCpuSeconds, readRss, readSchedstat, readSystemBusySeconds, request, sleep, waitFor,
 } from './util.js';
 
-export type ServerKind = 'hubbub' | 'baseline';
+export type ServerKind = 'hubbub' | 'baseline' | 'naive-longpoll';
+
+/** The server a client kind talks to. */
+export const serverOf = (kind: ClientKind): ServerKind => (kind === 'baseline' || kind === 'naive-longpoll' ? kind : 'hubbub');
 
 export interface Result {
   scenario: 'fanout' | 'throughput' | 'idle' | 'connections' | 'wire' | 'resume';
@@ -128,6 +132,19 @@ async function makeSender(kind: ClientKind, srv: ServerProc, account: Account | 
     await c.connect();
     return { via: 'ws', send: (n, b) => c.send(n, b), close: () => c.close() };
   }
+  if (kind === 'naive-longpoll') {
+    // The reference page's send: $.ajax({type: 'post', url: '/chat', data: {query}}).
+    const a = agent ?? new CountingAgent();
+    own({ close: () => a.destroy() });
+    return {
+      via: 'http POST /chat',
+      async send(_n, body) {
+        const r = await jqueryPost(a, srv.base, '/chat', { query: body });
+        if (r.status !== 200) throw new Error(`chat: ${r.status} ${r.body.toString().slice(0, 200)}`);
+      },
+      close: () => { if (!agent) a.destroy(); },
+    };
+  }
   if (!account || !conversationId) throw new Error('sender needs an account and a room');
   if (kind === 'ws') {
     const c = own(new HubWs({ base: srv.base, token: account.token, index: -1, sink: nullSink }));
@@ -160,7 +177,7 @@ async function openClients(kind: ClientKind, srv: ServerProc, accounts: Account[
   // address, picking a free source port makes each connect() slower (measured: 15,000
   // connections took 6.7 s from one address, 3.9 s from four).
   const addrs = o.localAddrs ?? LOCAL_ADDRS;
-  const agents = kind === 'longpoll' && o.sharedAgent !== false ? addrs.map((a) => new CountingAgent({ localAddress: a } as any)) : [];
+  const agents = (kind === 'longpoll' || kind === 'naive-longpoll') && o.sharedAgent !== false ? addrs.map((a) => new CountingAgent({ localAddress: a } as any)) : [];
   for (const ag of agents) own({ close: () => ag.destroy() });
   const clients: Client[] = [];
   let ok = 0;
@@ -197,7 +214,7 @@ async function waitSubscribed(srv: ServerProc, kind: ClientKind, n: number, ms: 
   let seen = 0;
   await waitFor(async () => {
     const s = await serverStats(srv);
-    seen = s?.hub?.byKind?.[kind] ?? 0;
+    seen = (kind === 'naive-longpoll' ? s?.waiters : s?.hub?.byKind?.[kind]) ?? 0;
     return seen >= n;
   }, ms, 250);
   return seen;
@@ -308,7 +325,7 @@ async function run(res: Result, body: () => Promise<void>): Promise<Result> {
 // ── fanout ───────────────────────────────────────────────────────────────────
 
 export async function fanout(env: Env, transport: ClientKind, n: number, p: { rate: number; seconds: number; bodySize: number; warmup: number }): Promise<Result> {
-  const server: ServerKind = transport === 'baseline' ? 'baseline' : 'hubbub';
+  const server = serverOf(transport);
   const res = baseResult('fanout', server, transport, n, { ...p, deflate: env.deflate });
   return run(res, () => withServer(env, server, `fanout-${transport}-${n}`, (srv) => bounded(env.scenarioTimeoutMs, async (dl) => {
     const room = env.seed.rooms[n];
@@ -367,7 +384,7 @@ export async function fanout(env: Env, transport: ClientKind, n: number, p: { ra
 // ── throughput ───────────────────────────────────────────────────────────────
 
 export async function throughput(env: Env, transport: ClientKind, p: { subs: number; senders: number; window: number; seconds: number; bodySize: number }): Promise<Result> {
-  const server: ServerKind = transport === 'baseline' ? 'baseline' : 'hubbub';
+  const server = serverOf(transport);
   const res = baseResult('throughput', server, transport, p.subs, { ...p, deflate: env.deflate });
   return run(res, () => withServer(env, server, `throughput-${transport}`, (srv) => bounded(env.scenarioTimeoutMs, async (dl) => {
     const room = env.seed.rooms[p.subs];
@@ -437,7 +454,7 @@ export async function throughput(env: Env, transport: ClientKind, p: { subs: num
 // ── idle ─────────────────────────────────────────────────────────────────────
 
 export async function idle(env: Env, transport: ClientKind, n: number): Promise<Result> {
-  const server: ServerKind = transport === 'baseline' ? 'baseline' : 'hubbub';
+  const server = serverOf(transport);
   const res = baseResult('idle', server, transport, n, { deflate: env.deflate });
   return run(res, () => withServer(env, server, `idle-${transport}`, (srv) => bounded(env.scenarioTimeoutMs, async (dl) => {
     // Warm-up connections first (kept open, outside both readings): one-time costs such as
@@ -536,7 +553,7 @@ export async function connections(env: Env, p: { target: number; procs: number; 
 // ── wire ─────────────────────────────────────────────────────────────────────
 
 export async function wire(env: Env, transport: ClientKind, p: { msgs: number; bodySize: number }): Promise<Result> {
-  const server: ServerKind = transport === 'baseline' ? 'baseline' : 'hubbub';
+  const server = serverOf(transport);
   const res = baseResult('wire', server, transport, 1, { ...p, deflate: env.deflate });
   return run(res, () => withServer(env, server, `wire-${transport}`, (srv) => bounded(env.scenarioTimeoutMs, async (dl) => {
     const room = env.seed.rooms[Math.min(...Object.keys(env.seed.rooms).map(Number))];
@@ -582,10 +599,12 @@ export async function wire(env: Env, transport: ClientKind, p: { msgs: number; b
       payloadBytes: Math.round(payloadAvg * 10) / 10,
       downBytesPerMsg: Math.round(down * 10) / 10,
       upBytesPerMsg: Math.round(up * 10) / 10,
-      framingBytesPerMsg: transport === 'longpoll' ? null : Math.round((down - payloadAvg) * 10) / 10,
+      totalBytesPerMsg: Math.round((down + up) * 10) / 10,
+      framingBytesPerMsg: transport === 'longpoll' || transport === 'naive-longpoll' ? null : Math.round((down - payloadAvg) * 10) / 10,
       wsExtensions: client instanceof HubWs ? client.extensions || 'none' : undefined,
     };
     if (transport === 'longpoll') res.notes.push('payload = whole sync response body; down includes response headers, up = the poll requests');
+    if (transport === 'naive-longpoll') res.notes.push('payload = whole /updatemsg response body; down includes response headers, up = the poll requests');
     sender.close();
     client.close();
   })));
