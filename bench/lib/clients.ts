@@ -2,7 +2,7 @@
  * Load-generator clients, written to docs/protocol-contract.md:
  *   HubWs       GET /api/v1/ws (ws package), resumes with ?since=<cursor>
  *   HubSse      GET /api/v1/events over raw http, resumes with Last-Event-ID
- *   HubLongPoll GET /api/v1/sync?since=&wait= over a keep-alive agent
+ *   HubLongPoll GET /api/v1/sync?since=&wait= over a raw keep-alive connection (raw-http.ts)
  *   BaselineWs  the trivial protocol of bench/baseline-ws.ts
  *   NaiveLongPoll  the jQuery client of bench/baseline-longpoll.ts (POST /updatemsg, form cursor=<id>)
  *
@@ -13,6 +13,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import WebSocket from 'ws';
+import { RawHttpConn, type RawResponse } from './raw-http.js';
 import { CountingAgent, request, sleep } from './util.js';
 
 export type Transport = 'ws' | 'sse' | 'longpoll';
@@ -459,10 +460,11 @@ export class HubLongPoll implements Client {
   cursor: string | null = null;
   readonly stats = newStats();
   polls = 0;
-  private req: http.ClientRequest | null = null;
   private stopped = false;
   private readonly agent: CountingAgent;
-  private readonly headers: http.OutgoingHttpHeaders;
+  private readonly conn: RawHttpConn;
+  /** The request headers after the request line: what Node's http client would send, in its order. */
+  private readonly headerLines: string;
   private loop: Promise<void> | null = null;
   private gen = 0;
   /** Set while a waiting poll is in flight. */
@@ -471,7 +473,8 @@ export class HubLongPoll implements Client {
   constructor(private readonly o: ClientOpts) {
     this.index = o.index;
     this.agent = o.agent ?? new CountingAgent({ localAddress: o.localAddress } as http.AgentOptions);
-    this.headers = { authorization: `Bearer ${o.token}` };
+    this.conn = new RawHttpConn(o.base.hostname, Number(o.base.port), o.localAddress);
+    this.headerLines = `authorization: Bearer ${o.token}\r\nHost: ${o.base.host}\r\nConnection: keep-alive\r\n\r\n`;
   }
 
   async connect(): Promise<void> {
@@ -489,21 +492,11 @@ export class HubLongPoll implements Client {
 
   /**
    * One poll, kept lean: the generator makes tens of thousands of these per
-   * second, so no AbortSignal, no per-request timer, no JSON.parse of the body
-   * (the tags are found in the bytes, the cursor is the last "cursor" in it).
+   * second, so a raw keep-alive connection (see RawHttpConn), no JSON.parse of
+   * the body (the tags are found in the bytes, the cursor is the last "cursor" in it).
    */
-  private poll(path: string): Promise<{ status: number; body: Buffer }> {
-    return new Promise((resolve, reject) => {
-      const req = http.request({ agent: this.agent, host: this.o.base.hostname, port: this.o.base.port, path, headers: this.headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      this.req = req;
-      req.end();
-    });
+  private poll(path: string): Promise<RawResponse> {
+    return this.conn.request(`GET ${path} HTTP/1.1\r\n${this.headerLines}`);
   }
 
   private async run(gen: number): Promise<void> {
@@ -543,7 +536,7 @@ export class HubLongPoll implements Client {
 
   drop(): void {
     this.stopped = true;
-    this.req?.destroy();
+    this.conn.destroy();
   }
 
   close(): void {
@@ -551,7 +544,9 @@ export class HubLongPoll implements Client {
   }
 
   bytes(): { read: number; written: number } {
-    return this.agent.bytes();
+    const a = this.agent.bytes();
+    const c = this.conn.bytes();
+    return { read: a.read + c.read, written: a.written + c.written };
   }
 }
 

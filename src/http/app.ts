@@ -38,12 +38,10 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<FastifyInstance> {
   const longPoll = new LongPollTransport(ctx);
   const app = Fastify({
-    // Steady-state long polls are answered before Fastify sees them (see LongPollTransport.serveFast);
+    // Steady-state long polls are answered before Fastify sees them (see LongPollTransport.serve);
     // everything else, and every long poll the fast path declines, goes through Fastify as usual.
     serverFactory: (handler) => {
-      const server = http.createServer((req, res) => {
-        if (!longPoll.serveFast(req, res)) handler(req, res);
-      });
+      const server = http.createServer((req, res) => longPoll.serve(req, res, handler));
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       return server;
     },

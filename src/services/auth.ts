@@ -66,36 +66,50 @@ export class AuthService {
 
   /**
    * Recently resolved credentials, so a long poll that comes back ten times a
-   * second costs no database read. Revocation on this node clears the entry at
-   * once; on other nodes it takes effect within CACHE_MS.
+   * second costs no database read and no hashing. Keyed by the credential as
+   * presented (it is in this process's memory while a request holds it anyway);
+   * only hashes are ever stored. An entry is fresh for CACHE_MS; revocation on
+   * this node removes it at once, on other nodes it takes effect within CACHE_MS.
+   * Stale entries stay (bounded) so `cached` can tell a known caller to revalidate.
    */
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  private readonly keyOfHash = new Map<string, string>();
   private static readonly CACHE_MS = 5_000;
   private static readonly CACHE_MAX = 100_000;
 
   async resolve(tokenValue: string, via: 'session' | 'bearer'): Promise<Principal | null> {
     if (tokenValue.length === 0 || tokenValue.length > 200) return null;
-    const tokenHash = sha256(tokenValue);
+    const key = via + ' ' + tokenValue;
     const now = Date.now();
-    const hit = this.cache.get(tokenHash);
-    if (hit && hit.until > now && hit.principal.via === via) return hit.principal;
-    const principal = await this.lookup(tokenHash, via);
-    if (principal) {
-      if (this.cache.size >= AuthService.CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(tokenHash, { principal, until: now + AuthService.CACHE_MS });
+    const hit = this.cache.get(key);
+    if (hit && hit.until > now) return hit.principal;
+    const principal = await this.lookup(sha256(tokenValue), via);
+    if (!principal) {
+      this.forget(key);
+      return null;
     }
+    this.forget(key);
+    if (this.cache.size >= AuthService.CACHE_MAX) this.forget(this.cache.keys().next().value!);
+    this.cache.set(key, { principal, until: now + AuthService.CACHE_MS });
+    this.keyOfHash.set(principal.tokenHash, key);
     return principal;
   }
 
   /**
-   * `resolve` answered from the cache alone: the principal if this credential
-   * was resolved within CACHE_MS, otherwise undefined (unknown here, not
-   * refused — the caller takes the full path, which asks the store).
+   * `resolve` from the cache alone, without waiting: the principal and whether
+   * it is still fresh (a stale one must be revalidated with `resolve` before
+   * use), or undefined when this credential is not known here.
    */
-  peek(tokenValue: string, via: 'session' | 'bearer'): Principal | undefined {
-    if (tokenValue.length === 0 || tokenValue.length > 200) return undefined;
-    const hit = this.cache.get(sha256(tokenValue));
-    return hit && hit.until > Date.now() && hit.principal.via === via ? hit.principal : undefined;
+  cached(tokenValue: string, via: 'session' | 'bearer'): { principal: Principal; fresh: boolean } | undefined {
+    const hit = this.cache.get(via + ' ' + tokenValue);
+    return hit && { principal: hit.principal, fresh: hit.until > Date.now() };
+  }
+
+  private forget(key: string): void {
+    const hit = this.cache.get(key);
+    if (!hit) return;
+    this.cache.delete(key);
+    this.keyOfHash.delete(hit.principal.tokenHash);
   }
 
   private async lookup(tokenHash: string, via: 'session' | 'bearer'): Promise<Principal | null> {
@@ -111,13 +125,14 @@ export class AuthService {
   }
 
   async revoke(tokenHash: string): Promise<void> {
-    this.cache.delete(tokenHash);
+    const key = this.keyOfHash.get(tokenHash);
+    if (key !== undefined) this.forget(key);
     await this.store.deleteAuthToken(tokenHash);
   }
 
   /** Every session and token of a user (log out everywhere, account deletion). */
   async revokeAll(userId: string): Promise<void> {
-    for (const [k, v] of this.cache) if (v.principal.user.id === userId) this.cache.delete(k);
+    for (const [k, v] of this.cache) if (v.principal.user.id === userId) this.forget(k);
     await this.store.deleteAuthTokensOfUser(userId);
   }
 }

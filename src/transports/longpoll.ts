@@ -45,17 +45,21 @@ type SyncQuery = { since?: string; wait?: string; limit?: string };
  * unusual (a repeated or percent-encoded parameter): the full path's parser
  * then decides, with its errors.
  */
-function plainQuery(qs: string): SyncQuery | null {
+function plainQuery(url: string, from: number): SyncQuery | null {
+  if (url.includes('%', from) || url.includes('+', from)) return null;
   const out: SyncQuery = {};
-  for (const part of qs.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const key = eq < 0 ? part : part.slice(0, eq);
-    const value = eq < 0 ? '' : part.slice(eq + 1);
-    if (key.includes('%') || value.includes('%') || value.includes('+')) return null;
-    if (key !== 'since' && key !== 'wait' && key !== 'limit') continue;
-    if (out[key] !== undefined) return null;
-    out[key] = value;
+  let at = from;
+  while (at <= url.length) {
+    let amp = url.indexOf('&', at);
+    if (amp < 0) amp = url.length;
+    const eq = url.indexOf('=', at);
+    const hasValue = eq >= 0 && eq < amp;
+    const key = url.slice(at, hasValue ? eq : amp);
+    if (key === 'since' || key === 'wait' || key === 'limit') {
+      if (out[key] !== undefined) return null;
+      out[key] = hasValue ? url.slice(eq + 1, amp) : '';
+    }
+    at = amp + 1;
   }
   return out;
 }
@@ -66,7 +70,7 @@ function plainQuery(qs: string): SyncQuery | null {
  * first batch for its user or, after `wait` seconds, with no events and the
  * cursor it was given. A closed connection detaches it at once.
  *
- * Two ways in, one behaviour. `serveFast` takes a steady-state long poll
+ * Two ways in, one behaviour. `serve` takes a steady-state long poll
  * (known credential, valid recent cursor) straight off the HTTP server, before
  * Fastify's routing, hooks and reply objects; a client polling after every
  * message makes this the node's hottest request, and the full path costs
@@ -116,60 +120,88 @@ export class LongPollTransport {
     });
   }
 
-  /** Serves the request and returns true, or returns false having touched nothing. */
-  serveFast(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = req.url;
-    if (this.closing || req.method !== 'GET' || url === undefined || !url.startsWith(SYNC_PREFIX)) return false;
-    const q = plainQuery(url.slice(SYNC_PREFIX.length));
-    if (q === null) return false;
-    const { hub, config, limits } = this.ctx;
-    let since: string | null, wait: number, limit: number, position: number;
-    try {
-      since = strParam(q.since, 'since', 32);
-      wait = intParam(q.wait, 'wait', 0, config.maxWaitSeconds, 0);
-      limit = intParam(q.limit, 'limit', 1, 1000, 100);
-      if (since === null || wait === 0) return false;
-      position = decodeCursor(since);
-    } catch {
-      return false;
+  /**
+   * Serves the request, or hands it to `fallback` (Fastify) untouched. A
+   * credential that is known but stale is revalidated first (one store read
+   * every few seconds per client); the poll then continues here.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, fallback: (req: IncomingMessage, res: ServerResponse) => void): void {
+    const poll = this.parse(req);
+    const known = poll && this.cachedPrincipal(req);
+    if (!poll || !known) return fallback(req, res);
+    if (known.fresh) {
+      if (!this.answer(poll, known.principal, res)) fallback(req, res);
+      return;
     }
-    const principal = this.cachedPrincipal(req);
-    if (!principal) return false;
+    this.ctx.auth.resolve(known.token, known.principal.via).then(
+      (p) => {
+        if (!p || !this.answer(poll, p, res)) fallback(req, res);
+      },
+      () => fallback(req, res),
+    );
+  }
+
+  /** A steady-state long poll's parameters, or null for anything the full path should see. */
+  private parse(req: IncomingMessage): { since: string; position: number; wait: number; limit: number } | null {
+    const url = req.url;
+    if (this.closing || req.method !== 'GET' || url === undefined || !url.startsWith(SYNC_PREFIX)) return null;
+    const q = plainQuery(url, SYNC_PREFIX.length);
+    if (q === null) return null;
+    try {
+      const since = strParam(q.since, 'since', 32);
+      const wait = intParam(q.wait, 'wait', 0, this.ctx.config.maxWaitSeconds, 0);
+      const limit = intParam(q.limit, 'limit', 1, 1000, 100);
+      if (since === null || wait === 0) return null;
+      return { since, position: decodeCursor(since), wait, limit };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Answers (now, or by waiting) and returns true; false when the full path must decide. */
+  private answer(poll: { since: string; position: number; wait: number; limit: number }, principal: Principal, res: ServerResponse): boolean {
+    if (this.closing || res.destroyed) return false;
+    const { hub, limits } = this.ctx;
     const userId = principal.user.id;
     try {
       limits.connection(userId);
     } catch {
       return false;
     }
-    const r = hub.readRecent(userId, position, limit);
+    const r = hub.readRecent(userId, poll.position, poll.limit);
     if (r === null || (r.entries.length === 0 && r.more)) return false;
     if (r.entries.length > 0) {
       writeJson(res, syncBody(r.entries, encodeCursor(r.entries[r.entries.length - 1]!.seq), r.more));
       return true;
     }
-    const waiter = this.waiter(userId, res, since, limit, (body) => writeJson(res, body));
+    const waiter = this.waiter(userId, res, poll.since, poll.limit, (body) => writeJson(res, body));
     if (!hub.attach(waiter, r.position)) {
       waiter.cancel();
       return false;
     }
-    waiter.arm(wait * 1000);
+    waiter.arm(poll.wait * 1000);
     return true;
   }
 
-  /** The caller, if their credential is in the auth cache; bearer wins over the cookie, as in `identify`. */
-  private cachedPrincipal(req: IncomingMessage): Principal | undefined {
+  /** The caller as the auth cache knows them; bearer wins over the cookie, as in `identify`. */
+  private cachedPrincipal(req: IncomingMessage): { principal: Principal; fresh: boolean; token: string } | undefined {
     const { auth } = this.ctx;
     const header = req.headers.authorization;
+    let token: string | undefined;
+    let via: 'bearer' | 'session';
     if (header !== undefined) {
-      const m = BEARER.exec(header);
-      return m ? auth.peek(m[1]!, 'bearer') : undefined;
+      token = BEARER.exec(header)?.[1];
+      via = 'bearer';
+    } else {
+      const cookie = req.headers.cookie;
+      token = cookie === undefined ? undefined : SESSION.exec(cookie)?.[1];
+      // A quoted or encoded value is left to the cookie parser of the full path.
+      if (token !== undefined && (token.includes('%') || token.includes('"'))) return undefined;
+      via = 'session';
     }
-    const cookie = req.headers.cookie;
-    if (cookie === undefined) return undefined;
-    const value = SESSION.exec(cookie)?.[1];
-    // A quoted or encoded value is left to the cookie parser of the full path.
-    if (!value || value.includes('%') || value.includes('"')) return undefined;
-    return auth.peek(value, 'session');
+    if (!token) return undefined;
+    const hit = auth.cached(token, via);
+    return hit && { ...hit, token };
   }
 
   private waiter(userId: string, res: ServerResponse, since: string, limit: number, respond: (body: string) => void): LongPollWaiter {

@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { befriend, testServer, userApi, type Api } from '../helpers/server.js';
 import type { Server } from '../../src/server.js';
 
@@ -181,6 +182,26 @@ describe('long poll', () => {
       const encoded = await get(port, `/api/v1/sync?since=${encodeURIComponent(head).replace(/^c/, '%63')}&wait=1`, bob.token);
       expect(encoded.body.events.map((e: any) => e.message.body)).toEqual(['encoded']);
       expect(encoded.headers['cache-control']).toBeUndefined(); // answered by the full path
+    });
+
+    test('a credential revoked on another node is honoured once its cache entry is stale (≤ 5 s)', async () => {
+      const erin = await userApi(s, 'erin');
+      const head = (await erin.call('GET', '/api/v1/sync')).body.cursor; // resolves and caches the token
+      // Another node's logout: the row is gone from the shared store, this node's cache does not know yet.
+      await s.store.deleteAuthToken(createHash('sha256').update(erin.token).digest('base64url'));
+      const now = Date.now();
+      const clock = vi.spyOn(Date, 'now');
+      try {
+        clock.mockReturnValue(now + 1_000);
+        const within = await get(port, `/api/v1/sync?since=${head}&wait=1`, erin.token);
+        expect(within.status).toBe(200); // the documented window
+        clock.mockReturnValue(now + 6_000);
+        const after = await get(port, `/api/v1/sync?since=${head}&wait=1`, erin.token);
+        expect(after.status).toBe(401);
+        expect(after.body.error.code).toBe('AUTH_REQUIRED');
+      } finally {
+        clock.mockRestore();
+      }
     });
 
     test('a revoked token is refused at once, cached or not', async () => {
