@@ -56,6 +56,8 @@ type Listener = (entries: readonly LogEntry[]) => void;
  */
 const MAX_BATCH = 128;
 const PULL_BATCH = MAX_BATCH;
+/** The longest a batch waits for its turn's end before the next commit sends it (see scheduleFanOut). */
+const FAN_OUT_MAX_DELAY_MS = 20;
 /** A user's first subscriber arrived (`true`) or the last one left (`false`). */
 type PresenceListener = (userId: string, present: boolean) => void;
 
@@ -77,6 +79,7 @@ export class Hub {
   private readonly listeners = new Set<Listener>();
   /** Ingested this turn, fanned out at its end (see scheduleFanOut). */
   private pendingFanOut: LogEntry[] = [];
+  private pendingSince = 0;
   private fanOutDone: Promise<void> | null = null;
   private readonly presenceListeners = new Set<PresenceListener>();
   /** Every open session, attached or still catching up (for shutdown). */
@@ -187,6 +190,10 @@ export class Hub {
    * event and the cost is a setImmediate.
    */
   private scheduleFanOut(entries: LogEntry[]): void {
+    // A node busy with I/O can spend long stretches in one poll phase, where setImmediate
+    // does not run; a batch that has waited FAN_OUT_MAX_DELAY_MS goes out with this commit.
+    if (this.pendingFanOut.length > 0 && performance.now() - this.pendingSince > FAN_OUT_MAX_DELAY_MS) this.flushFanOut();
+    if (this.pendingFanOut.length === 0) this.pendingSince = performance.now();
     for (const e of entries) this.pendingFanOut.push(e);
     if (this.fanOutDone) return;
     this.fanOutDone = new Promise((resolve) => setImmediate(() => {
@@ -194,6 +201,7 @@ export class Hub {
       resolve();
     }));
   }
+
 
   /** Hands every ingested, not yet fanned-out entry to its subscribers now. */
   private flushFanOut(): void {
