@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ClientKind, Transport } from './lib/clients.js';
+import { wsClient, type ClientKind, type Transport } from './lib/clients.js';
 import { BENCH_DIR, ROOT_DIR, gitRev, hasTaskset } from './lib/procs.js';
 import { connections, fanout, idle, resume, throughput, type Env, type Result, wire } from './lib/scenarios.js';
 import { seedData } from './lib/seed.js';
@@ -47,6 +47,7 @@ const { values: a } = parseArgs({
     'resume-n': { type: 'string' },
     'resume-rate': { type: 'string' },
     deflate: { type: 'boolean', default: false },
+    'ws-client': { type: 'string', default: 'lean' },
     profile: { type: 'boolean', default: false },
     'server-cpu': { type: 'string', default: '0' },
     'seed-cache': { type: 'boolean', default: true },
@@ -76,6 +77,8 @@ if (a.help) {
   --wire-msgs 1000  --wire-body 20
   --resume-n 1000  --resume-rate 20
   --deflate                    offer permessage-deflate like a browser (default off)
+  --ws-client lean|ws          WebSocket subscribers on the lean client (bench/lib/lean-ws.ts, default) or on \`ws\`;
+                               senders always use \`ws\`. --deflate needs ws.
   --profile                    write a V8 CPU profile of every server to bench/results/profiles/<run>/
   --no-seed-cache              register the users again instead of reusing the seeded data dir
   --seed-only                  only create (or find) the seeded data dir
@@ -140,6 +143,12 @@ if (a['seed-only']) {
   log(`seeded ${seeded.dir}`);
   process.exit(0);
 }
+if (a['ws-client'] !== 'lean' && a['ws-client'] !== 'ws') {
+  console.error('--ws-client must be lean or ws');
+  process.exit(2);
+}
+// permessage-deflate is negotiated by the ws client only.
+wsClient.lean = a['ws-client'] === 'lean' && !a.deflate;
 const env: Env = {
   seed: seeded.seed, seedDir: seeded.dir, serverCpu,
   profileDir: a.profile ? path.join(BENCH_DIR, 'results', 'profiles', runId) : undefined,

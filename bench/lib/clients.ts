@@ -13,6 +13,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import WebSocket from 'ws';
+import { LeanWs } from './lean-ws.js';
 import { RawHttpConn, type RawResponse } from './raw-http.js';
 import { CountingAgent, request, sleep } from './util.js';
 
@@ -109,7 +110,12 @@ export interface ClientOpts {
   wait?: number;
   /** Size in bytes of each event-carrying payload (WS message, SSE data, long-poll response body). */
   onPayload?: (bytes: number) => void;
+  /** WebSocket: receive with LeanWs instead of the `ws` client (subscribers only: no send()). Default: `wsClient.lean`. */
+  lean?: boolean;
 }
+
+/** Which WebSocket client subscribers use (`--ws-client`); senders always use `ws`. */
+export const wsClient = { lean: true };
 
 export interface Client {
   readonly kind: ClientKind;
@@ -161,6 +167,7 @@ export class HubWs implements Client {
   cursor: string | null = null;
   readonly stats = newStats();
   ws: WebSocket | null = null;
+  private lean: LeanWs | null = null;
   helloUser: { id: string } | null = null;
   extensions = '';
   private readonly pending = new Map<string, Pending>();
@@ -176,6 +183,7 @@ export class HubWs implements Client {
 
   connect(): Promise<void> {
     this.stopped = false;
+    if (this.o.lean ?? wsClient.lean) return this.connectLean();
     return new Promise((resolve, reject) => {
       const url = new URL('/api/v1/ws', this.o.base);
       url.protocol = 'ws:';
@@ -291,6 +299,69 @@ export class HubWs implements Client {
     });
   }
 
+  /** The same client on LeanWs: events, hello, errors and close codes handled as above; no send(). */
+  private connectLean(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let opened = false;
+      const path = '/api/v1/ws' + (this.cursor ? `?since=${encodeURIComponent(this.cursor)}` : '');
+      let lw: LeanWs | null = null;
+      LeanWs.connect({ host: this.o.base.hostname, port: Number(this.o.base.port), path, headers: { authorization: `Bearer ${this.o.token}` }, localAddress: this.o.localAddress }, {
+        onText: (data) => {
+          if (data.length > 11 && data.compare(CURSOR_PREFIX, 0, 11, 0, 11) === 0) {
+            this.cursor = data.toString('latin1', 11, data.indexOf(34, 11));
+            this.o.onPayload?.(data.length);
+            scanTagsBuf(data, (n, t) => this.o.sink.delivery(this.index, n, t));
+            return;
+          }
+          let j: any;
+          try {
+            j = JSON.parse(data.toString('utf8'));
+          } catch {
+            this.stats.errors++;
+            return;
+          }
+          if (j.type === 'hello') {
+            this.cursor = j.cursor ?? this.cursor;
+            this.helloUser = j.user ?? null;
+            if (!opened) {
+              opened = true;
+              resolve();
+            }
+          } else if (j.type === 'error') this.stats.errors++;
+        },
+        onClose: (code) => {
+          this.stats.closeCodes[code] = (this.stats.closeCodes[code] ?? 0) + 1;
+          if (!lw || this.lean !== lw) return;
+          this.bytesBefore.read += lw.socket.bytesRead;
+          this.bytesBefore.written += lw.socket.bytesWritten;
+          this.sock = null;
+          if (!opened) {
+            opened = true;
+            reject(new Error(`closed before hello: ${code}`));
+            return;
+          }
+          if (code === 4010) this.cursor = null;
+          const retry = (code >= 4000 && code < 4500) || code === 1006 || code === 1001 || code === 1011 || code === 1012 || code === 1013;
+          if (!this.stopped && this.o.autoReconnect && retry) void retryConnect(this, () => this.stopped, this.retry);
+        },
+      }).then((conn) => {
+        lw = conn;
+        this.lean = conn;
+        this.sock = conn.socket;
+        if (conn.socket.destroyed && !opened) {
+          opened = true;
+          reject(new Error('closed before hello'));
+        }
+      }, (err: Error) => {
+        this.stats.errors++;
+        if (!opened) {
+          opened = true;
+          reject(err);
+        }
+      });
+    });
+  }
+
   /** Sends a message over the socket; resolves with the ack. */
   send(conversationId: string, body: string): Promise<any> {
     const ws = this.ws;
@@ -305,11 +376,11 @@ export class HubWs implements Client {
   drop(): void {
     this.stopped = true;
     this.ws?.terminate();
+    this.lean?.terminate();
   }
 
   close(): void {
-    this.stopped = true;
-    this.ws?.terminate();
+    this.drop();
   }
 
   bytes(): { read: number; written: number } {
@@ -558,6 +629,7 @@ export class BaselineWs implements Client {
   cursor: string | null = null;
   readonly stats = newStats();
   ws: WebSocket | null = null;
+  private lean: LeanWs | null = null;
   private sock: net.Socket | null = null;
   private readonly pending = new Map<number, () => void>();
   private ref = 0;
@@ -567,6 +639,23 @@ export class BaselineWs implements Client {
   }
 
   connect(): Promise<void> {
+    if (this.o.lean ?? wsClient.lean) {
+      return LeanWs.connect({ host: this.o.base.hostname, port: Number(this.o.base.port), path: '/', headers: {}, localAddress: this.o.localAddress }, {
+        onText: (data) => {
+          this.o.onPayload?.(data.length);
+          scanTagsBuf(data, (n, t) => this.o.sink.delivery(this.index, n, t));
+        },
+        onClose: (code) => {
+          this.stats.closeCodes[code] = (this.stats.closeCodes[code] ?? 0) + 1;
+        },
+      }).then((lw) => {
+        this.lean = lw;
+        this.sock = lw.socket;
+      }, (err: Error) => {
+        this.stats.errors++;
+        throw err;
+      });
+    }
     return new Promise((resolve, reject) => {
       const url = new URL('/', this.o.base);
       url.protocol = 'ws:';
@@ -609,10 +698,11 @@ export class BaselineWs implements Client {
 
   drop(): void {
     this.ws?.terminate();
+    this.lean?.terminate();
   }
 
   close(): void {
-    this.ws?.terminate();
+    this.drop();
   }
 
   bytes(): { read: number; written: number } {

@@ -128,7 +128,7 @@ export interface Sender {
 /** WebSocket clients send over their socket; SSE and long-poll clients POST. */
 async function makeSender(kind: ClientKind, srv: ServerProc, account: Account | undefined, conversationId: string | undefined, agent?: CountingAgent): Promise<Sender> {
   if (kind === 'baseline') {
-    const c = own(new BaselineWs({ base: srv.base, token: '', index: -1, sink: nullSink }));
+    const c = own(new BaselineWs({ base: srv.base, token: '', index: -1, sink: nullSink, lean: false }));
     await c.connect();
     return { via: 'ws', send: (n, b) => c.send(n, b), close: () => c.close() };
   }
@@ -147,7 +147,7 @@ async function makeSender(kind: ClientKind, srv: ServerProc, account: Account | 
   }
   if (!account || !conversationId) throw new Error('sender needs an account and a room');
   if (kind === 'ws') {
-    const c = own(new HubWs({ base: srv.base, token: account.token, index: -1, sink: nullSink }));
+    const c = own(new HubWs({ base: srv.base, token: account.token, index: -1, sink: nullSink, lean: false }));
     await c.connect();
     return { via: 'ws send', send: async (_n, b) => { await c.send(conversationId, b); }, close: () => c.close() };
   }
