@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /** The whole configuration, validated once at start and then frozen. */
@@ -90,8 +91,32 @@ export const DEFAULTS: Config = {
 
 export type ConfigInput = Partial<Omit<Config, 'rateLimits'>> & { rateLimits?: Partial<Config['rateLimits']> };
 
+/** Descriptors kept for everything that is not a stream: the database, logs, API requests, accepting to refuse. */
+export const FD_RESERVE = 512;
+
+/** The process's soft open-file limit (Linux /proc), or null where it cannot be read. */
+export function openFileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    return m && m[1] !== 'unlimited' ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * maxConnections when none is configured: below the descriptor limit by a
+ * reserve, so a full node still accepts a connection to refuse it with
+ * SERVER_BUSY and still answers /healthz, instead of failing accept() (EMFILE).
+ */
+export function defaultMaxConnections(limit = openFileLimit()): number {
+  if (limit === null) return DEFAULTS.maxConnections;
+  return Math.min(DEFAULTS.maxConnections, Math.max(100, limit - FD_RESERVE));
+}
+
 export function makeConfig(input: ConfigInput = {}): Readonly<Config> {
   const c: Config = { ...DEFAULTS, ...input, rateLimits: { ...DEFAULTS.rateLimits, ...input.rateLimits } };
+  if (input.maxConnections === undefined) c.maxConnections = defaultMaxConnections();
   const fail = (msg: string): never => {
     throw new Error(`Invalid configuration: ${msg}`);
   };

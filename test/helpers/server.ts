@@ -9,7 +9,7 @@ import type { AppOptions } from '../../src/http/app.js';
 export async function testServer(input: ConfigInput = {}, appOpts: AppOptions = {}): Promise<Server & { dataDir: string }> {
   const dataDir = input.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hubbub-test-'));
   const server = await createServer({
-    dataDir, port: 0, logLevel: 'silent', scryptCost: 1 << 10, maxConnectionsPerUser: 10_000,
+    dataDir, port: 0, logLevel: 'silent', scryptCost: 1 << 10, maxConnections: 100_000, maxConnectionsPerUser: 10_000,
     ...input,
     rateLimits: { login: 1000, register: 100000, send: 100000, typing: 100000, friendRequests: 100000, sendPerIp: 1_000_000, typingPerIp: 1_000_000, friendRequestsPerIp: 1_000_000, ...input.rateLimits },
   }, appOpts);

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { decodeCursor, encodeCursor } from '../../src/domain/cursor.js';
 import { ERRORS } from '../../src/domain/errors.js';
 import { normalizeBody, normalizeUsername } from '../../src/domain/rules.js';
-import { makeConfig } from '../../src/config.js';
+import { FD_RESERVE, defaultMaxConnections, makeConfig, openFileLimit } from '../../src/config.js';
 
 describe('cursor', () => {
   test('round-trips positions and refuses anything else', () => {
@@ -47,6 +47,16 @@ describe('config', () => {
     expect(() => makeConfig({ port: 70000 })).toThrow(/port/);
     expect(() => makeConfig({ redisUrl: 'redis://127.0.0.1:6379' })).toThrow(/PostgreSQL/);
     expect(() => makeConfig({ maxWaitSeconds: 120 })).toThrow(/maxWaitSeconds/);
+  });
+
+  test('without a configured maxConnections, stays below the descriptor limit so a full node can still refuse', () => {
+    expect(defaultMaxConnections(20_000)).toBe(20_000 - FD_RESERVE);
+    expect(defaultMaxConnections(1_048_576)).toBe(100_000);
+    expect(defaultMaxConnections(600)).toBe(100);
+    expect(defaultMaxConnections(null)).toBe(100_000);
+    const limit = openFileLimit();
+    expect(makeConfig({}).maxConnections).toBe(defaultMaxConnections(limit));
+    expect(makeConfig({ maxConnections: 7, maxConnectionsPerUser: 7 }).maxConnections).toBe(7);
   });
 });
 
