@@ -73,7 +73,6 @@ export class AuthService {
    * Stale entries stay (bounded) so `cached` can tell a known caller to revalidate.
    */
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
-  private readonly keyOfHash = new Map<string, string>();
   private static readonly CACHE_MS = 5_000;
   private static readonly CACHE_MAX = 100_000;
 
@@ -91,7 +90,6 @@ export class AuthService {
     this.forget(key);
     if (this.cache.size >= AuthService.CACHE_MAX) this.forget(this.cache.keys().next().value!);
     this.cache.set(key, { principal, until: now + AuthService.CACHE_MS });
-    this.keyOfHash.set(principal.tokenHash, key);
     return principal;
   }
 
@@ -106,10 +104,7 @@ export class AuthService {
   }
 
   private forget(key: string): void {
-    const hit = this.cache.get(key);
-    if (!hit) return;
     this.cache.delete(key);
-    this.keyOfHash.delete(hit.principal.tokenHash);
   }
 
   private async lookup(tokenHash: string, via: 'session' | 'bearer'): Promise<Principal | null> {
@@ -125,8 +120,8 @@ export class AuthService {
   }
 
   async revoke(tokenHash: string): Promise<void> {
-    const key = this.keyOfHash.get(tokenHash);
-    if (key !== undefined) this.forget(key);
+    // A scan, not a second index: revocation is rare, and an index would cost every cached caller memory.
+    for (const [k, v] of this.cache) if (v.principal.tokenHash === tokenHash) this.forget(k);
     await this.store.deleteAuthToken(tokenHash);
   }
 

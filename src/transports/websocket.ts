@@ -115,25 +115,25 @@ class WsConnection {
   private session: Session | null = null;
   private readonly ready: Promise<void>;
   private alive = true;
-  private badFrames: number[] = [];
+  private badFrames: number[] | null = null;
   private principal: Principal | null;
 
   // What the connection needs of its upgrade request, copied so the request itself (headers,
   // raw message, reply) can be collected: an idle connection should cost as little as possible.
   private readonly ip: string;
-  private readonly log: { warn(o: object, m: string): void; error(o: object, m: string): void };
-  private readonly origin: string | undefined;
-  private readonly host: string | undefined;
-  private readonly since: unknown;
+  private readonly reqId: string;
+  private readonly root: FastifyRequest['log'];
+  private origin: string | undefined;
+  private host: string | undefined;
+  private since: unknown;
 
   constructor(private readonly ws: WebSocket, req: FastifyRequest, private readonly ctx: Ctx, private readonly streams: StreamServices, onEnd: () => void) {
     this.principal = req.principal;
     this.ip = req.ip;
-    // The app's logger with the request id bound only when something is logged: a child
-    // logger per idle connection costs more memory than the rest of the connection.
-    const reqId = req.id;
-    const root = req.server.log;
-    this.log = { warn: (o: object, m: string) => root.warn({ ...o, reqId }, m), error: (o: object, m: string) => root.error({ ...o, reqId }, m) };
+    // The app's logger with the request id added only when something is logged: a child
+    // logger (or even two closures) per idle connection costs more than it is worth.
+    this.reqId = req.id;
+    this.root = req.server.log;
     this.origin = req.headers.origin;
     this.host = req.headers.host;
     this.since = (req.query as { since?: unknown }).since;
@@ -161,6 +161,11 @@ class WsConnection {
     this.ready = this.start();
   }
 
+  private get log() {
+    const { root, reqId } = this;
+    return { warn: (o: object, m: string) => root.warn({ ...o, reqId }, m), error: (o: object, m: string) => root.error({ ...o, reqId }, m) };
+  }
+
   heartbeat(): void {
     if (!this.alive) {
       this.ws.terminate();
@@ -180,13 +185,16 @@ class WsConnection {
   private async start(): Promise<void> {
     const { hub, config } = this.ctx;
     const p = this.principal;
+    const { origin, host, since: rawSince } = this;
+    // Only needed here; an idle connection keeps none of its handshake.
+    this.origin = this.host = this.since = undefined;
     if (!p) return this.refuse(new AppError('STREAM_AUTH_REQUIRED'));
-    if (p.via === 'session' && !originAllowed(this.origin, this.host, config.allowedOrigins)) {
+    if (p.via === 'session' && !originAllowed(origin, host, config.allowedOrigins)) {
       return this.refuse(new AppError('ORIGIN_FORBIDDEN'));
     }
     let position: number;
     try {
-      const since = strParam(this.since, 'since', 32);
+      const since = strParam(rawSince, 'since', 32);
       position = await startPosition(hub, since);
     } catch (err) {
       const e = toAppError(err);
@@ -221,7 +229,7 @@ class WsConnection {
 
   private countBadFrame(session: Session): void {
     const now = Date.now();
-    this.badFrames = this.badFrames.filter((t) => now - t < BAD_FRAME_WINDOW_MS);
+    this.badFrames = (this.badFrames ?? []).filter((t) => now - t < BAD_FRAME_WINDOW_MS);
     this.badFrames.push(now);
     if (this.badFrames.length >= BAD_FRAME_LIMIT) {
       session.send(errorFrame(null, new AppError('TOO_MANY_BAD_FRAMES')));
