@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { DEFAULTS } from '../src/config.js';
+import { LISTEN_BACKLOG } from '../src/serve.js';
 import { createServer } from '../src/server.js';
 
 const { values } = parseArgs({
@@ -38,8 +39,6 @@ const server = await createServer({
   logLevel: 'silent',
   scryptCost: 1 << 10,
   rateLimits: { login: big, register: big, send: big, typing: big, friendRequests: big, sendPerIp: big, typingPerIp: big, friendRequestsPerIp: big },
-  maxConnectionsPerUser: big,
-  maxConnections: big,
 }, {
   extensions: [(app, ctx) => {
     app.get('/__bench/stats', async () => ({ memory: process.memoryUsage(), hub: ctx.hub.stats() }));
@@ -56,7 +55,7 @@ const server = await createServer({
   }],
 });
 
-await server.app.listen({ host: values.host, port: Number(values.port) });
+await server.app.listen({ host: values.host, port: Number(values.port), backlog: LISTEN_BACKLOG });
 const addr = server.app.server.address();
 const port = typeof addr === 'object' && addr ? addr.port : Number(values.port);
 process.stdout.write(JSON.stringify({ ready: true, port, pid: process.pid, dataDir }) + '\n');
