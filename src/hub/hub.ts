@@ -218,32 +218,47 @@ export class Hub {
   }
 
   private fanOut(entries: LogEntry[]): void {
-    const batches = new Map<Subscriber, LogEntry[]>();
-    const add = (userId: string, e: LogEntry) => {
-      const set = this.subs.get(userId);
-      if (!set) return;
-      for (const s of set) {
-        const list = batches.get(s);
-        if (list) list.push(e);
-        else batches.set(s, [e]);
+    if (entries.length === 1) {
+      // The common case on a node keeping up: no per-subscriber batch to build.
+      const e = entries[0]!;
+      this.forEachRecipient(e, (s) => s.deliver(entries));
+    } else {
+      const batches = new Map<Subscriber, LogEntry[]>();
+      for (const e of entries) {
+        this.forEachRecipient(e, (s) => {
+          const list = batches.get(s);
+          if (list) list.push(e);
+          else batches.set(s, [e]);
+        });
       }
-    };
-    for (const e of entries) {
-      for (const t of e.targets) add(t, e);
-      if (e.conversationId !== null) {
-        const users = this.index.users(e.conversationId);
-        if (!users) continue;
-        // Walk whichever is smaller: the conversation's members or the online users.
-        if (users.size <= this.subs.size) {
-          for (const uid of users.keys()) if (this.subs.has(uid) && !e.targets.includes(uid) && this.index.includes(e.conversationId, uid, e.seq)) add(uid, e);
-        } else {
-          for (const uid of this.subs.keys()) if (!e.targets.includes(uid) && this.index.includes(e.conversationId, uid, e.seq)) add(uid, e);
-        }
-      }
+      for (const [sub, list] of batches) sub.deliver(list);
     }
-    for (const [sub, list] of batches) sub.deliver(list);
     for (const l of this.listeners) l(entries);
   }
+
+  /** Every live subscriber in the audience of `e`, once each. */
+  private forEachRecipient(e: LogEntry, fn: (s: Subscriber) => void): void {
+    for (const t of e.targets) {
+      const set = this.subs.get(t);
+      if (set) for (const s of set) fn(s);
+    }
+    if (e.conversationId === null) return;
+    const users = this.index.users(e.conversationId);
+    if (!users) return;
+    const targeted = e.targets.length > 0;
+    // Walk whichever is smaller: the conversation's members or the online users.
+    if (users.size <= this.subs.size) {
+      for (const uid of users.keys()) {
+        const set = this.subs.get(uid);
+        if (set && !(targeted && e.targets.includes(uid)) && this.index.includes(e.conversationId, uid, e.seq)) for (const s of set) fn(s);
+      }
+    } else {
+      for (const [uid, set] of this.subs) {
+        if (!(targeted && e.targets.includes(uid)) && this.index.includes(e.conversationId, uid, e.seq)) for (const s of set) fn(s);
+      }
+    }
+  }
+
 
   /** Observe every ingested batch (metrics, legacy adapters). */
   onEntries(listener: Listener): () => void {

@@ -52,6 +52,8 @@ export class Session implements Subscriber {
   private inFlight = 0;
   private ended: ErrorCode | 'gone' | null = null;
   private waiters: Array<() => void> = [];
+  private readonly flightSizes: number[] = [];
+  private flightHead = 0;
   private readonly closeListeners: Array<(code: ErrorCode | 'gone') => void> = [];
 
   constructor(
@@ -83,6 +85,11 @@ export class Session implements Subscriber {
    * node's fan-out from falling behind — see Hub's per-tick batching.
    */
   deliver(entries: readonly LogEntry[]): void {
+    if (entries.length === 1) {
+      const e = entries[0]!;
+      if (e.seq > this.lastSeq && this.push(this.wire.encode(e))) this.lastSeq = e.seq;
+      return;
+    }
     let parts: Buffer[] = [];
     let size = 0;
     let upTo = this.lastSeq;
@@ -143,6 +150,8 @@ export class Session implements Subscriber {
     this.head = 0;
     this.queued = 0;
     this.inFlight = 0;
+    this.flightSizes.length = 0;
+    this.flightHead = 0;
     this.release(this);
     for (const w of this.waiters.splice(0)) w();
     for (const l of this.closeListeners.splice(0)) l(code);
@@ -170,13 +179,24 @@ export class Session implements Subscriber {
   private transmit(data: Buffer): void {
     const n = data.length;
     this.inFlight += n;
-    let done = false;
-    this.wire.write(data, () => {
-      if (done) return;
-      done = true;
-      this.written(n);
-    });
+    this.flightSizes.push(n);
+    this.wire.write(data, this.onWritten);
   }
+
+  /**
+   * One completion callback per session, not a closure per write (a fan-out to
+   * 15,000 sockets is 15,000 writes): writes on one connection complete in
+   * order, so the sizes in flight are a FIFO.
+   */
+  private readonly onWritten = (): void => {
+    if (this.flightHead >= this.flightSizes.length) return; // ended meanwhile
+    const n = this.flightSizes[this.flightHead++]!;
+    if (this.flightHead === this.flightSizes.length) {
+      this.flightSizes.length = 0;
+      this.flightHead = 0;
+    }
+    this.written(n);
+  };
 
   private written(n: number): void {
     if (this.ended !== null) return; // already subtracted when the session ended
