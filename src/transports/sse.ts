@@ -8,7 +8,7 @@ import { requireUser } from '../http/auth-hooks.js';
 import type { Ctx } from '../http/context.js';
 import { toAppError } from '../http/errors.js';
 import { strParam } from '../http/query.js';
-import { errorJson, isCursorError, setupStreams, startPosition } from './streams.js';
+import { errorJson, isCursorError, setupStreams, sliced, startPosition } from './streams.js';
 
 /** A comment line every so often keeps proxies from timing the stream out and detects dead peers. */
 export const SSE_HEARTBEAT_MS = 15_000;
@@ -33,9 +33,7 @@ export async function sseRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   setupStreams(app, ctx);
   const { hub } = ctx;
   const live = new Set<Session>();
-  const heartbeat = setInterval(() => {
-    for (const s of live) s.push(HEARTBEAT);
-  }, SSE_HEARTBEAT_MS);
+  const heartbeat = sliced(live, SSE_HEARTBEAT_MS, (s) => s.push(HEARTBEAT));
   heartbeat.unref();
   app.addHook('onClose', async () => clearInterval(heartbeat));
 

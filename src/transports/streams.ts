@@ -67,6 +67,29 @@ export function setupStreams(app: FastifyInstance, ctx: Ctx): StreamServices {
 }
 
 /**
+ * Calls `fn` for every member of `set` once per `periodMs`, a slice every
+ * periodMs/slices — heartbeats for thousands of connections as a trickle, not
+ * one burst of writes per period (a burst delays whatever message falls
+ * behind it: ≈ 70 ms at 5,000 sockets here). Returns the timer (unref'd).
+ */
+export function sliced<T>(set: Set<T>, periodMs: number, fn: (x: T) => void, slices = 25): NodeJS.Timeout {
+  let turn: Iterator<T> | null = null;
+  const timer = setInterval(() => {
+    for (let n = Math.ceil(set.size / slices); n > 0; n--) {
+      turn ??= set.values();
+      const next = turn.next();
+      if (next.done) {
+        turn = null;
+        return;
+      }
+      fn(next.value);
+    }
+  }, periodMs / slices);
+  timer.unref();
+  return timer;
+}
+
+/**
  * Where a stream starts: the given cursor (checked against what this node can
  * serve) or, without one, the current head.
  */
