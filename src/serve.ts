@@ -2,11 +2,12 @@ import { makeConfig, type ConfigInput } from './config.js';
 import { createServer } from './server.js';
 
 /**
- * The accept queue. Node's default (511) overflows when a thousand clients
- * reconnect at once (after a restart or a network blip): the kernel drops
- * their SYNs and TCP retries after 1, 3, 7, 15 s — measured: 1,000 long-poll
- * clients reconnecting at once, the last caught up after 19 s. The kernel caps
- * it at net.core.somaxconn (4096 on current Linux).
+ * The accept queue. Node's default (511) is smaller than the burst of a
+ * thousand clients reconnecting at once after a restart or a network blip;
+ * past it the kernel drops their SYNs and TCP retries only after 1, 3, 7 s.
+ * The kernel caps it at net.core.somaxconn (4096 on current Linux). (A long
+ * 1,000-client long-poll resume tail first blamed on this turned out to be
+ * accept starvation on a saturated node — docs/benchmarks.md, Resume.)
  */
 export const LISTEN_BACKLOG = 4096;
 
