@@ -161,6 +161,24 @@ function newStats(): ClientStats {
 
 interface Pending { resolve: (v: any) => void; reject: (e: Error) => void }
 
+/** Settles a connect() promise once: resolved by the hello, rejected by whatever fails first. */
+function opening(resolve: () => void, reject: (err: Error) => void): { opened: boolean; ok(): void; fail(err: Error): void } {
+  const o = {
+    opened: false,
+    ok() {
+      if (o.opened) return;
+      o.opened = true;
+      resolve();
+    },
+    fail(err: Error) {
+      if (o.opened) return;
+      o.opened = true;
+      reject(err);
+    },
+  };
+  return o;
+}
+
 export class HubWs implements Client {
   readonly kind = 'ws' as const;
   readonly index: number;
@@ -197,7 +215,7 @@ export class HubWs implements Client {
         skipUTF8Validation: true,
       } as WebSocket.ClientOptions);
       this.ws = ws;
-      let opened = false;
+      const open = opening(resolve, reject);
       ws.on('upgrade', (res) => {
         this.sock = res.socket as net.Socket;
       });
@@ -205,161 +223,119 @@ export class HubWs implements Client {
         this.extensions = String(ws.extensions ?? '');
       });
       ws.on('message', (data: Buffer, isBinary: boolean) => {
-        if (isBinary) return;
-        if (data.length > 11 && data.compare(CURSOR_PREFIX, 0, 11, 0, 11) === 0) {
-          // A stored event, sent as the shared frame: cursor first (the contract's fast path).
-          this.cursor = data.toString('latin1', 11, data.indexOf(34, 11));
-          this.o.onPayload?.(data.length);
-          scanTagsBuf(data, (n, t) => this.o.sink.delivery(this.index, n, t));
-          return;
-        }
-        const s = data.toString('utf8');
-        let j: any;
-        try {
-          j = JSON.parse(s);
-        } catch {
-          this.stats.errors++;
-          return;
-        }
-        switch (j.type) {
-          case 'hello':
-            this.cursor = j.cursor ?? this.cursor;
-            this.helloUser = j.user ?? null;
-            if (!opened) {
-              opened = true;
-              resolve();
-            }
-            return;
-          case 'ack': {
-            const p = this.pending.get(j.ref);
-            if (p) {
-              this.pending.delete(j.ref);
-              p.resolve(j);
-            }
-            return;
-          }
-          case 'error': {
-            this.stats.errors++;
-            const p = j.ref != null ? this.pending.get(j.ref) : undefined;
-            if (p) {
-              this.pending.delete(j.ref);
-              p.reject(new Error(`${j.error?.code}: ${j.error?.message}`));
-            }
-            return;
-          }
-          case 'typing':
-          case 'presence':
-            return;
-          default:
-            if (typeof j.cursor === 'string') {
-              this.cursor = j.cursor;
-              this.o.onPayload?.(data.length);
-              if (j.type === 'message.created') scanTags(s, (n, t) => this.o.sink.delivery(this.index, n, t));
-            }
-        }
+        if (!isBinary) this.onText(data, open.ok);
       });
       ws.on('unexpected-response', (_req, res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           this.stats.errors++;
-          const err = new Error(`ws upgrade refused: ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 200)}`);
-          if (!opened) {
-            opened = true;
-            reject(err);
-          }
+          open.fail(new Error(`ws upgrade refused: ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 200)}`));
         });
       });
       ws.on('error', (err) => {
         this.stats.errors++;
-        if (!opened) {
-          opened = true;
-          reject(err);
-        }
+        open.fail(err);
       });
       ws.on('close', (code) => {
         this.stats.closeCodes[code] = (this.stats.closeCodes[code] ?? 0) + 1;
-        if (this.ws !== ws) return; // an older connection of this client
-        if (this.sock) {
-          this.bytesBefore.read += this.sock.bytesRead;
-          this.bytesBefore.written += this.sock.bytesWritten;
-          this.sock = null;
-        }
-        for (const p of this.pending.values()) p.reject(new Error(`closed ${code}`));
-        this.pending.clear();
-        if (!opened) {
-          opened = true;
-          reject(new Error(`closed before hello: ${code}`));
-          return;
-        }
-        if (code === 4010) this.cursor = null; // cursor expired: take a fresh head
-        const retry = (code >= 4000 && code < 4500) || code === 1006 || code === 1001 || code === 1011 || code === 1012 || code === 1013;
-        if (!this.stopped && this.o.autoReconnect && retry) void retryConnect(this, () => this.stopped, this.retry);
+        if (this.ws === ws) this.ended(code, open); // else an older connection of this client
       });
     });
   }
 
-  /** The same client on LeanWs: events, hello, errors and close codes handled as above; no send(). */
+  /** The same client on LeanWs (no send()): frames and close codes go through the same handlers. */
   private connectLean(): Promise<void> {
     return new Promise((resolve, reject) => {
-      let opened = false;
+      const open = opening(resolve, reject);
       const path = '/api/v1/ws' + (this.cursor ? `?since=${encodeURIComponent(this.cursor)}` : '');
       let lw: LeanWs | null = null;
       LeanWs.connect({ host: this.o.base.hostname, port: Number(this.o.base.port), path, headers: { authorization: `Bearer ${this.o.token}` }, localAddress: this.o.localAddress }, {
-        onText: (data) => {
-          if (data.length > 11 && data.compare(CURSOR_PREFIX, 0, 11, 0, 11) === 0) {
-            this.cursor = data.toString('latin1', 11, data.indexOf(34, 11));
-            this.o.onPayload?.(data.length);
-            scanTagsBuf(data, (n, t) => this.o.sink.delivery(this.index, n, t));
-            return;
-          }
-          let j: any;
-          try {
-            j = JSON.parse(data.toString('utf8'));
-          } catch {
-            this.stats.errors++;
-            return;
-          }
-          if (j.type === 'hello') {
-            this.cursor = j.cursor ?? this.cursor;
-            this.helloUser = j.user ?? null;
-            if (!opened) {
-              opened = true;
-              resolve();
-            }
-          } else if (j.type === 'error') this.stats.errors++;
-        },
+        onText: (data) => this.onText(data, open.ok),
         onClose: (code) => {
           this.stats.closeCodes[code] = (this.stats.closeCodes[code] ?? 0) + 1;
-          if (!lw || this.lean !== lw) return;
-          this.bytesBefore.read += lw.socket.bytesRead;
-          this.bytesBefore.written += lw.socket.bytesWritten;
-          this.sock = null;
-          if (!opened) {
-            opened = true;
-            reject(new Error(`closed before hello: ${code}`));
-            return;
-          }
-          if (code === 4010) this.cursor = null;
-          const retry = (code >= 4000 && code < 4500) || code === 1006 || code === 1001 || code === 1011 || code === 1012 || code === 1013;
-          if (!this.stopped && this.o.autoReconnect && retry) void retryConnect(this, () => this.stopped, this.retry);
+          if (lw && this.lean === lw) this.ended(code, open);
         },
       }).then((conn) => {
         lw = conn;
         this.lean = conn;
         this.sock = conn.socket;
-        if (conn.socket.destroyed && !opened) {
-          opened = true;
-          reject(new Error('closed before hello'));
-        }
+        if (conn.socket.destroyed) open.fail(new Error('closed before hello'));
       }, (err: Error) => {
         this.stats.errors++;
-        if (!opened) {
-          opened = true;
-          reject(err);
-        }
+        open.fail(err);
       });
     });
+  }
+
+  /** A text frame from the server, whichever client read it; `hello` opens the connection. */
+  private onText(data: Buffer, hello: () => void): void {
+    if (data.length > 11 && data.compare(CURSOR_PREFIX, 0, 11, 0, 11) === 0) {
+      // A stored event, sent as the shared frame: cursor first (the contract's fast path).
+      this.cursor = data.toString('latin1', 11, data.indexOf(34, 11));
+      this.o.onPayload?.(data.length);
+      scanTagsBuf(data, (n, t) => this.o.sink.delivery(this.index, n, t));
+      return;
+    }
+    const s = data.toString('utf8');
+    let j: any;
+    try {
+      j = JSON.parse(s);
+    } catch {
+      this.stats.errors++;
+      return;
+    }
+    switch (j.type) {
+      case 'hello':
+        this.cursor = j.cursor ?? this.cursor;
+        this.helloUser = j.user ?? null;
+        hello();
+        return;
+      case 'ack': {
+        const p = this.pending.get(j.ref);
+        if (p) {
+          this.pending.delete(j.ref);
+          p.resolve(j);
+        }
+        return;
+      }
+      case 'error': {
+        this.stats.errors++;
+        const p = j.ref != null ? this.pending.get(j.ref) : undefined;
+        if (p) {
+          this.pending.delete(j.ref);
+          p.reject(new Error(`${j.error?.code}: ${j.error?.message}`));
+        }
+        return;
+      }
+      case 'typing':
+      case 'presence':
+        return;
+      default:
+        if (typeof j.cursor === 'string') {
+          this.cursor = j.cursor;
+          this.o.onPayload?.(data.length);
+          if (j.type === 'message.created') scanTags(s, (n, t) => this.o.sink.delivery(this.index, n, t));
+        }
+    }
+  }
+
+  /** The current connection closed: keep its byte counts, fail what waited, reconnect when the code says so. */
+  private ended(code: number, open: { opened: boolean; fail(err: Error): void }): void {
+    if (this.sock) {
+      this.bytesBefore.read += this.sock.bytesRead;
+      this.bytesBefore.written += this.sock.bytesWritten;
+      this.sock = null;
+    }
+    for (const p of this.pending.values()) p.reject(new Error(`closed ${code}`));
+    this.pending.clear();
+    if (!open.opened) {
+      open.fail(new Error(`closed before hello: ${code}`));
+      return;
+    }
+    if (code === 4010) this.cursor = null; // cursor expired: take a fresh head
+    const retry = (code >= 4000 && code < 4500) || code === 1006 || code === 1001 || code === 1011 || code === 1012 || code === 1013;
+    if (!this.stopped && this.o.autoReconnect && retry) void retryConnect(this, () => this.stopped, this.retry);
   }
 
   /** Sends a message over the socket; resolves with the ack. */

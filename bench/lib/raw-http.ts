@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { socketBytes } from './util.js';
 
 export interface RawResponse {
   status: number;
@@ -40,13 +41,7 @@ export class RawHttpConn {
   }
 
   bytes(): { read: number; written: number } {
-    let read = 0;
-    let written = 0;
-    for (const s of this.sockets) {
-      read += s.bytesRead;
-      written += s.bytesWritten;
-    }
-    return { read, written };
+    return socketBytes(this.sockets);
   }
 
   private open(): net.Socket {

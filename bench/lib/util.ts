@@ -84,14 +84,19 @@ export class CountingAgent extends http.Agent {
     return s;
   }
   bytes(): { read: number; written: number } {
-    let read = 0;
-    let written = 0;
-    for (const s of this.sockets_) {
-      read += s.bytesRead;
-      written += s.bytesWritten;
-    }
-    return { read, written };
+    return socketBytes(this.sockets_);
   }
+}
+
+/** Bytes read and written on these sockets, open or closed. */
+export function socketBytes(sockets: readonly net.Socket[]): { read: number; written: number } {
+  let read = 0;
+  let written = 0;
+  for (const s of sockets) {
+    read += s.bytesRead;
+    written += s.bytesWritten;
+  }
+  return { read, written };
 }
 
 export interface JsonResponse<T = any> { status: number; body: T; text: string }
