@@ -83,12 +83,10 @@ export class AuthService {
     const hit = this.cache.get(key);
     if (hit && hit.until > now) return hit.principal;
     const principal = await this.lookup(sha256(tokenValue), via);
-    if (!principal) {
-      this.forget(key);
-      return null;
-    }
-    this.forget(key);
-    if (this.cache.size >= AuthService.CACHE_MAX) this.forget(this.cache.keys().next().value!);
+    // Re-inserted below, so the Map's order stays oldest-resolved first for eviction.
+    this.cache.delete(key);
+    if (!principal) return null;
+    if (this.cache.size >= AuthService.CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, { principal, until: now + AuthService.CACHE_MS });
     return principal;
   }
@@ -101,10 +99,6 @@ export class AuthService {
   cached(tokenValue: string, via: 'session' | 'bearer'): { principal: Principal; fresh: boolean } | undefined {
     const hit = this.cache.get(via + ' ' + tokenValue);
     return hit && { principal: hit.principal, fresh: hit.until > Date.now() };
-  }
-
-  private forget(key: string): void {
-    this.cache.delete(key);
   }
 
   private async lookup(tokenHash: string, via: 'session' | 'bearer'): Promise<Principal | null> {
@@ -121,13 +115,13 @@ export class AuthService {
 
   async revoke(tokenHash: string): Promise<void> {
     // A scan, not a second index: revocation is rare, and an index would cost every cached caller memory.
-    for (const [k, v] of this.cache) if (v.principal.tokenHash === tokenHash) this.forget(k);
+    for (const [k, v] of this.cache) if (v.principal.tokenHash === tokenHash) this.cache.delete(k);
     await this.store.deleteAuthToken(tokenHash);
   }
 
   /** Every session and token of a user (log out everywhere, account deletion). */
   async revokeAll(userId: string): Promise<void> {
-    for (const [k, v] of this.cache) if (v.principal.user.id === userId) this.forget(k);
+    for (const [k, v] of this.cache) if (v.principal.user.id === userId) this.cache.delete(k);
     await this.store.deleteAuthTokensOfUser(userId);
   }
 }
