@@ -25,6 +25,10 @@ export function membershipChanges(event: Pick<StoredEvent, 'type' | 'payload'>):
     case 'friend.declined':
     case 'friend.removed':
     case 'read.updated':
+    case 'auth.revoked':
+      return [];
+    case 'user.deleted':
+      // The user's spans are dropped whole by the hub (AudienceIndex.removeUser), not closed at a position.
       return [];
     default: {
       const unreachable: never = event.type;

@@ -72,7 +72,15 @@ export type EventPayload =
   | { type: 'friend.accepted'; requestId: string; users: [User, User] }
   | { type: 'friend.declined'; requestId: string; fromId: string; toId: string }
   | { type: 'friend.removed'; userIds: [string, string] }
-  | { type: 'read.updated'; conversationId: string; userId: string; upTo: string };
+  | { type: 'read.updated'; conversationId: string; userId: string; upTo: string }
+  // Internal events: no conversation and no targets, so they are in nobody's stream and
+  // never reach a client. They ride the log so that every node (and a CLI process writing
+  // to the same database) learns of them in order, within its head poll, with or without
+  // the bus. The hub acts on them at ingest (see hub/control.ts).
+  /** An account was deleted: drop it from audience indexes, close its connections, forget its messages. */
+  | { type: 'user.deleted'; userId: string }
+  /** Credentials were revoked: one token (`tokenHash`) or, with null, every token of the user. */
+  | { type: 'auth.revoked'; userId: string; tokenHash: string | null; reason: 'logout' | 'logout-all' | 'password' | 'expired' | 'suspended' };
 
 export type EventType = EventPayload['type'];
 

@@ -1,29 +1,21 @@
-import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket, RawData } from 'ws';
 import { encodeCursor } from '../domain/cursor.js';
-import { AppError, closeCodeFor, type ErrorCode } from '../domain/errors.js';
-import { entryBytes, type LogEntry } from '../hub/event-log.js';
-import type { Session, Wire } from '../hub/session.js';
+import { AppError, type ErrorCode } from '../domain/errors.js';
+import type { Session } from '../hub/session.js';
+import { WsWire } from './ws-wire.js';
 import type { Ctx } from '../http/context.js';
 import { toAppError } from '../http/errors.js';
 import { idParam, strParam } from '../http/query.js';
 import type { Principal } from '../services/auth.js';
 import { parseClientFrame, type ClientFrame } from './frames.js';
-import { textFrame } from './ws-frame.js';
 import { errorFrame, isCursorError, originAllowed, setupStreams, sliced, startPosition, type StreamServices } from './streams.js';
 
 /** Largest client frame; ws closes a connection that sends more with 1009. */
 export const MAX_PAYLOAD = 64 * 1024;
 /** The server pings this often and terminates a peer that did not pong since the last ping. */
 export const HEARTBEAT_MS = 25_000;
-/**
- * After a server-side close, how long the peer has to read up to the close
- * frame and answer it. A slow consumer's queue is already dropped by then, so
- * waiting costs at most one write window of memory.
- */
-const CLOSE_GRACE_MS = 10_000;
 /** Malformed frames tolerated within BAD_FRAME_WINDOW_MS before the connection is closed with 1008. */
 export const BAD_FRAME_LIMIT = 20;
 const BAD_FRAME_WINDOW_MS = 10_000;
@@ -54,60 +46,6 @@ export async function websocketRoutes(app: FastifyInstance, ctx: Ctx): Promise<v
     const c = new WsConnection(socket, req, ctx, streams, () => live.delete(c));
     live.add(c);
   });
-}
-
-/**
- * The catalog's close code, except for protocol abuse, which gets the
- * standard "policy violation" (RFC 6455 §7.4.1) rather than a hubbub code.
- */
-function wsCloseCode(code: ErrorCode): number {
-  return code === 'TOO_MANY_BAD_FRAMES' ? 1008 : closeCodeFor(code);
-}
-
-/** An entry's WebSocket text frame, framed once and shared by every socket. */
-export function wsEntryFrame(e: LogEntry): Buffer {
-  return (e.ws ??= textFrame(entryBytes(e)));
-}
-
-/**
- * WebSocket frames for a session. Frames are made by `textFrame` (events once
- * per entry, see ws-frame.ts) and written straight to the connection's TCP
- * socket, so a batch of frames is one write. ws itself still owns the socket's
- * reading side, pings and the close handshake; its sender writes to the same
- * socket synchronously (permessage-deflate is off), so order is kept.
- */
-class WsWire implements Wire {
-  readonly kind = 'ws';
-  private closeTimer: NodeJS.Timeout | null = null;
-  private readonly socket: Duplex;
-
-  constructor(private readonly ws: WebSocket) {
-    this.socket = (ws as unknown as { _socket: Duplex })._socket;
-    ws.once('close', () => {
-      if (this.closeTimer) clearTimeout(this.closeTimer);
-    });
-  }
-
-  encode(e: LogEntry): Buffer {
-    return wsEntryFrame(e);
-  }
-
-  encodeFrame(json: string): Buffer {
-    return textFrame(Buffer.from(json));
-  }
-
-  write(data: Buffer, done: () => void): void {
-    // Once a close frame went either way, data frames may not follow it (RFC 6455 §5.5.1).
-    if (this.ws.readyState !== this.ws.OPEN || this.socket.destroyed) return done();
-    this.socket.write(data, () => done());
-  }
-
-  end(code: ErrorCode): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    this.ws.close(wsCloseCode(code), code);
-    // A peer that does not read (a slow consumer) will not answer the handshake either.
-    this.closeTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
-  }
 }
 
 class WsConnection {
