@@ -34,8 +34,15 @@ export interface Config {
   /** Largest HTTP request body, bytes. */
   bodyLimit: number;
   rateLimits: {
-    /** Login attempts per IP and username per minute. */
+    /** Login attempts (login and token creation together) per IP and account per minute. */
     login: number;
+    /** Login attempts per IP address per minute, whatever the account (stops username spraying). */
+    loginPerIp: number;
+    /**
+     * Failed logins an account may take (from any IP) within 15 minutes before
+     * each further attempt must wait a growing delay (see loginMaxDelaySeconds).
+     */
+    loginFailuresPerAccount: number;
     /** Registrations per IP per hour. */
     register: number;
     /** Messages per user per 10 seconds. */
@@ -51,6 +58,8 @@ export interface Config {
     /** Friend requests per IP address per hour. */
     friendRequestsPerIp: number;
   };
+  /** The longest delay the per-account login throttle imposes, seconds (it doubles per failure up to this). */
+  loginMaxDelaySeconds: number;
   /** Live streams (WebSocket, SSE, waiting long polls) one node accepts. */
   maxConnections: number;
   /** Live streams one user may hold on one node. */
@@ -81,7 +90,8 @@ export const DEFAULTS: Config = {
   logCapacity: 50_000,
   maxWaitSeconds: 55,
   bodyLimit: 64 * 1024,
-  rateLimits: { login: 10, register: 20, send: 100, typing: 20, friendRequests: 60, sendPerIp: 1000, typingPerIp: 200, friendRequestsPerIp: 300 },
+  loginMaxDelaySeconds: 60,
+  rateLimits: { login: 10, loginPerIp: 60, loginFailuresPerAccount: 10, register: 20, send: 100, typing: 20, friendRequests: 60, sendPerIp: 1000, typingPerIp: 200, friendRequestsPerIp: 300 },
   maxConnections: 100_000,
   maxConnectionsPerUser: 32,
   scryptCost: 1 << 15,
