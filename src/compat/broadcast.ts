@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import { AppError } from '../domain/errors.js';
 import type { Ctx } from '../http/context.js';
 import { toAppError } from '../http/errors.js';
+import { originAllowed } from './http.js';
 import type { LobbyFeed } from './lobby.js';
 
 /**
@@ -37,18 +38,6 @@ export async function ensureWebsocketPlugin(app: FastifyInstance): Promise<void>
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
 }
 
-/** Same host as the request, listed in allowedOrigins, or not a browser (no Origin). */
-function originAllowed(req: FastifyRequest, ctx: Ctx): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  if (ctx.config.allowedOrigins.includes(origin)) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 function errorFrame(err: AppError): string {
   return JSON.stringify({ error: { code: err.code, message: err.message } });
 }
@@ -73,7 +62,8 @@ export async function broadcastRoutes(app: FastifyInstance, ctx: Ctx, feed: Lobb
     url: '/msg',
     onRequest: async (req) => {
       if (!req.ws) return;
-      if (!originAllowed(req, ctx)) throw new AppError('ORIGIN_FORBIDDEN');
+      // A browser always sends Origin on a WebSocket upgrade; a client without one is not a web page.
+      if (req.headers.origin !== undefined && !originAllowed(req.headers.origin, req, ctx)) throw new AppError('ORIGIN_FORBIDDEN');
       if (sockets.size >= MAX_SOCKETS) throw new AppError('RATE_LIMITED', 'Too many /msg connections; try again shortly.');
       if ((perIp.get(req.ip) ?? 0) >= MAX_SOCKETS_PER_IP) throw new AppError('RATE_LIMITED', 'Too many /msg connections from your address.');
     },

@@ -69,6 +69,44 @@ export function checkXsrf(req: FastifyRequest): void {
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw new AppError('CSRF_FAILED', 'XSRF cookie does not match POST argument.');
 }
 
+/**
+ * Whether an Origin (scheme://host[:port]) is this site: the request's own
+ * Host, or one of config.allowedOrigins. One rule for every legacy route: the
+ * /msg upgrade and the legacy POSTs.
+ */
+export function originAllowed(origin: string, req: FastifyRequest, ctx: Ctx): boolean {
+  if (ctx.config.allowedOrigins.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false; // "null" (sandboxed or privacy-stripped pages) and anything unparsable
+  }
+}
+
+/**
+ * Refuses a POST that a browser sent from another site's page. The seeds'
+ * wall client (`/chat`, `/updatemsg`) sends no token, so the browser's own
+ * word is the check: the Origin header, or the Referer's origin when a browser
+ * sends no Origin. A request with neither does not come from a web page (curl,
+ * a script), and cannot carry a visitor's ambient credentials: it is allowed.
+ */
+export function checkSameSite(req: FastifyRequest, ctx: Ctx): void {
+  const origin = req.headers.origin;
+  const referer = req.headers.referer;
+  let from: string | null = null;
+  if (origin !== undefined) from = origin;
+  else if (referer !== undefined) {
+    try {
+      from = new URL(referer).origin;
+    } catch {
+      from = 'null';
+    }
+  }
+  if (from !== null && !originAllowed(from, req, ctx)) {
+    throw new AppError('CSRF_FAILED', 'Cross-site post refused: legacy endpoints accept posts only from pages on this site (or in allowedOrigins).');
+  }
+}
+
 /** Legacy posts are anonymous, so they are limited per client IP (the v1 send limit, same window). */
 export function postLimit(ctx: Ctx): { rateLimit: { max: number; timeWindow: number; hook: 'preHandler'; keyGenerator: (req: FastifyRequest) => string } } {
   return { rateLimit: { max: ctx.config.rateLimits.send, timeWindow: 10_000, hook: 'preHandler', keyGenerator: (req) => 'compat-send:' + req.ip } };
@@ -80,6 +118,15 @@ export function postLimit(ctx: Ctx): { rateLimit: { max: number; timeWindow: num
  */
 export function scriptSafeJson(value: unknown): string {
   return JSON.stringify(value).replace(/<\//g, '<\\/').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/**
+ * JSON that no HTML parser can find markup in: "<", ">" and "&" (and U+2028/9)
+ * as \\u escapes. Still valid JSON with the same parsed value. For answers
+ * sent as text/html because a seed's client expects a string (seed 000).
+ */
+export function htmlSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 /** Tornado's xhtml_escape. */

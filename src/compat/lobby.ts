@@ -34,9 +34,12 @@ const GUEST_NAMES = ['guest', 'legacy-guest', 'legacy-guest-2', 'legacy-guest-3'
 export const RECENT_CAPACITY = 200;
 /** How far back (positions) a start looks for lobby messages to refill the cache. */
 const PRIME_WINDOW = 5000;
-/** Concurrent long polls across every legacy adapter, and per client IP. */
+/**
+ * Concurrent long polls across every legacy adapter. Per client IP the bound
+ * is config.legacyLongPollsPerIp (20 by default): with 100 per IP, 50 addresses
+ * held every slot and locked everyone else out; with 20 it takes 250.
+ */
 export const MAX_WAITERS = 5000;
-export const MAX_WAITERS_PER_IP = 100;
 /** Pages of non-message events one read may skip before it answers "nothing yet". */
 const MAX_SCAN_PAGES = 50;
 const SCAN_PAGE = 500;
@@ -198,16 +201,21 @@ export class LobbyFeed {
    * `waitMs` for the next ones. Answers [] on timeout, when `connection`
    * closes, or when the server shuts down. Bounded: too many waiters overall
    * or from one IP get RATE_LIMITED.
+   *
+   * With `onIdle`, a wait that reaches `waitMs` is not ended: onIdle runs and
+   * the wait goes on, in the same slot, until a message comes, the client
+   * leaves or the server shuts down (seed 000's client, which cannot re-poll
+   * after an empty answer).
    */
-  async poll(position: number, limit: number, waitMs: number, ip: string, connection: EventEmitter): Promise<LobbyMessage[]> {
+  async poll(position: number, limit: number, waitMs: number, ip: string, connection: EventEmitter, onIdle?: () => void): Promise<LobbyMessage[]> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const r = await this.after(position, limit);
       if (r.messages.length > 0 || waitMs <= 0 || this.closed || this.ctx.hub.stopped) return r.messages;
       position = r.position;
       if (this.waiters.size >= MAX_WAITERS) throw new AppError('RATE_LIMITED', 'Too many legacy clients are waiting; try again shortly.');
-      if ((this.waitersByIp.get(ip) ?? 0) >= MAX_WAITERS_PER_IP) throw new AppError('RATE_LIMITED', 'Too many waiting requests from your address; try again shortly.');
+      if ((this.waitersByIp.get(ip) ?? 0) >= this.ctx.config.legacyLongPollsPerIp) throw new AppError('RATE_LIMITED', 'Too many waiting requests from your address; try again shortly.');
       const result = await new Promise<LobbyMessage[] | null>((resolve) => {
-        const w = new LobbyWaiter(this.guest.id, this, limit, ip, resolve);
+        const w = new LobbyWaiter(this.guest.id, this, limit, ip, resolve, onIdle);
         this.addWaiter(w);
         // attach() may deliver at once (and so finish the waiter) before it returns.
         if (!this.ctx.hub.attach(w, position)) w.finish(null);
@@ -233,6 +241,11 @@ export class LobbyFeed {
     else this.waitersByIp.set(w.ip, n);
   }
 
+  /** Shut down (or the hub stopped): waits end at once. */
+  get closing(): boolean {
+    return this.closed || this.ctx.hub.stopped;
+  }
+
   get waiting(): number {
     return this.waiters.size;
   }
@@ -251,11 +264,17 @@ class LobbyWaiter implements Subscriber {
     private readonly limit: number,
     readonly ip: string,
     private readonly resolve: (messages: LobbyMessage[] | null) => void,
+    private readonly onIdle?: () => void,
   ) {}
 
   arm(ms: number, connection: EventEmitter): void {
     if (this.done) return;
-    this.timer = setTimeout(() => this.finish([]), ms);
+    const idle = (): void => {
+      if (!this.onIdle) return this.finish([]);
+      this.onIdle();
+      if (!this.done) this.timer = setTimeout(idle, ms);
+    };
+    this.timer = setTimeout(idle, ms);
     const onClose = () => this.finish([]);
     connection.once('close', onClose);
     this.cleanup = () => connection.removeListener('close', onClose);
