@@ -11,6 +11,9 @@ bash scripts/setup-browser.sh || { echo "test: could not install Chromium" >&2; 
 echo "── type check"
 npx tsc --noEmit -p tsconfig.json || status=1
 
+echo "── web type check"
+npx vue-tsc --noEmit -p web/tsconfig.json || status=1
+
 echo "── unit, contract and integration tests"
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=1
 
