@@ -1,3 +1,5 @@
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
 import { AppError } from './errors.js';
 
 /** Domain rules with no I/O: the shapes DESIGN.md fixes for names and bodies. */
@@ -7,29 +9,72 @@ export const USERNAME_RE = /^[a-z0-9_.-]{3,32}$/;
 export const MIN_PASSWORD = 8;
 export const MAX_PASSWORD = 256;
 
+/**
+ * The one normalisation of an account name as typed, used by registration, by
+ * every lookup (login, tokens, the CLI) and by the login throttle's key, so no
+ * spelling reaches the same account under a different bucket: NFKC first
+ * (fullwidth "ｖｉｃｔｉｍ" and the Kelvin sign fold to ASCII), then trim (every
+ * Unicode space, tab, NBSP and BOM at either end), then lower-case. What is
+ * left is only a valid username if it matches USERNAME_RE; a name that does
+ * not can belong to nobody.
+ */
+export function accountKey(raw: string): string {
+  return raw.normalize('NFKC').trim().toLowerCase();
+}
+
 export function normalizeUsername(raw: string): string {
-  const name = raw.trim().toLowerCase();
+  const name = accountKey(raw);
   if (!USERNAME_RE.test(name)) throw new AppError('INVALID_USERNAME');
   return name;
 }
 
-/** The passwords every guesser tries first (length ≥ 8, so the length rule does not already refuse them). */
-const COMMON_PASSWORDS = new Set([
-  'password', 'password1', '12345678', '123456789', '1234567890', 'qwertyuiop', 'qwerty123',
-  'iloveyou', 'sunshine', 'princess', 'football', 'baseball', 'welcome1', 'abc12345', '11111111', '00000000',
-  'letmein1', 'trustno1', 'superman', 'starwars', 'passw0rd', 'admin123', 'changeme',
-]);
+/**
+ * Characters no password or display name may carry: controls (Cc), format
+ * characters (Cf: zero-width spaces and joiners U+200B–U+200D, word joiner
+ * U+2060, BOM U+FEFF, direction marks U+200E/F, embeddings and overrides
+ * U+202A–U+202E, isolates U+2066–U+2069), lone surrogates (Cs) and line/paragraph
+ * separators (Zl, Zp). They are invisible or reorder what is shown, so a person
+ * cannot see or retype them.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+
+/** Minimum zxcvbn score (0–4): 2 means an estimated 10^6 guesses or more. */
+export const MIN_PASSWORD_SCORE = 2;
+
+let estimator: ZxcvbnFactory | null = null;
+/** Built on first use (≈30 ms, ≈50,000 common passwords and words), so only the server pays for it. */
+function strength(password: string, userInputs: string[]) {
+  estimator ??= new ZxcvbnFactory({ dictionary: { ...zxcvbnCommon.dictionary }, graphs: zxcvbnCommon.adjacencyGraphs });
+  return estimator.check(password, userInputs);
+}
 
 /**
- * The password policy: 8–256 characters, not one of the most common
- * passwords, and not the username itself.
+ * The password policy, on the NFC form that is hashed (see passwords.ts):
+ * - no invisible characters (INVISIBLE) and not only spaces → INVALID_PASSWORD_CHARACTERS;
+ * - 8–256 characters (code points) → WEAK_PASSWORD / VALIDATION_FAILED;
+ * - not containing the username → PASSWORD_CONTAINS_USERNAME;
+ * - not guessable: zxcvbn (with the common-password and word lists of
+ *   @zxcvbn-ts/language-common) must estimate at least 10^6 guesses (score
+ *   ≥ MIN_PASSWORD_SCORE). Below that, a password made of a common password →
+ *   PASSWORD_TOO_COMMON; one made of a repetition, sequence, keyboard run or
+ *   date → WEAK_PASSWORD.
+ * Returns the NFC form to hash.
  */
-export function checkPassword(password: string, username?: string): void {
-  if (password.length < MIN_PASSWORD) throw new AppError('WEAK_PASSWORD');
-  if (password.length > MAX_PASSWORD) throw new AppError('VALIDATION_FAILED', `A password is at most ${MAX_PASSWORD} characters.`);
+export function checkPassword(raw: string, username?: string): string {
+  const password = raw.normalize('NFC');
+  if (INVISIBLE.test(password) || password.trim().length === 0) throw new AppError('INVALID_PASSWORD_CHARACTERS');
+  const length = [...password].length;
+  if (length < MIN_PASSWORD) throw new AppError('WEAK_PASSWORD');
+  if (length > MAX_PASSWORD) throw new AppError('VALIDATION_FAILED', `A password is at most ${MAX_PASSWORD} characters.`);
   const lower = password.toLowerCase();
-  if (COMMON_PASSWORDS.has(lower)) throw new AppError('WEAK_PASSWORD', 'That password is among the most common ones; choose another.');
-  if (username && lower.includes(username.toLowerCase())) throw new AppError('WEAK_PASSWORD', 'A password must not contain the username.');
+  if (username && lower.includes(username.toLowerCase())) throw new AppError('PASSWORD_CONTAINS_USERNAME');
+  const result = strength(password, username ? [username] : []);
+  if (result.score < MIN_PASSWORD_SCORE) {
+    const common = result.sequence.some((m) => m.pattern === 'dictionary' && (m as { dictionaryName?: string }).dictionaryName === 'passwords-common');
+    if (common) throw new AppError('PASSWORD_TOO_COMMON');
+    throw new AppError('WEAK_PASSWORD', 'That password is too easy to guess (a repetition, sequence, keyboard run or date); choose a longer or less regular one.');
+  }
+  return password;
 }
 
 /** Trims a message body and enforces 1–4000 characters (code points, not UTF-16 units). */
@@ -40,10 +85,18 @@ export function normalizeBody(raw: string): string {
   return body;
 }
 
+/**
+ * A display name as shown to others: NFC, trimmed, 1–64 visible characters
+ * with none of INVISIBLE (a bidi override can make "admin\u202Egnp.exe" read
+ * as "adminexe.png"). Empty means "use the username". That it must not be
+ * another user's username is checked by the accounts service, which can ask
+ * the store.
+ */
 export function normalizeDisplayName(raw: string | undefined, username: string): string {
-  const name = (raw ?? '').trim();
+  const name = (raw ?? '').normalize('NFC').trim();
   if (name.length === 0) return username;
-  if ([...name].length > 64) throw new AppError('VALIDATION_FAILED', 'A display name is at most 64 characters.');
+  if (INVISIBLE.test(name)) throw new AppError('INVALID_DISPLAY_NAME');
+  if ([...name].length > 64) throw new AppError('INVALID_DISPLAY_NAME', 'A display name is at most 64 characters.');
   return name;
 }
 

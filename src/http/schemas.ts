@@ -7,6 +7,9 @@ export const S = {
   register: obj({ username: str(1, 64), password: str(1, 256), displayName: str(0, 64) }, ['username', 'password']),
   deleteAccount: obj({ password: str(1, 256) }, ['password']),
   login: obj({ username: str(1, 64), password: str(1, 256) }, ['username', 'password']),
+  // The new password's length and characters are the domain's to judge (checkPassword), with their own codes.
+  changePassword: obj({ currentPassword: str(1, 256), newPassword: str(1, 1024) }, ['currentPassword', 'newPassword']),
+  updateMe: obj({ displayName: str(0, 256) }, ['displayName']),
   friendRequest: obj({ username: str(1, 64) }, ['username']),
   createConversation: obj({ kind: { type: 'string', enum: ['group', 'room'] }, name: str(1, 64), members: { type: 'array', maxItems: 100, items: str(1, 64) } }, ['kind', 'name']),
   rename: obj({ name: str(1, 64) }, ['name']),

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
-import { checkPassword, normalizeDisplayName, normalizeUsername } from '../domain/rules.js';
-import type { User } from '../domain/types.js';
-import type { Store } from '../store/store.js';
+import { accountKey, checkPassword, normalizeDisplayName, normalizeUsername } from '../domain/rules.js';
+import type { StoredEvent, User } from '../domain/types.js';
+import { isStoreUnavailable } from '../store/failures.js';
+import type { RevokeReason, Store } from '../store/store.js';
+import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
 export interface Principal {
@@ -13,54 +15,168 @@ export interface Principal {
   tokenHash: string;
 }
 
+/** Where a credential was made from, for the session list. */
+export interface ClientInfo {
+  userAgent?: string | null;
+  ip?: string | null;
+}
+
+export interface SessionInfo {
+  /** Names the session without revealing its token hash: sha256(tokenHash), 16 characters. */
+  id: string;
+  kind: 'session' | 'bearer';
+  current: boolean;
+  createdAt: number | null;
+  lastUsedAt: number | null;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** Entries as the hub hands them to observers (hub.onEntries): only the type and payload are read. */
+type EntryFeed = (listener: (entries: ReadonlyArray<{ type: string; payload: string }>) => void) => () => void;
+
+export interface AuthOptions {
+  sessionTtlMs: number;
+  tokenTtlMs: number;
+  scryptCost?: number;
+  /** Hands committed events to the node (hub.committed). Without it (the CLI), nodes learn from the log's head poll. */
+  commit?: (events: StoredEvent[]) => Promise<void>;
+  /** Every ingested log batch (hub.onEntries), so a revocation on any node drops this node's cache entries. */
+  onEntries?: EntryFeed;
+  /** Login throttling; without it (the CLI) password checks are not throttled. */
+  throttle?: LoginThrottleOptions;
+  /** Monotonic milliseconds for the credential cache (tests move it). */
+  clock?: () => number;
+}
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 const token = () => randomBytes(32).toString('base64url');
+/** The public name of a session: a hash of its hash, so the list never hands out what the store keys on. */
+export const sessionId = (tokenHash: string) => sha256(tokenHash).slice(0, 16);
+/** lastUsedAt is written at most this often per token (per node), never per request. */
+const TOUCH_EVERY_MS = 60_000;
 
 /**
  * Accounts and credentials. Only hashes of session and bearer tokens are
- * stored, so a database leak does not hand out logins.
+ * stored, so a database leak does not hand out logins. Revocations are written
+ * to the log with the deletion (auth.revoked, user.deleted), so every node
+ * drops its cached credentials and closes live connections as it ingests them.
  */
 export class AuthService {
   // A fixed hash to verify against for unknown users, so timing does not reveal who exists.
   private dummyHash: Promise<string>;
+  private readonly throttle: LoginThrottle | null;
+  private readonly clock: () => number;
+  /** Password hashes computed to check a password (a metric; the throttle tests count them). */
+  passwordChecks = 0;
 
-  constructor(private readonly store: Store, private readonly opts: { sessionTtlMs: number; tokenTtlMs: number; scryptCost?: number }) {
+  constructor(private readonly store: Store, private readonly opts: AuthOptions) {
     this.dummyHash = hashPassword('dummy-password', opts.scryptCost);
+    this.throttle = opts.throttle ? new LoginThrottle(opts.throttle) : null;
+    this.clock = opts.clock ?? (() => performance.now());
+    opts.onEntries?.((entries) => {
+      for (const e of entries) if (e.type === 'auth.revoked' || e.type === 'user.deleted') this.forget(JSON.parse(e.payload));
+    });
+  }
+
+  get loginThrottle(): LoginThrottle | null {
+    return this.throttle;
   }
 
   async register(input: { username: string; password: string; displayName?: string }): Promise<User> {
     const username = normalizeUsername(input.username);
-    checkPassword(input.password, username);
+    const password = checkPassword(input.password, username);
     const displayName = normalizeDisplayName(input.displayName, username);
-    return this.store.createUser({ username, displayName, passwordHash: await hashPassword(input.password, this.opts.scryptCost) });
+    await this.refuseOthersUsername(displayName, null, username);
+    return this.store.createUser({ username, displayName, passwordHash: await hashPassword(password, this.opts.scryptCost) });
   }
 
+  /**
+   * Checks a password, unthrottled (the CLI, and `login` once admitted).
+   * NFC first, as it was hashed; a hash made before passwords were normalised
+   * may hold another form, so the raw form is tried too when it differs.
+   */
   async verify(usernameRaw: string, password: string): Promise<User> {
-    const username = usernameRaw.trim().toLowerCase();
-    const found = await this.store.getUserByUsername(username);
-    const ok = await verifyPassword(password, found?.passwordHash ?? (await this.dummyHash));
+    const found = await this.store.getUserByUsername(accountKey(usernameRaw));
+    const hash = found?.passwordHash ?? (await this.dummyHash);
+    const nfc = password.normalize('NFC');
+    this.passwordChecks++;
+    let ok = await verifyPassword(nfc, hash);
+    if (!ok && found && nfc !== password) {
+      this.passwordChecks++;
+      ok = await verifyPassword(password, hash);
+    }
     if (!found || !ok) throw new AppError('INVALID_CREDENTIALS');
     const { passwordHash: _omit, ...user } = found;
     return user;
   }
 
-  async setPassword(usernameRaw: string, password: string): Promise<void> {
-    checkPassword(password, usernameRaw.trim().toLowerCase());
-    const found = await this.store.getUserByUsername(usernameRaw.trim().toLowerCase());
-    if (!found) throw new AppError('USER_NOT_FOUND');
-    await this.store.setPassword(found.id, await hashPassword(password, this.opts.scryptCost));
+  /**
+   * `verify` behind the login throttle (login, token creation, changing a
+   * password): over any limit it throws LOGIN_THROTTLED before hashing.
+   */
+  async login(usernameRaw: string, password: string, ip: string): Promise<User> {
+    if (!this.throttle) return this.verify(usernameRaw, password);
+    const account = accountKey(usernameRaw);
+    this.throttle.admit(ip, account);
+    let ok: boolean | null = null;
+    try {
+      const user = await this.verify(usernameRaw, password);
+      ok = true;
+      return user;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'INVALID_CREDENTIALS') ok = false;
+      throw err;
+    } finally {
+      this.throttle.settle(ip, account, ok);
+    }
   }
 
-  async openSession(user: User): Promise<{ token: string; csrfToken: string }> {
+  /** An administrator sets a password (CLI): every session and token of the user ends. */
+  async setPassword(usernameRaw: string, password: string): Promise<void> {
+    const found = await this.store.getUserByUsername(accountKey(usernameRaw));
+    if (!found) throw new AppError('USER_NOT_FOUND');
+    const nfc = checkPassword(password, found.username);
+    await this.store.setPassword(found.id, await hashPassword(nfc, this.opts.scryptCost));
+    await this.revokeAll(found.id, 'password');
+  }
+
+  /** A user changes their own password: every other session and token ends, this one stays. */
+  async changePassword(p: Principal, currentPassword: string, newPassword: string, ip: string): Promise<void> {
+    const nfc = checkPassword(newPassword, p.user.username);
+    await this.login(p.user.username, currentPassword, ip);
+    await this.store.setPassword(p.user.id, await hashPassword(nfc, this.opts.scryptCost));
+    await this.revokeAll(p.user.id, 'password', p.tokenHash);
+  }
+
+  async setDisplayName(p: Principal, raw: string): Promise<User> {
+    const displayName = normalizeDisplayName(raw, p.user.username);
+    await this.refuseOthersUsername(displayName, p.user.id, p.user.username);
+    const user = await this.store.setDisplayName(p.user.id, displayName);
+    if (!user) throw new AppError('USER_NOT_FOUND');
+    // This node's cached principals carry the old name.
+    for (const v of this.cache.values()) if (v.principal.user.id === user.id) v.principal.user = user;
+    return user;
+  }
+
+  /** A display name that reads as someone else's username would let one pose as them. */
+  private async refuseOthersUsername(displayName: string, selfId: string | null, selfUsername: string): Promise<void> {
+    const name = accountKey(displayName);
+    if (name === selfUsername) return; // one's own username (the default) is one's own
+    const other = await this.store.getUserByUsername(name);
+    if (other && other.id !== selfId) throw new AppError('INVALID_DISPLAY_NAME', 'That display name is another user\'s username; choose another.');
+  }
+
+  async openSession(user: User, client: ClientInfo = {}): Promise<{ token: string; csrfToken: string }> {
     const t = token();
     const csrfToken = token();
-    await this.store.createAuthToken({ tokenHash: sha256(t), userId: user.id, kind: 'session', csrfToken, expiresAt: Date.now() + this.opts.sessionTtlMs });
+    await this.store.createAuthToken({ tokenHash: sha256(t), userId: user.id, kind: 'session', csrfToken, expiresAt: Date.now() + this.opts.sessionTtlMs, ...clip(client) });
     return { token: t, csrfToken };
   }
 
-  async issueBearer(user: User): Promise<string> {
+  async issueBearer(user: User, client: ClientInfo = {}): Promise<string> {
     const t = 'hb_' + token();
-    await this.store.createAuthToken({ tokenHash: sha256(t), userId: user.id, kind: 'bearer', csrfToken: null, expiresAt: Date.now() + this.opts.tokenTtlMs });
+    await this.store.createAuthToken({ tokenHash: sha256(t), userId: user.id, kind: 'bearer', csrfToken: null, expiresAt: Date.now() + this.opts.tokenTtlMs, ...clip(client) });
     return t;
   }
 
@@ -68,24 +184,40 @@ export class AuthService {
    * Recently resolved credentials, so a long poll that comes back ten times a
    * second costs no database read and no hashing. Keyed by the credential as
    * presented (it is in this process's memory while a request holds it anyway);
-   * only hashes are ever stored. An entry is fresh for CACHE_MS; revocation on
-   * this node removes it at once, on other nodes it takes effect within CACHE_MS.
-   * Stale entries stay (bounded) so `cached` can tell a known caller to revalidate.
+   * only hashes are ever stored. An entry is fresh for CACHE_MS of monotonic
+   * time (a wall-clock jump neither extends nor ends it); revocation removes
+   * it at once on the revoking node and, through the log, on every other
+   * within its head poll. Stale entries stay (bounded) so `cached` can tell a
+   * known caller to revalidate, and so a caller keeps working through a short
+   * store outage (STALE_GRACE_MS): a revoked entry is gone, so it is never
+   * served stale.
    */
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
   private static readonly CACHE_MS = 5_000;
+  private static readonly STALE_GRACE_MS = 60_000;
   private static readonly CACHE_MAX = 100_000;
+  /** Bumped by every purge: a lookup that overlapped one does not cache what it read. */
+  private purges = 0;
 
   async resolve(tokenValue: string, via: 'session' | 'bearer'): Promise<Principal | null> {
     if (tokenValue.length === 0 || tokenValue.length > 200) return null;
     const key = via + ' ' + tokenValue;
-    const now = Date.now();
+    const now = this.clock();
     const hit = this.cache.get(key);
     if (hit && hit.until > now) return hit.principal;
-    const principal = await this.lookup(sha256(tokenValue), via);
+    const purges = this.purges;
+    let principal: Principal | null;
+    try {
+      principal = await this.lookup(sha256(tokenValue), via);
+    } catch (err) {
+      // Still cached after the await means not revoked meanwhile.
+      const still = this.cache.get(key);
+      if (still && isStoreUnavailable(err) && this.clock() < still.until + AuthService.STALE_GRACE_MS) return still.principal;
+      throw err;
+    }
     // Re-inserted below, so the Map's order stays oldest-resolved first for eviction.
     this.cache.delete(key);
-    if (!principal) return null;
+    if (!principal || purges !== this.purges) return principal;
     if (this.cache.size >= AuthService.CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, { principal, until: now + AuthService.CACHE_MS });
     return principal;
@@ -98,30 +230,73 @@ export class AuthService {
    */
   cached(tokenValue: string, via: 'session' | 'bearer'): { principal: Principal; fresh: boolean } | undefined {
     const hit = this.cache.get(via + ' ' + tokenValue);
-    return hit && { principal: hit.principal, fresh: hit.until > Date.now() };
+    return hit && { principal: hit.principal, fresh: hit.until > this.clock() };
   }
 
   private async lookup(tokenHash: string, via: 'session' | 'bearer'): Promise<Principal | null> {
     const rec = await this.store.getAuthToken(tokenHash);
     if (!rec || rec.kind !== via) return null;
-    if (rec.expiresAt < Date.now()) {
-      await this.store.deleteAuthToken(tokenHash);
+    const wall = Date.now(); // expiresAt and lastUsedAt are stored timestamps
+    if (rec.expiresAt < wall) {
+      await this.revoke(tokenHash, 'expired');
       return null;
     }
     const user = await this.store.getUser(rec.userId);
     if (!user) return null;
+    if (rec.lastUsedAt === null || wall - rec.lastUsedAt >= TOUCH_EVERY_MS) {
+      // Only for the session list: a failure here must not fail the request.
+      this.store.touchAuthToken(tokenHash, wall).catch(() => undefined);
+    }
     return { user, via, csrfToken: rec.csrfToken, tokenHash };
   }
 
-  async revoke(tokenHash: string): Promise<void> {
+  /** Drops cached credentials named by a revocation (this node's or another's, from the log). */
+  private forget(e: { type: string; userId?: string; tokenHash?: string | null }): void {
+    this.purges++;
     // A scan, not a second index: revocation is rare, and an index would cost every cached caller memory.
-    for (const [k, v] of this.cache) if (v.principal.tokenHash === tokenHash) this.cache.delete(k);
-    await this.store.deleteAuthToken(tokenHash);
+    for (const [k, v] of this.cache) {
+      const p = v.principal;
+      if (e.tokenHash ? p.tokenHash === e.tokenHash : p.user.id === e.userId) this.cache.delete(k);
+    }
   }
 
-  /** Every session and token of a user (log out everywhere, account deletion). */
-  async revokeAll(userId: string): Promise<void> {
-    for (const [k, v] of this.cache) if (v.principal.user.id === userId) this.cache.delete(k);
-    await this.store.deleteAuthTokensOfUser(userId);
+  private async commit(events: StoredEvent[]): Promise<void> {
+    if (events.length > 0 && this.opts.commit) await this.opts.commit(events);
   }
+
+  async revoke(tokenHash: string, reason: RevokeReason = 'logout'): Promise<void> {
+    // Here at once, before the write: a request racing the revocation must not find it cached.
+    this.forget({ type: 'auth.revoked', tokenHash });
+    await this.commit(await this.store.deleteAuthToken(tokenHash, reason));
+  }
+
+  /** Every session and token of a user but `exceptTokenHash` (log out everywhere, password change). */
+  async revokeAll(userId: string, reason: RevokeReason = 'logout-all', exceptTokenHash?: string): Promise<void> {
+    this.purges++;
+    for (const [k, v] of this.cache) if (v.principal.user.id === userId && v.principal.tokenHash !== exceptTokenHash) this.cache.delete(k);
+    await this.commit(await this.store.deleteAuthTokensOfUser(userId, reason, exceptTokenHash));
+  }
+
+  /** The user's sessions and tokens, oldest first. */
+  async listSessions(p: Principal): Promise<SessionInfo[]> {
+    const wall = Date.now();
+    return (await this.store.listAuthTokens(p.user.id))
+      .filter((t) => t.expiresAt >= wall)
+      .map((t) => ({
+        id: sessionId(t.tokenHash), kind: t.kind, current: t.tokenHash === p.tokenHash,
+        createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, userAgent: t.userAgent, ip: t.ip,
+      }));
+  }
+
+  /** Ends one of the user's sessions by its public id, everywhere. */
+  async endSession(p: Principal, id: string): Promise<void> {
+    const found = (await this.store.listAuthTokens(p.user.id)).find((t) => sessionId(t.tokenHash) === id);
+    if (!found) throw new AppError('NOT_FOUND', 'No such session.');
+    await this.revoke(found.tokenHash, 'logout');
+  }
+}
+
+/** What the session list keeps of a client: bounded, so a request cannot grow a row. */
+function clip(c: ClientInfo): { userAgent: string | null; ip: string | null } {
+  return { userAgent: c.userAgent ? c.userAgent.slice(0, 256) : null, ip: c.ip ? c.ip.slice(0, 64) : null };
 }

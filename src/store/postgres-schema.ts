@@ -12,6 +12,9 @@
  * - events.seq has no default: positions come only from the `event_positions`
  *   sequence, taken under the log lock (see the comment on PostgresStore), so
  *   no insert can bypass the ordering rule by accident.
+ * - ids come from BIGSERIAL sequences, which never hand out a value twice (a
+ *   deleted row's id, or one taken by a rolled-back insert, stays used), so no
+ *   counterpart of SQLite's AUTOINCREMENT step is needed.
  */
 export const POSTGRES_MIGRATIONS: string[] = [
   `
@@ -100,5 +103,13 @@ export const POSTGRES_MIGRATIONS: string[] = [
   );
   CREATE INDEX event_targets_seq ON event_targets(seq);
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  // 2. The session list: when a credential was made and last used, and from where.
+  // Credentials made before this step show null for all four.
+  `
+  ALTER TABLE auth_tokens ADD COLUMN created_at BIGINT;
+  ALTER TABLE auth_tokens ADD COLUMN last_used_at BIGINT;
+  ALTER TABLE auth_tokens ADD COLUMN user_agent TEXT;
+  ALTER TABLE auth_tokens ADD COLUMN ip TEXT;
   `,
 ];

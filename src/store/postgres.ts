@@ -4,7 +4,7 @@ import type {
   Conversation, ConversationDetail, ConversationKind, ConversationSummary, EventPayload, FriendRequest, Member,
   MembershipSpan, Message, StoredEvent, User,
 } from '../domain/types.js';
-import type { Store } from './store.js';
+import type { AuthTokenInfo, RevokeReason, Store } from './store.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
 
 type Row = Record<string, any>;
@@ -35,6 +35,11 @@ const messageOf = (r: Row, p = ''): Message => {
   if (r[p + 'client_msg_id'] != null) m.clientMsgId = r[p + 'client_msg_id'];
   return m;
 };
+const numOrNull = (v: unknown): number | null => (v == null ? null : Number(v));
+const tokenInfoOf = (r: Row): AuthTokenInfo => ({
+  tokenHash: r.token_hash, kind: r.kind, createdAt: numOrNull(r.created_at), lastUsedAt: numOrNull(r.last_used_at),
+  userAgent: r.user_agent ?? null, ip: r.ip ?? null, expiresAt: Number(r.expires_at),
+});
 const conversationOf = (r: Row): Conversation => ({
   id: String(r.id), kind: r.kind, name: r.name ?? null, ownerId: r.owner_id == null ? null : String(r.owner_id), createdAt: r.created_at,
 });
@@ -232,28 +237,60 @@ export class PostgresStore implements Store {
     return ((await this.pool.query('UPDATE users SET password_hash = $1 WHERE id = $2', [passwordHash, key(userId)])).rowCount ?? 0) > 0;
   }
 
-  async deleteUser(userId: string): Promise<boolean> {
-    if (!/^\d{1,18}$/.test(userId)) return false;
-    return this.tx(async (db) => {
+  async setDisplayName(userId: string, displayName: string): Promise<User | null> {
+    const r = await get(this.pool, 'UPDATE users SET display_name = $1 WHERE id = $2 RETURNING *', [displayName, key(userId)]);
+    return r ? userOf(r) : null;
+  }
+
+  async deleteUser(userId: string): Promise<StoredEvent[]> {
+    if (!/^\d{1,18}$/.test(userId)) return [];
+    // Under the log lock: it writes an event.
+    return this.logTx(async (db) => {
+      if (!(await get(db, 'SELECT 1 FROM users WHERE id = $1', [userId]))) return [];
       await db.query("DELETE FROM events WHERE type = 'message.created' AND (payload::jsonb -> 'message' ->> 'senderId') = $1", [userId]);
-      await db.query('DELETE FROM event_targets WHERE user_id = $1', [key(userId)]);
+      await db.query('DELETE FROM event_targets WHERE user_id = $1', [userId]);
       // Cascades: tokens, friendships, requests, memberships, messages, read pointers.
-      return ((await db.query('DELETE FROM users WHERE id = $1', [key(userId)])).rowCount ?? 0) > 0;
+      await db.query('DELETE FROM users WHERE id = $1', [userId]);
+      return [await this.insertEvent(db, { type: 'user.deleted', userId }, null, [], new Date().toISOString())];
     });
   }
 
-  async createAuthToken(i: { tokenHash: string; userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number }): Promise<void> {
-    await this.pool.query('INSERT INTO auth_tokens (token_hash, user_id, kind, csrf_token, expires_at) VALUES ($1, $2, $3, $4, $5)', [i.tokenHash, i.userId, i.kind, i.csrfToken, i.expiresAt]);
+  async createAuthToken(i: { tokenHash: string; userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number; createdAt?: number; userAgent?: string | null; ip?: string | null }): Promise<void> {
+    const at = i.createdAt ?? Date.now();
+    await this.pool.query('INSERT INTO auth_tokens (token_hash, user_id, kind, csrf_token, expires_at, created_at, last_used_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)',
+      [i.tokenHash, i.userId, i.kind, i.csrfToken, i.expiresAt, at, i.userAgent ?? null, i.ip ?? null]);
   }
   async getAuthToken(tokenHash: string) {
     const r = await get(this.pool, 'SELECT * FROM auth_tokens WHERE token_hash = $1', [tokenHash]);
-    return r ? { userId: String(r.user_id), kind: r.kind as 'session' | 'bearer', csrfToken: r.csrf_token as string | null, expiresAt: Number(r.expires_at) } : null;
+    return r ? { userId: String(r.user_id), kind: r.kind as 'session' | 'bearer', csrfToken: r.csrf_token as string | null, expiresAt: Number(r.expires_at), lastUsedAt: numOrNull(r.last_used_at) } : null;
   }
-  async deleteAuthToken(tokenHash: string): Promise<void> {
-    await this.pool.query('DELETE FROM auth_tokens WHERE token_hash = $1', [tokenHash]);
+  async touchAuthToken(tokenHash: string, at: number): Promise<void> {
+    await this.pool.query('UPDATE auth_tokens SET last_used_at = $1 WHERE token_hash = $2', [at, tokenHash]);
   }
-  async deleteAuthTokensOfUser(userId: string): Promise<void> {
-    await this.pool.query('DELETE FROM auth_tokens WHERE user_id = $1', [key(userId)]);
+  async listAuthTokens(userId: string): Promise<AuthTokenInfo[]> {
+    return (await all(this.pool, 'SELECT * FROM auth_tokens WHERE user_id = $1 ORDER BY created_at NULLS FIRST, token_hash COLLATE "C"', [key(userId)])).map(tokenInfoOf);
+  }
+  async deleteAuthToken(tokenHash: string, reason: RevokeReason): Promise<StoredEvent[]> {
+    return this.logTx(async (db) => {
+      const r = await get(db, 'DELETE FROM auth_tokens WHERE token_hash = $1 RETURNING user_id', [tokenHash]);
+      if (!r) return [];
+      return [await this.insertEvent(db, { type: 'auth.revoked', userId: String(r.user_id), tokenHash, reason }, null, [], new Date().toISOString())];
+    });
+  }
+  async deleteAuthTokensOfUser(userId: string, reason: RevokeReason, exceptTokenHash?: string): Promise<StoredEvent[]> {
+    return this.logTx(async (db) => {
+      const now = new Date().toISOString();
+      const gone = await all(db, `WITH d AS (DELETE FROM auth_tokens WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2 RETURNING token_hash, created_at)
+        SELECT token_hash FROM d ORDER BY created_at NULLS FIRST, token_hash COLLATE "C"`, [key(userId), exceptTokenHash ?? null]);
+      if (gone.length === 0) return [];
+      if (exceptTokenHash === undefined) return [await this.insertEvent(db, { type: 'auth.revoked', userId, tokenHash: null, reason }, null, [], now)];
+      const out: StoredEvent[] = [];
+      for (const r of gone) out.push(await this.insertEvent(db, { type: 'auth.revoked', userId, tokenHash: r.token_hash, reason }, null, [], now));
+      return out;
+    });
+  }
+  async probeWrite(): Promise<void> {
+    await this.pool.query("INSERT INTO meta (key, value) VALUES ('probe', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [new Date().toISOString()]);
   }
 
   // ── friends ────────────────────────────────────────────────────────────

@@ -1,6 +1,9 @@
 /**
  * SQLite migrations, applied in order at start; `user_version` records how far
- * a database has come. Append new steps; never edit a released one.
+ * a database has come. Append new steps; never edit a released one. Each runs
+ * in one transaction with foreign keys off (SqliteStore.migrate), so a step may
+ * rebuild a table that others reference; the foreign keys are checked before
+ * it commits.
  */
 export const SQLITE_MIGRATIONS: string[] = [
   `
@@ -86,5 +89,117 @@ export const SQLITE_MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX event_targets_seq ON event_targets(seq);
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  // 2. Ids are never reused. `INTEGER PRIMARY KEY` alone hands the id of the
+  // newest deleted row to the next insert, so a new sign-up could take a deleted
+  // account's id and with it whatever still names that id (issue 11).
+  // AUTOINCREMENT keeps the highest id ever used in sqlite_sequence. SQLite
+  // cannot alter a primary key, so each table is rebuilt under its own name;
+  // rows keep their ids, and the tables that reference it keep pointing at it
+  // by name. Each counter then starts above the highest id the database still
+  // mentions anywhere, not only above the live rows: the rows of an account
+  // deleted before this step are gone, but their ids live on in old events.
+  `
+  CREATE TABLE users_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO users_v2 (id, username, display_name, password_hash, created_at)
+    SELECT id, username, display_name, password_hash, created_at FROM users;
+  DROP TABLE users;
+  ALTER TABLE users_v2 RENAME TO users;
+
+  CREATE TABLE friend_requests_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    from_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    to_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    status TEXT NOT NULL DEFAULT 'pending',
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO friend_requests_v2 (id, from_id, to_id, status, created_at)
+    SELECT id, from_id, to_id, status, created_at FROM friend_requests;
+  DROP TABLE friend_requests;
+  ALTER TABLE friend_requests_v2 RENAME TO friend_requests;
+  CREATE UNIQUE INDEX friend_requests_pending ON friend_requests(from_id, to_id) WHERE status = 'pending';
+  CREATE INDEX friend_requests_to ON friend_requests(to_id, status);
+
+  CREATE TABLE conversations_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    name TEXT,
+    owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    direct_key TEXT UNIQUE,
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO conversations_v2 (id, kind, name, owner_id, direct_key, created_at)
+    SELECT id, kind, name, owner_id, direct_key, created_at FROM conversations;
+  DROP TABLE conversations;
+  ALTER TABLE conversations_v2 RENAME TO conversations;
+  CREATE UNIQUE INDEX conversations_room_name ON conversations(name) WHERE kind = 'room';
+
+  CREATE TABLE memberships_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conv_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role TEXT NOT NULL DEFAULT 'member',
+    joined_seq INTEGER NOT NULL,
+    left_seq INTEGER
+  );
+  INSERT INTO memberships_v2 (id, conv_id, user_id, role, joined_seq, left_seq)
+    SELECT id, conv_id, user_id, role, joined_seq, left_seq FROM memberships;
+  DROP TABLE memberships;
+  ALTER TABLE memberships_v2 RENAME TO memberships;
+  CREATE UNIQUE INDEX memberships_current ON memberships(conv_id, user_id) WHERE left_seq IS NULL;
+  CREATE INDEX memberships_user ON memberships(user_id, conv_id);
+
+  CREATE TABLE messages_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conv_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    sender_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    sender_name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    client_msg_id TEXT,
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO messages_v2 (id, conv_id, sender_id, sender_name, body, client_msg_id, created_at)
+    SELECT id, conv_id, sender_id, sender_name, body, client_msg_id, created_at FROM messages;
+  DROP TABLE messages;
+  ALTER TABLE messages_v2 RENAME TO messages;
+  CREATE INDEX messages_conv ON messages(conv_id, id);
+  CREATE UNIQUE INDEX messages_client_id ON messages(sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+
+  DELETE FROM sqlite_sequence WHERE name IN ('users', 'friend_requests', 'conversations', 'memberships', 'messages');
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'users', coalesce(max(x), 0) FROM (
+    SELECT max(id) AS x FROM users
+    UNION ALL
+    -- user ids named in events (a deleted sender's messages went with them, so those are skipped)
+    SELECT max(CAST(t.value AS INTEGER)) FROM events e, json_tree(e.payload) t
+      WHERE e.type <> 'message.created' AND t.type = 'text' AND (
+        t.key IN ('userId', 'fromId', 'toId', 'ownerId', 'newOwnerId', 'by') OR t.path = '$.userIds'
+        OR (t.key = 'id' AND (t.path GLOB '*.member' OR t.path GLOB '*.from' OR t.path GLOB '*.to'
+                              OR t.path GLOB '*.users[[]*]' OR t.path GLOB '*.members[[]*]')))
+    UNION ALL SELECT max(user_id) FROM event_targets);
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'messages', coalesce(max(x), 0) FROM (
+    SELECT max(id) AS x FROM messages
+    UNION ALL SELECT max(message_id) FROM read_pointers
+    UNION ALL SELECT max(CAST(json_extract(payload, '$.upTo') AS INTEGER)) FROM events WHERE type = 'read.updated');
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'conversations', coalesce(max(x), 0) FROM (
+    SELECT max(id) AS x FROM conversations UNION ALL SELECT max(conv_id) FROM events);
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'friend_requests', coalesce(max(x), 0) FROM (
+    SELECT max(id) AS x FROM friend_requests
+    UNION ALL SELECT max(CAST(coalesce(json_extract(payload, '$.requestId'), json_extract(payload, '$.request.id')) AS INTEGER))
+      FROM events WHERE type IN ('friend.requested', 'friend.accepted', 'friend.declined'));
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'memberships', coalesce(max(id), 0) FROM memberships;
+  `,
+  // 3. The session list: when a credential was made and last used, and from where.
+  // Credentials made before this step show null for all four.
+  `
+  ALTER TABLE auth_tokens ADD COLUMN created_at INTEGER;
+  ALTER TABLE auth_tokens ADD COLUMN last_used_at INTEGER;
+  ALTER TABLE auth_tokens ADD COLUMN user_agent TEXT;
+  ALTER TABLE auth_tokens ADD COLUMN ip TEXT;
   `,
 ];

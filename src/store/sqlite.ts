@@ -4,7 +4,7 @@ import type {
   Conversation, ConversationDetail, ConversationKind, ConversationSummary, EventPayload, FriendRequest, Member,
   MembershipSpan, Message, StoredEvent, User,
 } from '../domain/types.js';
-import type { Store } from './store.js';
+import type { AuthTokenInfo, RevokeReason, Store } from './store.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 type Row = Record<string, any>;
@@ -15,6 +15,11 @@ const messageOf = (r: Row): Message => {
   if (r.client_msg_id != null) m.clientMsgId = r.client_msg_id;
   return m;
 };
+const numOrNull = (v: unknown): number | null => (v == null ? null : Number(v));
+const tokenInfoOf = (r: Row): AuthTokenInfo => ({
+  tokenHash: r.token_hash, kind: r.kind, createdAt: numOrNull(r.created_at), lastUsedAt: numOrNull(r.last_used_at),
+  userAgent: r.user_agent ?? null, ip: r.ip ?? null, expiresAt: Number(r.expires_at),
+});
 const conversationOf = (r: Row): Conversation => ({
   id: String(r.id), kind: r.kind, name: r.name ?? null, ownerId: r.owner_id == null ? null : String(r.owner_id), createdAt: r.created_at,
 });
@@ -40,11 +45,21 @@ export class SqliteStore implements Store {
 
   async migrate(): Promise<void> {
     const version = this.db.pragma('user_version', { simple: true }) as number;
-    for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(SQLITE_MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
+    if (version >= SQLITE_MIGRATIONS.length) return;
+    // Off for the rebuilds: with it on, dropping a referenced table deletes its rows first and
+    // cascades into every table that points at it. It cannot change inside a transaction.
+    this.db.pragma('foreign_keys = OFF');
+    try {
+      for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
+        this.db.transaction(() => {
+          this.db.exec(SQLITE_MIGRATIONS[v]!);
+          const broken = this.db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new Error(`migration ${v + 1} would break ${broken.length} foreign key(s); nothing was changed`);
+          this.db.pragma(`user_version = ${v + 1}`);
+        })();
+      }
+    } finally {
+      this.db.pragma('foreign_keys = ON');
     }
   }
 
@@ -118,27 +133,61 @@ export class SqliteStore implements Store {
     return this.run('UPDATE users SET password_hash = ? WHERE id = ?', passwordHash, userId).changes > 0;
   }
 
-  async deleteUser(userId: string): Promise<boolean> {
+  async setDisplayName(userId: string, displayName: string): Promise<User | null> {
+    this.run('UPDATE users SET display_name = ? WHERE id = ?', displayName, userId);
+    return this.getUser(userId);
+  }
+
+  async deleteUser(userId: string): Promise<StoredEvent[]> {
     return this.tx(() => {
+      if (!this.get('SELECT 1 FROM users WHERE id = ?', userId)) return [];
       this.run("DELETE FROM events WHERE type = 'message.created' AND json_extract(payload, '$.message.senderId') = ?", String(userId));
       this.run('DELETE FROM event_targets WHERE user_id = ?', userId);
       // Cascades: tokens, friendships, requests, memberships, messages, read pointers.
-      return this.run('DELETE FROM users WHERE id = ?', userId).changes > 0;
+      this.run('DELETE FROM users WHERE id = ?', userId);
+      return [this.insertEvent({ type: 'user.deleted', userId: String(userId) }, null, [], new Date().toISOString())];
     });
   }
 
-  async createAuthToken(i: { tokenHash: string; userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number }): Promise<void> {
-    this.run('INSERT INTO auth_tokens (token_hash, user_id, kind, csrf_token, expires_at) VALUES (?, ?, ?, ?, ?)', i.tokenHash, i.userId, i.kind, i.csrfToken, i.expiresAt);
+  async createAuthToken(i: { tokenHash: string; userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number; createdAt?: number; userAgent?: string | null; ip?: string | null }): Promise<void> {
+    const at = i.createdAt ?? Date.now();
+    this.run('INSERT INTO auth_tokens (token_hash, user_id, kind, csrf_token, expires_at, created_at, last_used_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      i.tokenHash, i.userId, i.kind, i.csrfToken, i.expiresAt, at, at, i.userAgent ?? null, i.ip ?? null);
   }
   async getAuthToken(tokenHash: string) {
     const r = this.get('SELECT * FROM auth_tokens WHERE token_hash = ?', tokenHash);
-    return r ? { userId: String(r.user_id), kind: r.kind as 'session' | 'bearer', csrfToken: r.csrf_token as string | null, expiresAt: Number(r.expires_at) } : null;
+    return r ? { userId: String(r.user_id), kind: r.kind as 'session' | 'bearer', csrfToken: r.csrf_token as string | null, expiresAt: Number(r.expires_at), lastUsedAt: numOrNull(r.last_used_at) } : null;
   }
-  async deleteAuthToken(tokenHash: string): Promise<void> {
-    this.run('DELETE FROM auth_tokens WHERE token_hash = ?', tokenHash);
+  async touchAuthToken(tokenHash: string, at: number): Promise<void> {
+    this.run('UPDATE auth_tokens SET last_used_at = ? WHERE token_hash = ?', at, tokenHash);
   }
-  async deleteAuthTokensOfUser(userId: string): Promise<void> {
-    this.run('DELETE FROM auth_tokens WHERE user_id = ?', userId);
+  async listAuthTokens(userId: string): Promise<AuthTokenInfo[]> {
+    return this.all('SELECT * FROM auth_tokens WHERE user_id = ? ORDER BY created_at, token_hash', userId).map(tokenInfoOf);
+  }
+  async deleteAuthToken(tokenHash: string, reason: RevokeReason): Promise<StoredEvent[]> {
+    return this.tx(() => {
+      const r = this.get('SELECT user_id FROM auth_tokens WHERE token_hash = ?', tokenHash);
+      if (!r) return [];
+      this.run('DELETE FROM auth_tokens WHERE token_hash = ?', tokenHash);
+      return [this.insertEvent({ type: 'auth.revoked', userId: String(r.user_id), tokenHash, reason }, null, [], new Date().toISOString())];
+    });
+  }
+  async deleteAuthTokensOfUser(userId: string, reason: RevokeReason, exceptTokenHash?: string): Promise<StoredEvent[]> {
+    return this.tx(() => {
+      const now = new Date().toISOString();
+      if (exceptTokenHash === undefined) {
+        if (this.run('DELETE FROM auth_tokens WHERE user_id = ?', userId).changes === 0) return [];
+        return [this.insertEvent({ type: 'auth.revoked', userId: String(userId), tokenHash: null, reason }, null, [], now)];
+      }
+      const gone = this.all('SELECT token_hash FROM auth_tokens WHERE user_id = ? AND token_hash <> ? ORDER BY created_at, token_hash', userId, exceptTokenHash);
+      return gone.map((r) => {
+        this.run('DELETE FROM auth_tokens WHERE token_hash = ?', r.token_hash);
+        return this.insertEvent({ type: 'auth.revoked', userId: String(userId), tokenHash: r.token_hash, reason }, null, [], now);
+      });
+    });
+  }
+  async probeWrite(): Promise<void> {
+    this.run("INSERT INTO meta (key, value) VALUES ('probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", new Date().toISOString());
   }
 
   // ── friends ────────────────────────────────────────────────────────────

@@ -1,7 +1,20 @@
 import type {
   Conversation, ConversationDetail, ConversationKind, ConversationSummary, FriendRequest,
-  Member, MembershipSpan, Message, StoredEvent, User,
+  EventPayload, Member, MembershipSpan, Message, StoredEvent, User,
 } from '../domain/types.js';
+
+export type RevokeReason = Extract<EventPayload, { type: 'auth.revoked' }>['reason'];
+
+export interface AuthTokenInfo {
+  tokenHash: string;
+  kind: 'session' | 'bearer';
+  /** ms since the epoch (wall clock: shown to people); null for credentials made before this was recorded. */
+  createdAt: number | null;
+  lastUsedAt: number | null;
+  userAgent: string | null;
+  ip: string | null;
+  expiresAt: number;
+}
 
 /**
  * The persistence boundary. The database is the log: every state change that
@@ -30,18 +43,41 @@ export interface Store {
   searchUsers(prefix: string, limit: number): Promise<User[]>;
   listUsers(limit: number, offset: number): Promise<User[]>;
   setPassword(userId: string, passwordHash: string): Promise<boolean>;
+  /** The user as changed, or null when there is no such user. Messages keep the name they were sent under. */
+  setDisplayName(userId: string, displayName: string): Promise<User | null>;
   /**
    * Deletes an account and what it owns: credentials, friendships, requests,
-   * memberships, read pointers, its messages and their events. The caller first
+   * memberships, read pointers, its messages and their events, and writes an
+   * internal `user.deleted` event in the same transaction (so every node drops
+   * the user from its audience index and live sessions). The caller first
    * removes the user from groups and rooms (so ownership is handed over and
-   * others see them leave).
+   * others see them leave). Returns that event, or nothing when there was no
+   * such user. Ids are never reused, so nothing of the deleted account can
+   * reach a later sign-up under the same id.
    */
-  deleteUser(userId: string): Promise<boolean>;
+  deleteUser(userId: string): Promise<StoredEvent[]>;
 
-  createAuthToken(input: { tokenHash: string; userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number }): Promise<void>;
-  getAuthToken(tokenHash: string): Promise<{ userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number } | null>;
-  deleteAuthToken(tokenHash: string): Promise<void>;
-  deleteAuthTokensOfUser(userId: string): Promise<void>;
+  /** `createdAt` (ms, wall clock, default now) also starts `lastUsedAt`. */
+  createAuthToken(input: { tokenHash: string; userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number; createdAt?: number; userAgent?: string | null; ip?: string | null }): Promise<void>;
+  getAuthToken(tokenHash: string): Promise<{ userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number; lastUsedAt: number | null } | null>;
+  /** Records use for the session list; callers write it at most once a minute per token, never per request. */
+  touchAuthToken(tokenHash: string, at: number): Promise<void>;
+  /** Every credential of a user, expired ones included, oldest first (the session list filters). */
+  listAuthTokens(userId: string): Promise<AuthTokenInfo[]>;
+  /**
+   * Revokes one credential and writes `auth.revoked` for it in the same
+   * transaction; nothing (no event) when it did not exist.
+   */
+  deleteAuthToken(tokenHash: string, reason: RevokeReason): Promise<StoredEvent[]>;
+  /**
+   * Revokes every credential of a user but `exceptTokenHash`, with `auth.revoked`
+   * in the same transaction: one event naming all (`tokenHash: null`), or, when a
+   * session is kept, one per revoked token so the kept one is never named.
+   * Nothing (no event) when no credential went.
+   */
+  deleteAuthTokensOfUser(userId: string, reason: RevokeReason, exceptTokenHash?: string): Promise<StoredEvent[]>;
+  /** A cheap real write outside the log (readiness: can this node write?). */
+  probeWrite(): Promise<void>;
 
   // ── friends ────────────────────────────────────────────────────────────
   /** Asks `toId` for friendship. If `toId` already asked `fromId`, accepts that request instead. */

@@ -107,19 +107,114 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         expect(await store.setPassword('999999', 'x')).toBe(false);
       });
 
+      it('changes a display name only for an existing user', async () => {
+        const a = await user('alice');
+        expect(await store.setDisplayName(a.id, 'Queen A')).toEqual({ ...a, displayName: 'Queen A' });
+        expect(await store.getUser(a.id)).toEqual({ ...a, displayName: 'Queen A' });
+        expect(await store.setDisplayName('999999', 'x')).toBeNull();
+      });
+
       it('stores, reads and deletes auth tokens', async () => {
         const [a, b] = await users('alice', 'bob');
         const exp = Date.UTC(2030, 0, 1);
         await store.createAuthToken({ tokenHash: 'h1', userId: a!.id, kind: 'session', csrfToken: 'csrf', expiresAt: exp });
         await store.createAuthToken({ tokenHash: 'h2', userId: a!.id, kind: 'bearer', csrfToken: null, expiresAt: exp });
         await store.createAuthToken({ tokenHash: 'h3', userId: b!.id, kind: 'bearer', csrfToken: null, expiresAt: exp });
-        expect(await store.getAuthToken('h1')).toEqual({ userId: a!.id, kind: 'session', csrfToken: 'csrf', expiresAt: exp });
-        expect(await store.getAuthToken('h2')).toEqual({ userId: a!.id, kind: 'bearer', csrfToken: null, expiresAt: exp });
-        await store.deleteAuthToken('h1');
+        expect(await store.getAuthToken('h1')).toEqual({ userId: a!.id, kind: 'session', csrfToken: 'csrf', expiresAt: exp, lastUsedAt: expect.any(Number) });
+        expect(await store.getAuthToken('h2')).toEqual({ userId: a!.id, kind: 'bearer', csrfToken: null, expiresAt: exp, lastUsedAt: expect.any(Number) });
+        await store.deleteAuthToken('h1', 'logout');
         expect(await store.getAuthToken('h1')).toBeNull();
-        await store.deleteAuthTokensOfUser(a!.id);
+        await store.deleteAuthTokensOfUser(a!.id, 'logout-all');
         expect(await store.getAuthToken('h2')).toBeNull();
         expect(await store.getAuthToken('h3')).not.toBeNull();
+      });
+
+      it('never reuses the id of a deleted user, message or friend request', async () => {
+        const [a, b] = await users('alice', 'bob');
+        const { conversation: g } = await group(a!, [b!]);
+        const m = await send(g.id, b!, 'last word');
+        const [req] = await store.requestFriendship(a!.id, b!.id, t(1));
+        const reqId = payload(req!).request.id as string;
+        await store.removeMember(g.id, b!.id, b!.id);
+        await store.deleteUser(b!.id); // the newest user, message and request all go with bob
+        const c = await user('carol');
+        expect(Number(c.id)).toBeGreaterThan(Number(b!.id));
+        expect(Number((await send(g.id, a!, 'next')).message.id)).toBeGreaterThan(Number(m.message.id));
+        const [req2] = await store.requestFriendship(a!.id, c.id, t(2));
+        expect(Number(payload(req2!).request.id)).toBeGreaterThan(Number(reqId));
+      });
+
+      it('deleting a user writes one audience-less user.deleted event in the same transaction', async () => {
+        const [a, b] = await users('alice', 'bob');
+        await befriend(a!, b!);
+        const before = await store.headSeq();
+        const events = await store.deleteUser(b!.id);
+        expect(events).toHaveLength(1);
+        expect(events[0]).toMatchObject({ type: 'user.deleted', conversationId: null, targets: [] });
+        expect(payload(events[0]!)).toEqual({ type: 'user.deleted', userId: b!.id });
+        expect(events[0]!.seq).toBeGreaterThan(before);
+        expect((await store.readEvents(before, 10)).map(norm)).toEqual(events.map(norm));
+        expect(await store.readUserEvents(a!.id, before, events[0]!.seq, 10)).toEqual([]);
+        expect(await store.getUser(b!.id)).toBeNull();
+        expect(await store.listFriends(a!.id)).toEqual([]);
+        const head = await store.headSeq();
+        expect(await store.deleteUser(b!.id)).toEqual([]);
+        expect(await store.deleteUser('999999')).toEqual([]);
+        expect(await store.deleteUser('not-an-id')).toEqual([]);
+        expect(await store.headSeq()).toBe(head);
+      });
+
+      it('revoking tokens writes auth.revoked events, keeps an excepted session, and writes nothing when nothing went', async () => {
+        const [a, b] = await users('alice', 'bob');
+        const exp = Date.UTC(2030, 0, 1);
+        for (const [h, u] of [['h1', a], ['h2', a], ['h3', a], ['h4', b]] as const) {
+          await store.createAuthToken({ tokenHash: h, userId: u!.id, kind: 'session', csrfToken: 'c', expiresAt: exp });
+        }
+        const one = await store.deleteAuthToken('h1', 'logout');
+        expect(one).toHaveLength(1);
+        expect(one[0]).toMatchObject({ type: 'auth.revoked', conversationId: null, targets: [] });
+        expect(payload(one[0]!)).toEqual({ type: 'auth.revoked', userId: a!.id, tokenHash: 'h1', reason: 'logout' });
+        let head = await store.headSeq();
+        expect(await store.deleteAuthToken('h1', 'logout')).toEqual([]);
+        expect(await store.headSeq()).toBe(head);
+
+        // Everything but the session in use: one event per ended token, so the kept one is never named.
+        const others = await store.deleteAuthTokensOfUser(a!.id, 'password', 'h3');
+        expect(others.map((e) => payload(e))).toEqual([{ type: 'auth.revoked', userId: a!.id, tokenHash: 'h2', reason: 'password' }]);
+        expect(await store.getAuthToken('h3')).not.toBeNull();
+        const all = await store.deleteAuthTokensOfUser(a!.id, 'logout-all');
+        expect(all.map((e) => payload(e))).toEqual([{ type: 'auth.revoked', userId: a!.id, tokenHash: null, reason: 'logout-all' }]);
+        expect(await store.getAuthToken('h3')).toBeNull();
+        expect(await store.getAuthToken('h4')).not.toBeNull();
+        head = await store.headSeq();
+        expect(await store.deleteAuthTokensOfUser(a!.id, 'logout-all')).toEqual([]);
+        expect(await store.deleteAuthTokensOfUser('999999', 'logout-all')).toEqual([]);
+        expect(await store.headSeq()).toBe(head);
+        expect(increasing(seqs([...one, ...others, ...all]))).toBe(true);
+      });
+
+      it('lists a user\'s sessions with when they were made and last used, and where from', async () => {
+        const [a, b] = await users('alice', 'bob');
+        const exp = Date.UTC(2030, 0, 1);
+        await store.createAuthToken({ tokenHash: 'h1', userId: a!.id, kind: 'session', csrfToken: 'c', expiresAt: exp, createdAt: 1000, userAgent: 'Firefox', ip: '10.0.0.1' });
+        await store.createAuthToken({ tokenHash: 'h2', userId: a!.id, kind: 'bearer', csrfToken: null, expiresAt: exp, createdAt: 2000 });
+        await store.createAuthToken({ tokenHash: 'h3', userId: b!.id, kind: 'bearer', csrfToken: null, expiresAt: exp, createdAt: 3000 });
+        expect(await store.listAuthTokens(a!.id)).toEqual([
+          { tokenHash: 'h1', kind: 'session', createdAt: 1000, lastUsedAt: 1000, userAgent: 'Firefox', ip: '10.0.0.1', expiresAt: exp },
+          { tokenHash: 'h2', kind: 'bearer', createdAt: 2000, lastUsedAt: 2000, userAgent: null, ip: null, expiresAt: exp },
+        ]);
+        await store.touchAuthToken('h2', 5000);
+        expect((await store.listAuthTokens(a!.id))[1]!.lastUsedAt).toBe(5000);
+        expect((await store.getAuthToken('h2'))!.lastUsedAt).toBe(5000);
+        await store.touchAuthToken('nope', 6000); // a token already gone: nothing to do, no error
+        expect(await store.listAuthTokens('999999')).toEqual([]);
+      });
+
+      it('probes a write without touching the log', async () => {
+        const head = await store.headSeq();
+        await store.probeWrite();
+        await store.probeWrite();
+        expect(await store.headSeq()).toBe(head);
       });
     });
 

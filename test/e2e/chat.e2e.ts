@@ -21,8 +21,8 @@ describe('two people chat in the browser', () => {
     const a = await newPage(browser, srv.url);
     const b = await newPage(browser, srv.url);
 
-    await registerUi(a.page, 'alice', 'password123', 'Alice');
-    await registerUi(b.page, 'bob', 'password123', 'Bob');
+    await registerUi(a.page, 'alice', 'hubbub-pass-4821', 'Alice');
+    await registerUi(b.page, 'bob', 'hubbub-pass-4821', 'Bob');
 
     // Bob finds Alice and asks to be friends.
     await b.page.getByRole('link', { name: /^People/ }).click();

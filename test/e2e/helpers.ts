@@ -79,7 +79,7 @@ export async function eventually<T>(fn: () => Promise<T>, want: T, timeout = 10_
 }
 
 /** Registers through the UI; ends on the signed-in screen. */
-export async function registerUi(page: Page, username: string, password = 'password123', displayName?: string): Promise<void> {
+export async function registerUi(page: Page, username: string, password = 'hubbub-pass-4821', displayName?: string): Promise<void> {
   await page.goto('/register');
   await page.getByLabel('Username', { exact: true }).fill(username);
   if (displayName) await page.getByLabel(/Display name/).fill(displayName);
@@ -88,7 +88,7 @@ export async function registerUi(page: Page, username: string, password = 'passw
   await visible(page.getByRole('tablist', { name: 'Contact lists' }));
 }
 
-export async function loginUi(page: Page, username: string, password = 'password123'): Promise<void> {
+export async function loginUi(page: Page, username: string, password = 'hubbub-pass-4821'): Promise<void> {
   await page.goto('/login');
   await page.getByLabel('Username', { exact: true }).fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);

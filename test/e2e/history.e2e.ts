@@ -121,7 +121,7 @@ describe('a long conversation', () => {
     await eventually(() => page.evaluate(() => document.activeElement?.id), 'auth-username');
     await page.keyboard.type('alice');
     await page.keyboard.press('Tab');
-    await page.keyboard.type('password123');
+    await page.keyboard.type('hubbub-pass-4821');
     await page.keyboard.press('Enter');
     const tabs = page.getByRole('tablist', { name: 'Contact lists' });
     await visible(tabs);

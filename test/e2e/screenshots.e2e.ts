@@ -15,9 +15,9 @@ describe('screenshots of the main screens', () => {
   let groupId = '';
 
   async function person(username: string, displayName: string): Promise<Api> {
-    const reg = await srv.server.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password: 'password123', displayName } });
+    const reg = await srv.server.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password: 'hubbub-pass-4821', displayName } });
     expect(reg.statusCode).toBe(201);
-    const tok = await srv.server.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username, password: 'password123' } });
+    const tok = await srv.server.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username, password: 'hubbub-pass-4821' } });
     const token = tok.json().token as string;
     const api: Api = {
       token, user: reg.json().user,

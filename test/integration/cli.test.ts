@@ -37,9 +37,9 @@ describe('hubbub CLI', () => {
   });
 
   test('user add, list, passwd and room add work on a data directory', async () => {
-    const add = await run(['user', 'add', 'alice', '--data-dir', dir, '--display-name', 'Alice'], { HUBBUB_PASSWORD: 'password123' });
+    const add = await run(['user', 'add', 'alice', '--data-dir', dir, '--display-name', 'Alice'], { HUBBUB_PASSWORD: 'hubbub-pass-4821' });
     expect(add.code, add.stderr).toBe(0);
-    const dup = await run(['user', 'add', 'ALICE', '--data-dir', dir, '--password', 'password123']);
+    const dup = await run(['user', 'add', 'ALICE', '--data-dir', dir, '--password', 'hubbub-pass-4821']);
     expect(dup.code).toBe(1);
     expect(dup.stderr).toMatch(/USERNAME_TAKEN/);
     const list = await run(['user', 'list'], { HUBBUB_DATA_DIR: dir });

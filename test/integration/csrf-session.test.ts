@@ -10,7 +10,7 @@ describe('cookie sessions and CSRF', () => {
 
   beforeAll(async () => {
     s = await testServer({ rateLimits: { login: 3 } });
-    const reg = await s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'Alice', password: 'password123', displayName: 'Alice A.' } });
+    const reg = await s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'Alice', password: 'hubbub-pass-4821', displayName: 'Alice A.' } });
     expect(reg.statusCode).toBe(201);
     expect(reg.json().user).toMatchObject({ username: 'alice', displayName: 'Alice A.' });
     const set = String(reg.headers['set-cookie']);
@@ -45,7 +45,7 @@ describe('cookie sessions and CSRF', () => {
   });
 
   test('a bearer token needs no CSRF token', async () => {
-    const tok = await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'alice', password: 'password123' } });
+    const tok = await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'alice', password: 'hubbub-pass-4821' } });
     expect(tok.statusCode).toBe(201);
     const r = await s.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: { authorization: `Bearer ${tok.json().token}` }, payload: { kind: 'group', name: 'g2' } });
     expect(r.statusCode).toBe(201);
@@ -66,16 +66,16 @@ describe('cookie sessions and CSRF', () => {
       const r = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'alice', password: 'wrong-password' } });
       codes.push(r.json().error.code);
     }
-    expect(codes).toEqual(['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'RATE_LIMITED']);
-    const r = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'alice', password: 'password123' } });
+    expect(codes).toEqual(['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'LOGIN_THROTTLED']);
+    const r = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'alice', password: 'hubbub-pass-4821' } });
     expect(r.statusCode).toBe(429);
     // Another username from the same address is its own bucket.
-    const other = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'nobody', password: 'password123' } });
+    const other = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'nobody', password: 'hubbub-pass-4821' } });
     expect(other.json().error.code).toBe('INVALID_CREDENTIALS');
   });
 
   test('registration rules: usernames, passwords, duplicates (case-insensitive)', async () => {
-    const reg = (username: string, password = 'password123') => s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password } });
+    const reg = (username: string, password = 'hubbub-pass-4821') => s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password } });
     expect((await reg('ab')).json().error.code).toBe('INVALID_USERNAME');
     expect((await reg('has space')).json().error.code).toBe('INVALID_USERNAME');
     expect((await reg('bobby', 'short')).json().error.code).toBe('WEAK_PASSWORD');
@@ -88,17 +88,17 @@ describe('log out everywhere', () => {
   test('revokes every session and bearer token of the user', async () => {
     const s = await testServer();
     try {
-      const reg = await s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'zed', password: 'password123' } });
+      const reg = await s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'zed', password: 'hubbub-pass-4821' } });
       const cookie = String(reg.headers['set-cookie']).split(';')[0]!;
-      const t1 = (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'zed', password: 'password123' } })).json().token;
-      const t2 = (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'zed', password: 'password123' } })).json().token;
+      const t1 = (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'zed', password: 'hubbub-pass-4821' } })).json().token;
+      const t2 = (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'zed', password: 'hubbub-pass-4821' } })).json().token;
       await s.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: { authorization: `Bearer ${t2}` }, payload: { kind: 'group', name: 'g' } });
       const out = await s.app.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers: { authorization: `Bearer ${t1}` } });
       expect(out.statusCode).toBe(200);
       for (const headers of [{ cookie }, { authorization: `Bearer ${t1}` }, { authorization: `Bearer ${t2}` }]) {
         expect((await s.app.inject({ method: 'GET', url: '/api/v1/me', headers })).statusCode).toBe(401);
       }
-      const metrics = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const metrics = (await s.metrics.inject({ method: 'GET', url: '/metrics' })).body;
       expect(metrics).toMatch(/hubbub_events_total\{type="conversation.created"\} 1/);
     } finally {
       await s.close();

@@ -20,8 +20,8 @@ describe('durability', () => {
     const clients: Array<{ token: string; cursor: string; acked: string[]; inflight: string | null; n: number }> = [];
     for (let i = 0; i < 10; i++) {
       const username = `sender${i}`;
-      await api(node.base, 'POST', '/api/v1/auth/register', undefined, { username, password: 'password123' });
-      const token = (await api(node.base, 'POST', '/api/v1/tokens', undefined, { username, password: 'password123' })).body.token;
+      await api(node.base, 'POST', '/api/v1/auth/register', undefined, { username, password: 'hubbub-pass-4821' });
+      const token = (await api(node.base, 'POST', '/api/v1/tokens', undefined, { username, password: 'hubbub-pass-4821' })).body.token;
       clients.push({ token, cursor: '', acked: [], inflight: null, n: 0 });
     }
     const lobby = (await api(node.base, 'GET', '/api/v1/rooms')).body.rooms.find((r: any) => r.name === 'lobby').id;

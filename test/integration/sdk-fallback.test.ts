@@ -134,7 +134,7 @@ describe('SDK resets, credentials and signals', () => {
     const friend = await userApi(server, 'friend');
     const client = new HubbubClient({ baseUrl, WebSocket });
     clients.push(client);
-    await client.api.login('cookie-user', 'password123');
+    await client.api.login('cookie-user', 'hubbub-pass-4821');
     expect(client.api.cookie).toMatch(/^hubbub_session=/);
     const lobby = (await client.api.rooms())[0]!;
     await client.api.join(lobby.id); // a cookie mutation: needs the CSRF token the login returned
