@@ -1,13 +1,13 @@
 /**
  * The doorbell between nodes. It carries "the log has something up to `seq`"
- * and live-only signals; never the events themselves. A lost message costs
+ * and live-only signals; never the events themselves, nor anything a node
+ * must act on (a deleted account, a revoked credential): those are events on
+ * the log (see hub/control.ts), which every node reads even without the bus. A lost message costs
  * latency, not data: every node also polls the store's head (Hub.pollInterval).
  */
 export type BusMessage =
   | { kind: 'head'; node: string; seq: number }
-  | { kind: 'signal'; node: string; conversationId: string | null; userIds: string[]; frame: string }
-  /** A deleted account: every node drops that sender's messages from its in-memory log. */
-  | { kind: 'redact'; node: string; senderId: string };
+  | { kind: 'signal'; node: string; conversationId: string | null; userIds: string[]; frame: string };
 
 export interface Bus {
   publish(msg: BusMessage): Promise<void>;

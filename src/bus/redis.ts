@@ -22,7 +22,6 @@ function parse(raw: string): BusMessage | null {
   }
   if (!m || typeof m.node !== 'string') return null;
   if (m.kind === 'head' && Number.isSafeInteger(m.seq)) return { kind: 'head', node: m.node, seq: m.seq };
-  if (m.kind === 'redact' && typeof m.senderId === 'string') return { kind: 'redact', node: m.node, senderId: m.senderId };
   if (m.kind === 'signal' && (m.conversationId === null || typeof m.conversationId === 'string')
     && Array.isArray(m.userIds) && m.userIds.every((u: unknown) => typeof u === 'string') && typeof m.frame === 'string') {
     return { kind: 'signal', node: m.node, conversationId: m.conversationId, userIds: m.userIds, frame: m.frame };

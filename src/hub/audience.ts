@@ -36,6 +36,15 @@ export class AudienceIndex {
     byUser.set(change.userId, spans);
   }
 
+  /**
+   * Drops every span of a deleted user, in every conversation: a closed span
+   * would otherwise keep naming the id for old positions, and a later account
+   * that held the same id would read the deleted user's history through it.
+   */
+  removeUser(userId: string): void {
+    for (const byUser of this.convs.values()) byUser.delete(userId);
+  }
+
   includes(conversationId: string, userId: string, seq: number): boolean {
     const spans = this.convs.get(conversationId)?.get(userId);
     if (!spans) return false;

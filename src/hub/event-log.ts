@@ -93,6 +93,23 @@ export class EventLog {
     return removed;
   }
 
+  /**
+   * Takes a deleted user out of every entry's targets (friend events, read
+   * pointers name both sides): the others keep the event, and the id no
+   * longer selects anything. Entries are replaced, not changed, so their
+   * shared frames stay as they are.
+   */
+  dropTarget(userId: string): number {
+    let changed = 0;
+    for (let i = this.first; i < this.ring.length; i++) {
+      const e = this.ring[i]!;
+      if (!e.targets.includes(userId)) continue;
+      this.ring[i] = { ...e, targets: e.targets.filter((t) => t !== userId) };
+      changed++;
+    }
+    return changed;
+  }
+
   covers(after: number): boolean {
     return after >= this.startAfter;
   }

@@ -4,6 +4,7 @@ import type { StoredEvent } from '../domain/types.js';
 import type { Bus, BusMessage } from '../bus/bus.js';
 import type { Store } from '../store/store.js';
 import { AudienceIndex } from './audience.js';
+import { controlOf, ends, type Control } from './control.js';
 import { EventLog, toEntry, type LogEntry } from './event-log.js';
 import { QueueMeter, Session, type QueueLimits, type Wire } from './session.js';
 
@@ -15,12 +16,20 @@ export interface Subscriber {
   readonly userId: string;
   /** A label for metrics only ("ws", "sse", "longpoll"); the hub never branches on it. */
   readonly kind: string;
+  /**
+   * The credential (token hash) the connection was opened with: revoking it
+   * closes the connection (see control.ts). Absent: closed only when every
+   * credential of the user is revoked or the account is deleted. Sessions get
+   * theirs from `Hub.open`.
+   */
+  readonly credential?: string | null;
   /** Entries of the user's stream, in position order, each after the last delivered. */
   deliver(entries: readonly LogEntry[]): void;
   /** A live-only frame (typing, presence). */
   signal(frame: string): void;
   /**
-   * Ends the subscription from the server side (slow consumer, shutdown): the
+   * Ends the subscription from the server side (slow consumer, shutdown,
+   * revoked credential, deleted account): the
    * connection is closed with `code` and the subscriber detaches itself. One
    * without it is detached by the hub and left to finish on its own.
    */
@@ -82,8 +91,8 @@ export class Hub {
   private pendingSince = 0;
   private fanOutDone: Promise<void> | null = null;
   private readonly presenceListeners = new Set<PresenceListener>();
-  /** Every open session, attached or still catching up (for shutdown). */
-  private readonly sessions = new Set<Session>();
+  /** Every open session, attached or still catching up (for shutdown and revocation), with its credential. */
+  private readonly sessions = new Map<Session, string | null>();
   private readonly meter = new QueueMeter();
   readonly limits: QueueLimits;
   private closed = false;
@@ -174,6 +183,8 @@ export class Hub {
     for (const e of events) {
       if (e.seq <= this.log.head) continue;
       for (const change of membershipChanges(e)) this.index.apply(change, e.seq);
+      const control = e.conversationId === null ? controlOf(e) : null;
+      if (control) this.act(control);
       const entry = toEntry(e);
       this.log.append([entry]);
       entries.push(entry);
@@ -259,6 +270,34 @@ export class Hub {
     }
   }
 
+
+  /**
+   * An internal event's effect on this node, at its position in the log: a
+   * deleted user is forgotten, and the connections it names are closed now,
+   * synchronously, so a frame that arrives on one afterwards finds it closed.
+   */
+  private act(c: Control): void {
+    if (c.forget) this.forget(c.userId);
+    const ending: Subscriber[] = [];
+    for (const [s, credential] of this.sessions) if (ends(c, s.userId, credential)) ending.push(s);
+    for (const sub of this.subs.get(c.userId) ?? []) {
+      if (!this.sessions.has(sub as Session) && ends(c, sub.userId, sub.credential)) ending.push(sub);
+    }
+    for (const sub of ending) this.end(sub, c.code);
+  }
+
+  /** Drops a deleted user from the audience index and from the log (their id in targets, their messages). */
+  private forget(userId: string): void {
+    this.index.removeUser(userId);
+    this.log.dropTarget(userId);
+    const needle = '"senderId":' + JSON.stringify(userId) + ',';
+    this.log.redact((e) => e.type === 'message.created' && e.payload.includes(needle));
+  }
+
+  private end(sub: Subscriber, code: ErrorCode): void {
+    if (sub.close) sub.close(code);
+    else this.detach(sub);
+  }
 
   /** Observe every ingested batch (metrics, legacy adapters). */
   onEntries(listener: Listener): () => void {
@@ -367,13 +406,15 @@ export class Hub {
   /**
    * A new session over `wire` for `userId`, not yet attached: the transport
    * sends its hello, catches up (see `follow`) and then it receives live.
+   * `credential` is the token hash it was opened with (null: none in
+   * particular); revoking it closes the session.
    */
-  open(userId: string, wire: Wire, position: number): Session {
+  open(userId: string, wire: Wire, position: number, credential: string | null = null): Session {
     const s = new Session(userId, wire, this.limits, this.meter, position, (x) => {
       this.sessions.delete(x);
       this.detach(x);
     });
-    this.sessions.add(s);
+    this.sessions.set(s, credential);
     return s;
   }
 
@@ -400,13 +441,8 @@ export class Hub {
 
   /** Closes every subscriber and session with `code` (shutdown). */
   closeAll(code: ErrorCode): void {
-    for (const s of [...this.sessions]) s.close(code);
-    for (const set of [...this.subs.values()]) {
-      for (const sub of [...set]) {
-        if (sub.close) sub.close(code);
-        else this.detach(sub);
-      }
-    }
+    for (const s of [...this.sessions.keys()]) s.close(code);
+    for (const set of [...this.subs.values()]) for (const sub of [...set]) this.end(sub, code);
   }
 
   /** Observe users coming online on this node (first subscriber) and going (last one left). */
@@ -444,25 +480,10 @@ export class Hub {
     await this.bus.publish({ kind: 'signal', node: this.opts.nodeId, conversationId, userIds, frame });
   }
 
-  /** Forgets a deleted sender's messages on every node (the store has already dropped them). */
-  async redactSender(senderId: string): Promise<void> {
-    this.redactLocal(senderId);
-    await this.bus.publish({ kind: 'redact', node: this.opts.nodeId, senderId }).catch(() => undefined);
-  }
-
-  private redactLocal(senderId: string): void {
-    const needle = '"senderId":' + JSON.stringify(senderId) + ',';
-    this.log.redact((e) => e.type === 'message.created' && e.payload.includes(needle));
-  }
-
   private onBus(msg: BusMessage): void {
     if (this.closed) return;
     if (msg.kind === 'head') {
       if (msg.seq > this.log.head) void this.refresh();
-      return;
-    }
-    if (msg.kind === 'redact') {
-      this.redactLocal(msg.senderId);
       return;
     }
     void this.deliverSignal(msg.conversationId, msg.userIds, msg.frame);
@@ -494,7 +515,7 @@ export interface HubStats {
   conversationsIndexed: number;
   /** Open sessions (WebSocket, SSE), attached or catching up. */
   sessions: number;
-  /** Bytes queued or in flight across sessions. */
+  /** Bytes queued or in flight across sessions; a frame shared by several sessions counts once. */
   queuedBytes: number;
   /** The most any one session ever held; never above maxQueueBytes. */
   peakSessionQueueBytes: number;

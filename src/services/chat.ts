@@ -126,14 +126,16 @@ export class ChatService {
   /**
    * Deletes an account: leaves every group and room first (handing groups to
    * their longest-standing member, so others see the departure in their
-   * streams), then removes the user's data and every session.
+   * streams), then removes the user's data and every session. The store
+   * writes `user.deleted` with the deletion; this node acts on it at once
+   * (forgets the user, closes their connections with ACCOUNT_DELETED), the
+   * others as they ingest it.
    */
   async deleteAccount(me: User): Promise<void> {
     for (const id of await this.store.conversationIdsOf(me.id, ['group', 'room'])) {
       await this.commit(await this.store.removeMember(id, me.id, me.id), undefined);
     }
-    await this.store.deleteUser(me.id);
-    await this.hub.redactSender(me.id);
+    await this.commit(await this.store.deleteUser(me.id), undefined);
   }
 
   // ── messages ───────────────────────────────────────────────────────────
@@ -154,7 +156,8 @@ export class ChatService {
     return conv.kind;
   }
 
-  async send(me: User, conversationId: string, rawBody: string, clientMsgId: string | null): Promise<{ message: Message; duplicate: boolean }> {
+  /** `live` throws when the caller's connection was revoked meanwhile; it runs last, right before the write. */
+  async send(me: User, conversationId: string, rawBody: string, clientMsgId: string | null, live: () => void = () => undefined): Promise<{ message: Message; duplicate: boolean }> {
     const body = normalizeBody(rawBody);
     if (clientMsgId !== null && (clientMsgId.length === 0 || clientMsgId.length > MAX_CLIENT_MSG_ID)) throw new AppError('VALIDATION_FAILED', 'clientMsgId is 1–64 characters.');
     const kind = await this.kindOf(conversationId);
@@ -165,6 +168,7 @@ export class ChatService {
       const other = conv?.members.find((m) => m.id !== me.id);
       if (!other || !(await this.store.areFriends(me.id, other.id))) throw new AppError('FRIENDSHIP_REQUIRED');
     }
+    live();
     const r = await this.store.appendMessage({ conversationId, senderId: me.id, body, clientMsgId, now: this.now() });
     return this.commit(r.events, { message: r.message, duplicate: r.duplicate });
   }
@@ -174,10 +178,11 @@ export class ChatService {
     return this.store.listMessages(conversationId, before, limit);
   }
 
-  async markRead(me: User, conversationId: string, upTo: string): Promise<void> {
+  async markRead(me: User, conversationId: string, upTo: string, live: () => void = () => undefined): Promise<void> {
     const conv = await this.readable(me, conversationId);
     if (!conv.members.some((m) => m.id === me.id)) throw new AppError('NOT_A_MEMBER');
     if (!/^\d{1,15}$/.test(upTo)) throw new AppError('MESSAGE_NOT_FOUND');
+    live();
     await this.commit(await this.store.markRead(me.id, conversationId, upTo), undefined);
   }
 }

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
+import { AppError, type ErrorCode } from '../domain/errors.js';
 import type { LogEntry } from '../hub/event-log.js';
 import type { Subscriber } from '../hub/hub.js';
 import { SESSION_COOKIE, requireUser } from '../http/auth-hooks.js';
 import type { Ctx } from '../http/context.js';
 import { intParam, strParam } from '../http/query.js';
 import type { Principal } from '../services/auth.js';
+import { errorJson, setupStreams, type IpStreams } from './streams.js';
 
 /** The sync body, built from the entries' shared frames: no per-reader JSON.stringify of events. */
 export function syncBody(entries: readonly LogEntry[], cursor: string, more: boolean): string {
@@ -28,9 +30,9 @@ const FAST_HEADERS = [
   'content-security-policy', "default-src 'none'; frame-ancestors 'none'",
 ];
 
-function writeJson(res: ServerResponse, body: string): void {
+function writeJson(res: ServerResponse, body: string, status = 200): void {
   if (res.destroyed || res.writableEnded) return;
-  res.writeHead(200, [...FAST_HEADERS, 'content-length', String(Buffer.byteLength(body))]);
+  res.writeHead(status, [...FAST_HEADERS, 'content-length', String(Buffer.byteLength(body))]);
   res.end(body);
 }
 
@@ -83,11 +85,14 @@ function plainQuery(url: string, from: number): SyncQuery | null {
 export class LongPollTransport {
   private readonly waiting = new Set<LongPollWaiter>();
   private closing = false;
+  private perIp: IpStreams | null = null;
 
   constructor(private readonly ctx: Ctx) {}
 
   routes(app: FastifyInstance): void {
     const { hub, config } = this.ctx;
+    // The full path's polls are counted per address by the streams' onRequest hook; the fast path counts its own.
+    this.perIp = setupStreams(app, this.ctx).perIp;
     // On shutdown, answer every waiting poll at once (no events, its own cursor) so the
     // server can close without holding clients for up to `wait` seconds.
     app.addHook('preClose', async () => {
@@ -96,7 +101,8 @@ export class LongPollTransport {
     });
 
     app.get<{ Querystring: SyncQuery }>('/api/v1/sync', async (req, reply) => {
-      const me = requireUser(req).user;
+      const principal = requireUser(req);
+      const me = principal.user;
       const since = strParam(req.query.since, 'since', 32);
       const wait = intParam(req.query.wait, 'wait', 0, config.maxWaitSeconds, 0);
       const limit = intParam(req.query.limit, 'limit', 1, 1000, 100);
@@ -108,7 +114,7 @@ export class LongPollTransport {
         if (r.entries.length > 0) return json(syncBody(r.entries, encodeCursor(r.entries[r.entries.length - 1]!.seq), r.more));
         if (r.more) { position = r.position; continue; }
         if (wait === 0) return json(syncBody([], since, false));
-        const waiter = this.waiter(me.id, reply.raw, since, limit, (body) => void json(body));
+        const waiter = this.waiter(principal, reply.raw, since, limit, (status, body) => void reply.code(status).type('application/json').send(body));
         if (!hub.attach(waiter, r.position)) {
           waiter.cancel();
           position = r.position;
@@ -174,13 +180,31 @@ export class LongPollTransport {
       writeJson(res, syncBody(r.entries, encodeCursor(r.entries[r.entries.length - 1]!.seq), r.more));
       return true;
     }
-    const waiter = this.waiter(userId, res, poll.since, poll.limit, (body) => writeJson(res, body));
+    const release = this.holdAddress(res);
+    if (!release) return false;
+    const waiter = this.waiter(principal, res, poll.since, poll.limit, (status, body) => writeJson(res, body, status), release);
     if (!hub.attach(waiter, r.position)) {
       waiter.cancel();
       return false;
     }
     waiter.arm(poll.wait * 1000);
     return true;
+  }
+
+  /**
+   * Counts a waiting poll against its address's cap, or null for the full path
+   * to decide (and refuse with its error). The address is the peer's own only
+   * without a trusted proxy; behind one, the full path works it out as it does
+   * for every request (proxy-addr), rather than a second reading of the headers here.
+   */
+  private holdAddress(res: ServerResponse): (() => void) | null {
+    const ip = res.socket?.remoteAddress;
+    if (this.ctx.config.trustProxy !== false || ip === undefined || !this.perIp) return null;
+    try {
+      return this.perIp.acquire(ip);
+    } catch {
+      return null;
+    }
   }
 
   /** The caller as the auth cache knows them; bearer wins over the cookie, as in `identify`. */
@@ -204,10 +228,11 @@ export class LongPollTransport {
     return hit && { ...hit, token };
   }
 
-  private waiter(userId: string, res: ServerResponse, since: string, limit: number, respond: (body: string) => void): LongPollWaiter {
-    const w: LongPollWaiter = new LongPollWaiter(userId, res, since, limit, respond, () => {
+  private waiter(principal: Principal, res: ServerResponse, since: string, limit: number, respond: (status: number, body: string) => void, unhold?: () => void): LongPollWaiter {
+    const w: LongPollWaiter = new LongPollWaiter(principal.user.id, principal.tokenHash, res, since, limit, respond, () => {
       this.ctx.hub.detach(w);
       this.waiting.delete(w);
+      unhold?.();
     });
     this.waiting.add(w);
     return w;
@@ -221,10 +246,11 @@ class LongPollWaiter implements Subscriber {
 
   constructor(
     readonly userId: string,
+    readonly credential: string,
     private readonly res: ServerResponse,
     private readonly since: string,
     private readonly limit: number,
-    private readonly respond: (body: string) => void,
+    private readonly respond: (status: number, body: string) => void,
     private readonly release: () => void,
   ) {}
 
@@ -253,18 +279,31 @@ class LongPollWaiter implements Subscriber {
     // Live-only signals are not carried by long polls.
   }
 
-  /** Server-side end (shutdown): answer at once with no events; the client polls again elsewhere. */
-  close(): void {
-    this.finish([], false);
+  /**
+   * Server-side end. Shutdown: answer at once with no events; the client polls
+   * again elsewhere. Anything else (a revoked credential, a deleted account):
+   * the catalog's HTTP error at once, as the next poll would get.
+   */
+  close(code: ErrorCode): void {
+    if (code === 'SHUTTING_DOWN') return this.finish([], false);
+    if (!this.settle() || this.res.destroyed) return;
+    const err = new AppError(code);
+    this.respond(err.status, errorJson(err));
   }
 
   private finish(entries: readonly LogEntry[] | null, more: boolean): void {
-    if (this.done) return;
+    if (!this.settle()) return;
+    if (entries === null || this.res.destroyed) return; // client gone: nothing to answer
+    const cursor = entries.length > 0 ? encodeCursor(entries[entries.length - 1]!.seq) : this.since;
+    this.respond(200, syncBody(entries, cursor, more));
+  }
+
+  /** Detaches once; false when already done. */
+  private settle(): boolean {
+    if (this.done) return false;
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
     this.release();
-    if (entries === null || this.res.destroyed) return; // client gone: nothing to answer
-    const cursor = entries.length > 0 ? encodeCursor(entries[entries.length - 1]!.seq) : this.since;
-    this.respond(syncBody(entries, cursor, more));
+    return true;
   }
 }

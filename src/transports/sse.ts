@@ -38,7 +38,8 @@ export async function sseRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   app.addHook('onClose', async () => clearInterval(heartbeat));
 
   app.get<{ Querystring: { since?: string } }>('/api/v1/events', async (req, reply) => {
-    const me = requireUser(req).user;
+    const principal = requireUser(req);
+    const me = principal.user;
     const lastEventId = req.headers['last-event-id'];
     const since = typeof lastEventId === 'string' && lastEventId !== '' ? strParam(lastEventId, 'Last-Event-ID', 32) : strParam(req.query.since, 'since', 32);
 
@@ -62,7 +63,7 @@ export async function sseRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     }
     if (res.destroyed || res.writableEnded) return;
 
-    const session = hub.open(me.id, new SseWire(res), position);
+    const session = hub.open(me.id, new SseWire(res), position, principal.tokenHash);
     live.add(session);
     session.onClose((code) => {
       live.delete(session);
@@ -98,7 +99,9 @@ class SseWire implements Wire {
   /**
    * A slow consumer cannot read a goodbye stuck behind its backlog: its
    * connection is dropped and it resumes from Last-Event-ID. Otherwise the
-   * reason goes out as an `error` event before the response ends.
+   * reason goes out as an `error` event before the response ends (a revoked
+   * credential `SESSION_REVOKED`, a deleted account `ACCOUNT_DELETED`: the
+   * client must not reconnect with the same credential).
    */
   end(code: ErrorCode): void {
     const res = this.res;

@@ -12,6 +12,51 @@ import { TypingService } from '../services/typing.js';
 /** What the streaming transports share within one app. */
 export interface StreamServices {
   typing: TypingService;
+  perIp: IpStreams;
+}
+
+/**
+ * Live streams per client address — WebSocket upgrades, SSE streams, long
+ * polls — whatever the accounts behind them (`maxConnectionsPerIp`): one
+ * address cannot hold a node's connections through many accounts, nor keep a
+ * burst of upgrades without credentials in flight. Counted from the request's
+ * first hook, before credentials are looked up, so a refusal costs no store
+ * work.
+ */
+export class IpStreams {
+  private readonly held = new Map<string, number>();
+  refused = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Counts a stream of `ip` until the returned release runs (once); TOO_MANY_CONNECTIONS past the cap. */
+  acquire(ip: string): () => void {
+    const n = this.held.get(ip) ?? 0;
+    if (n >= this.max) {
+      this.refused++;
+      throw new AppError('TOO_MANY_CONNECTIONS', 'Too many live connections from this address; close one first.');
+    }
+    this.held.set(ip, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = this.held.get(ip)! - 1;
+      if (left === 0) this.held.delete(ip);
+      else this.held.set(ip, left);
+    };
+  }
+
+  count(ip: string): number {
+    return this.held.get(ip) ?? 0;
+  }
+}
+
+/** A request that opens a stream: a WebSocket, SSE, or a sync that may wait. */
+function isStream(url: string | undefined, query: unknown): boolean {
+  if (url === '/api/v1/ws' || url === '/api/v1/events') return true;
+  const wait = (query as { wait?: unknown }).wait;
+  return url === '/api/v1/sync' && typeof wait === 'string' && wait !== '0';
 }
 
 declare module 'fastify' {
@@ -31,6 +76,7 @@ export function setupStreams(app: FastifyInstance, ctx: Ctx): StreamServices {
   if (app.hasDecorator('hubbubStreams')) return app.hubbubStreams;
   const services: StreamServices = {
     typing: new TypingService(ctx.hub, { perTenSeconds: ctx.config.rateLimits.typing }),
+    perIp: new IpStreams(ctx.config.maxConnectionsPerIp),
   };
   app.decorate('hubbubStreams', services);
 
@@ -48,12 +94,27 @@ export function setupStreams(app: FastifyInstance, ctx: Ctx): StreamServices {
     for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
   });
 
-  // Connection caps, checked before a stream opens (before the WebSocket upgrade, too).
+  // The per-address cap first, before anything else is done for the request (the credential
+  // lookup included). An upgrade holds its count until its socket closes; SSE and long polls
+  // until their response ends.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!isStream(req.routeOptions.url, req.query)) return;
+    const upgrade = req.headers.upgrade !== undefined;
+    let release: () => void;
+    try {
+      release = services.perIp.acquire(req.ip);
+    } catch (err) {
+      // Refused before @fastify/websocket's own hooks mark the request as an upgrade, so its
+      // socket would be left open after the answer: end it here.
+      if (upgrade) reply.raw.once('finish', () => req.raw.socket.destroy());
+      throw err;
+    }
+    if (upgrade) req.raw.socket.once('close', release);
+    else reply.raw.once('close', release);
+  });
+  // Per-user and per-node caps, once the user is known (before the WebSocket upgrade, too).
   app.addHook('preHandler', async (req) => {
-    const url = req.routeOptions.url;
-    const streaming = url === '/api/v1/ws' || url === '/api/v1/events'
-      || (url === '/api/v1/sync' && typeof (req.query as { wait?: unknown }).wait === 'string' && (req.query as { wait: string }).wait !== '0');
-    if (streaming && req.principal) ctx.limits.connection(req.principal.user.id);
+    if (isStream(req.routeOptions.url, req.query) && req.principal) ctx.limits.connection(req.principal.user.id);
   });
 
   // Typing for clients on SSE or long poll; WebSocket clients send a `typing` frame.

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket, RawData } from 'ws';
 import { encodeCursor } from '../domain/cursor.js';
-import { AppError, type ErrorCode } from '../domain/errors.js';
+import { AppError, closeCodeFor, type ErrorCode } from '../domain/errors.js';
 import type { Session } from '../hub/session.js';
 import { WsWire } from './ws-wire.js';
 import type { Ctx } from '../http/context.js';
@@ -48,8 +48,29 @@ export async function websocketRoutes(app: FastifyInstance, ctx: Ctx): Promise<v
   });
 }
 
+/**
+ * A session's wire that says why before it closes for good: a close the
+ * client must not retry (a revoked credential 4504, a deleted account 4505,
+ * 4500–4999) is preceded by an error frame naming the code, as the refusals
+ * before a session are; a close that means "resume" needs no explanation.
+ */
+class StreamWire extends WsWire {
+  constructor(private readonly conn: WebSocket) {
+    super(conn);
+  }
+
+  override end(code: ErrorCode): void {
+    if (this.conn.readyState === this.conn.OPEN && closeCodeFor(code) >= 4500) {
+      this.conn.send(errorFrame(null, new AppError(code)), { binary: false });
+    }
+    super.end(code);
+  }
+}
+
 class WsConnection {
   private session: Session | null = null;
+  /** Why the server ended the session, once it has: a request still in flight is refused with it. */
+  private endedWith: ErrorCode | null = null;
   private readonly ready: Promise<void>;
   private alive = true;
   private badFrames: number[] | null = null;
@@ -104,6 +125,9 @@ class WsConnection {
   }
 
   heartbeat(): void {
+    // A closing connection is left to its close grace (ws-wire.ts): a paused reader cannot answer a ping
+    // stuck behind its backlog, and dropping the socket would lose the close frame queued after it.
+    if (this.ws.readyState !== this.ws.OPEN) return;
     if (!this.alive) {
       this.ws.terminate();
       return;
@@ -138,9 +162,11 @@ class WsConnection {
       return this.refuse(e, isCursorError(e) ? 'CURSOR_EXPIRED' : e.code);
     }
     if (this.ws.readyState !== this.ws.OPEN) return;
-    const session = hub.open(p.user.id, new WsWire(this.ws), position);
+    const session = hub.open(p.user.id, new StreamWire(this.ws), position, p.tokenHash);
     this.session = session;
     session.onClose((code) => {
+      // The peer leaving is not a refusal: what it sent before leaving still counts (sends are idempotent by clientMsgId).
+      if (code !== 'gone') this.endedWith = code;
       if (code === 'SLOW_CONSUMER') this.log.warn({ userId: p.user.id, maxQueueBytes: hub.limits.maxBytes }, 'websocket closed: slow consumer');
     });
     session.send(JSON.stringify({ type: 'hello', cursor: encodeCursor(position), user: p.user }));
@@ -165,7 +191,8 @@ class WsConnection {
   }
 
   private countBadFrame(session: Session): void {
-    const now = Date.now();
+    // Monotonic: a wall-clock jump must neither forgive nor condemn a burst.
+    const now = performance.now();
     this.badFrames = (this.badFrames ?? []).filter((t) => now - t < BAD_FRAME_WINDOW_MS);
     this.badFrames.push(now);
     if (this.badFrames.length >= BAD_FRAME_LIMIT) {
@@ -174,17 +201,29 @@ class WsConnection {
     }
   }
 
+  /**
+   * Throws once the session has ended. A revoked credential or a deleted
+   * account ends it synchronously when this node ingests the event, so a
+   * request read before that, but still on its way to the store, checks this
+   * last thing before writing (the services call it after their own awaits)
+   * and is neither stored nor acknowledged.
+   */
+  private readonly live = (): void => {
+    if (this.endedWith !== null) throw new AppError(this.endedWith);
+  };
+
   private async handle(session: Session, f: ClientFrame): Promise<void> {
     const me = this.principal!.user;
     const { chat } = this.ctx;
     const ack = (extra = '') => session.send('{"type":"ack","ref":' + JSON.stringify(f.ref) + extra + '}');
     try {
+      this.live();
       switch (f.type) {
         case 'ping':
           return ack();
         case 'send': {
           this.ctx.limits.send(me.id, this.ip);
-          const r = await chat.send(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.body, f.clientMsgId ?? null);
+          const r = await chat.send(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.body, f.clientMsgId ?? null, this.live);
           return ack(',"message":' + JSON.stringify(r.message) + ',"duplicate":' + r.duplicate);
         }
         case 'typing':
@@ -192,7 +231,7 @@ class WsConnection {
           await this.streams.typing.typing(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'));
           return ack();
         case 'read':
-          await chat.markRead(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.upTo);
+          await chat.markRead(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.upTo, this.live);
           return ack();
       }
     } catch (err) {

@@ -176,7 +176,7 @@ export interface TestUser {
 }
 
 /** Registers a user on the node at `base` and takes a bearer token there. */
-export async function registerUser(base: string, username: string, password = 'password123'): Promise<TestUser> {
+export async function registerUser(base: string, username: string, password = 'hubbub-pass-4821'): Promise<TestUser> {
   const reg = await http(base, 'POST', '/api/v1/auth/register', undefined, { username, password });
   if (reg.status !== 201) throw new Error(`register ${username}: ${reg.status} ${JSON.stringify(reg.body)}`);
   const tok = await http(base, 'POST', '/api/v1/tokens', undefined, { username, password });

@@ -9,9 +9,9 @@ import type { AppOptions } from '../../src/http/app.js';
 export async function testServer(input: ConfigInput = {}, appOpts: AppOptions = {}): Promise<Server & { dataDir: string }> {
   const dataDir = input.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hubbub-test-'));
   const server = await createServer({
-    dataDir, port: 0, logLevel: 'silent', scryptCost: 1 << 10, maxConnections: 100_000, maxConnectionsPerUser: 10_000,
+    dataDir, port: 0, logLevel: 'silent', scryptCost: 1 << 10, maxConnections: 100_000, maxConnectionsPerUser: 10_000, maxConnectionsPerIp: 100_000,
     ...input,
-    rateLimits: { login: 1000, register: 100000, send: 100000, typing: 100000, friendRequests: 100000, sendPerIp: 1_000_000, typingPerIp: 1_000_000, friendRequestsPerIp: 1_000_000, ...input.rateLimits },
+    rateLimits: { login: 1000, loginPerIp: 1_000_000, register: 100000, send: 100000, typing: 100000, friendRequests: 100000, sendPerIp: 1_000_000, typingPerIp: 1_000_000, friendRequestsPerIp: 1_000_000, ...input.rateLimits },
   }, appOpts);
   return Object.assign(server, { dataDir });
 }
@@ -23,7 +23,7 @@ export interface Api {
 }
 
 /** Registers a user and returns a bearer-token caller bound to the app via inject(). */
-export async function userApi(server: Server, username: string, password = 'password123'): Promise<Api> {
+export async function userApi(server: Server, username: string, password = 'hubbub-pass-4821'): Promise<Api> {
   const reg = await server.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password } });
   if (reg.statusCode !== 201) throw new Error(`register ${username}: ${reg.statusCode} ${reg.body}`);
   const tok = await server.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username, password } });

@@ -136,7 +136,7 @@ describe('WebSocket protocol', () => {
   });
 
   it('checks Origin for cookie sessions: same host passes, another origin gets 4503; bearer needs no Origin', async () => {
-    const login = await fetch(`${baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'password123' }) });
+    const login = await fetch(`${baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'hubbub-pass-4821' }) });
     const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
     const wsUrl = baseUrl.replace(/^http/, 'ws') + '/api/v1/ws';
     const same = new RawWs(wsUrl, { cookie, origin: baseUrl });
@@ -155,7 +155,7 @@ describe('WebSocket protocol', () => {
     try {
       const { baseUrl: url } = await listen(s);
       await userApi(s, 'bob');
-      const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bob', password: 'password123' }) });
+      const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bob', password: 'hubbub-pass-4821' }) });
       const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
       const wsUrl = url.replace(/^http/, 'ws') + '/api/v1/ws';
       const ok = new RawWs(wsUrl, { cookie, origin: 'https://chat.example.org' });
