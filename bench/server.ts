@@ -38,7 +38,7 @@ const server = await createServer({
   port: Number(values.port),
   logLevel: 'silent',
   scryptCost: 1 << 10,
-  rateLimits: { login: big, register: big, send: big, typing: big, friendRequests: big, sendPerIp: big, typingPerIp: big, friendRequestsPerIp: big },
+  rateLimits: { login: big, loginPerIp: big, register: big, send: big, typing: big, friendRequests: big, sendPerIp: big, typingPerIp: big, friendRequestsPerIp: big },
 }, {
   extensions: [(app, ctx) => {
     app.get('/__bench/stats', async () => ({ memory: process.memoryUsage(), hub: ctx.hub.stats() }));

@@ -1,11 +1,15 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { configFromEnv, makeConfig, type ConfigInput } from './config.js';
+import { makeConfig, type ConfigInput } from './config.js';
+import { resolveConfigInput } from './config-sources.js';
 import { openStore } from './server.js';
 import { AuthService } from './services/auth.js';
 
 /**
  * `hubbub` — serve, and the admin commands that work on the same data
- * directory or database. Flags override HUBBUB_* environment variables.
+ * directory or database. Configuration comes from flags, then HUBBUB_*
+ * environment variables, then a JSON file (--config / HUBBUB_CONFIG), then
+ * the defaults (docs/configuration.md); any key can be set with
+ * `--set key=value`.
  */
 const port = (v: string) => {
   const n = Number(v);
@@ -15,20 +19,28 @@ const port = (v: string) => {
 
 function common(cmd: Command): Command {
   return cmd
+    .option('--config <file>', 'a JSON configuration file (env HUBBUB_CONFIG)')
     .option('--data-dir <dir>', 'where the SQLite database lives (env HUBBUB_DATA_DIR)')
-    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env HUBBUB_DATABASE_URL)');
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env HUBBUB_DATABASE_URL)')
+    .option('--set <key=value...>', 'any configuration key, e.g. --set rateLimits.send=200 (see docs/configuration.md)');
 }
 
+/** Options whose name is a configuration key (commander camel-cases --max-connections-per-ip to maxConnectionsPerIp). */
+const KEY_OPTIONS = [
+  'host', 'port', 'dataDir', 'databaseUrl', 'redisUrl', 'logLevel', 'trustProxy', 'nodeId', 'maxConnections', 'maxConnectionsPerUser',
+  'maxConnectionsPerIp', 'maxWaitSeconds', 'bodyLimit', 'logCapacity', 'metricsHost', 'metricsPort',
+] as const;
+
 function configFrom(opts: Record<string, unknown>): ConfigInput {
-  const c: ConfigInput = configFromEnv();
-  if (opts.host) c.host = String(opts.host);
-  if (opts.port !== undefined) c.port = Number(opts.port);
-  if (opts.dataDir) c.dataDir = String(opts.dataDir);
-  if (opts.databaseUrl) c.databaseUrl = String(opts.databaseUrl);
-  if (opts.redisUrl) c.redisUrl = String(opts.redisUrl);
-  if (opts.logLevel) c.logLevel = opts.logLevel as ConfigInput['logLevel'];
-  if (opts.origin) c.allowedOrigins = opts.origin as string[];
-  return c;
+  const flags: Record<string, unknown> = {};
+  for (const key of KEY_OPTIONS) if (opts[key] !== undefined) flags[key] = opts[key];
+  if (opts.origin) flags.allowedOrigins = opts.origin;
+  for (const pair of (opts.set as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new InvalidArgumentError(`--set takes key=value, got "${pair}"`);
+    flags[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return resolveConfigInput({ file: opts.config as string | undefined, env: process.env, flags });
 }
 
 async function withAdmin<T>(opts: Record<string, unknown>, fn: (a: { auth: AuthService; store: Awaited<ReturnType<typeof openStore>> }) => Promise<T>): Promise<T> {
@@ -62,6 +74,16 @@ common(program.command('serve').description('start the server'))
   .option('--redis-url <url>', 'redis://… to join other nodes (env HUBBUB_REDIS_URL)')
   .option('--origin <origin...>', 'origins allowed to open WebSockets with a cookie (env HUBBUB_ALLOWED_ORIGINS)')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env HUBBUB_LOG_LEVEL)')
+  .option('--trust-proxy <value>', 'trust X-Forwarded-For: true, a hop count or proxy addresses (env HUBBUB_TRUST_PROXY)')
+  .option('--node-id <name>', 'this node\'s name on the bus and in logs (env HUBBUB_NODE_ID)')
+  .option('--max-connections <n>', 'live streams per node (env HUBBUB_MAX_CONNECTIONS)')
+  .option('--max-connections-per-user <n>', 'live streams per user per node (env HUBBUB_MAX_CONNECTIONS_PER_USER)')
+  .option('--max-connections-per-ip <n>', 'live streams per client IP per node (env HUBBUB_MAX_CONNECTIONS_PER_IP)')
+  .option('--max-wait-seconds <n>', 'longest long-poll wait (env HUBBUB_MAX_WAIT_SECONDS)')
+  .option('--body-limit <bytes>', 'largest request body (env HUBBUB_BODY_LIMIT)')
+  .option('--log-capacity <n>', 'events kept in memory (env HUBBUB_LOG_CAPACITY)')
+  .option('--metrics-host <host>', 'address of the /metrics listener (env HUBBUB_METRICS_HOST)')
+  .option('--metrics-port <port>', 'port of the /metrics listener; 0 = none (env HUBBUB_METRICS_PORT)', port)
   .action(async (opts) => {
     const { serve } = await import('./serve.js');
     await serve(configFrom(opts));

@@ -64,12 +64,31 @@ export interface Config {
   maxConnections: number;
   /** Live streams one user may hold on one node. */
   maxConnectionsPerUser: number;
+  /** Live streams (WebSocket upgrades, SSE, waiting long polls) one client IP may hold on one node, whatever the accounts. */
+  maxConnectionsPerIp: number;
+  /** Waiting legacy long polls (the seeds' /updatemsg, /a/message/updates…) one client IP may hold on one node. */
+  legacyLongPollsPerIp: number;
+  /** Outbound queue bound per live session, bytes: past it the session is closed as a slow consumer (4001). */
+  maxQueueBytes: number;
+  /** Bytes written to a session's socket and not yet drained before further frames wait in its queue. */
+  writeWindow: number;
   /** scrypt cost N (tests lower it). */
   scryptCost: number;
   /** Serve the built web app from this folder when it exists. */
   webDir: string;
   /** SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss. */
   sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** Address of the separate /metrics listener (only when metricsPort is set). */
+  metricsHost: string;
+  /** Port of the separate /metrics listener; 0 = no separate listener. */
+  metricsPort: number;
+  /**
+   * Bearer token /metrics requires; when set, /metrics is also served on the
+   * app port to a request presenting it. Empty: never on the app port.
+   */
+  metricsToken: string;
+  /** Seconds a client is told to wait (Retry-After) when the database is unreachable. */
+  storeRetryAfterSeconds: number;
 }
 
 export const DEFAULTS: Config = {
@@ -94,10 +113,19 @@ export const DEFAULTS: Config = {
   rateLimits: { login: 10, loginPerIp: 60, loginFailuresPerAccount: 10, register: 20, send: 100, typing: 20, friendRequests: 60, sendPerIp: 1000, typingPerIp: 200, friendRequestsPerIp: 300 },
   maxConnections: 100_000,
   maxConnectionsPerUser: 32,
+  maxConnectionsPerIp: 256,
+  legacyLongPollsPerIp: 20,
+  maxQueueBytes: 4 * 1024 * 1024,
+  writeWindow: 256 * 1024,
   scryptCost: 1 << 15,
   webDir: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../web/dist'),
   sqliteSynchronous: 'NORMAL',
+  metricsHost: '127.0.0.1',
+  metricsPort: 0,
+  metricsToken: '',
+  storeRetryAfterSeconds: 5,
 };
+
 
 export type ConfigInput = Partial<Omit<Config, 'rateLimits'>> & { rateLimits?: Partial<Config['rateLimits']> };
 
@@ -124,42 +152,102 @@ export function defaultMaxConnections(limit = openFileLimit()): number {
   return Math.min(DEFAULTS.maxConnections, Math.max(100, limit - FD_RESERVE));
 }
 
+// ── the shape of every key ─────────────────────────────────────────────────
+
+export type Spec =
+  | { kind: 'int'; min: number; max?: number }
+  | { kind: 'string' }
+  | { kind: 'bool' }
+  | { kind: 'list' }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'trustProxy' };
+
+const int = (min: number, max?: number): Spec => ({ kind: 'int', min, ...(max === undefined ? {} : { max }) });
+const str: Spec = { kind: 'string' };
+const positive = int(1);
+
+/** Every key's type and hard range; cross-key rules are in makeConfig. A key missing here is a compile error. */
+const SPEC: { [K in Exclude<keyof Config, 'rateLimits'>]: Spec } & { rateLimits: { [K in keyof Config['rateLimits']]: Spec } } = {
+  host: str, port: int(0, 65535), dataDir: str, databaseUrl: str, redisUrl: str, databaseSchema: str, busPrefix: str,
+  allowedOrigins: { kind: 'list' }, trustProxy: { kind: 'trustProxy' }, secureCookies: { kind: 'bool' },
+  logLevel: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+  nodeId: str, sessionTtlDays: int(1, 3650), tokenTtlDays: int(1, 36500), logCapacity: int(100), maxWaitSeconds: int(1, 55),
+  bodyLimit: int(1024),
+  rateLimits: {
+    login: positive, loginPerIp: positive, loginFailuresPerAccount: positive, register: positive, send: positive, typing: positive,
+    friendRequests: positive, sendPerIp: positive, typingPerIp: positive, friendRequestsPerIp: positive,
+  },
+  loginMaxDelaySeconds: int(1, 86_400), maxConnections: positive, maxConnectionsPerUser: positive, maxConnectionsPerIp: positive,
+  legacyLongPollsPerIp: positive, maxQueueBytes: int(64 * 1024), writeWindow: int(1024), scryptCost: int(2, 1 << 20), webDir: str,
+  sqliteSynchronous: { kind: 'enum', values: ['NORMAL', 'FULL'] }, metricsHost: str, metricsPort: int(0, 65535), metricsToken: str,
+  storeRetryAfterSeconds: int(1, 3600),
+};
+
+/** Keys whose value is an object of keys (flattened with a dot elsewhere). */
+export const NESTED = ['rateLimits'] as const;
+export const specOf = (key: string): Spec | undefined => key.split('.').reduce<any>((o, k) => (o && typeof o === 'object' && !('kind' in o) ? o[k] : undefined), SPEC);
+
+/** Every key, nested ones flattened with a dot ("rateLimits.sendPerIp"). */
+export function configKeys(): string[] {
+  return Object.entries(SPEC).flatMap(([k, v]) => ('kind' in v ? [k] : Object.keys(v).map((n) => `${k}.${n}`)));
+}
+
+/** rateLimits.sendPerIp → HUBBUB_RATE_LIMITS_SEND_PER_IP. */
+export function envName(key: string): string {
+  return 'HUBBUB_' + key.split('.').map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+export const fail = (msg: string): never => {
+  throw new Error(`Invalid configuration: ${msg}`);
+};
+
+/** Why `value` cannot be `key`'s value, or null when it can. */
+function typeError(spec: Spec, value: unknown): string | null {
+  switch (spec.kind) {
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return 'must be an integer';
+      if (value < spec.min || (spec.max !== undefined && value > spec.max)) return `must be ${spec.min}–${spec.max ?? '∞'}`;
+      return null;
+    case 'string': return typeof value === 'string' ? null : 'must be a string';
+    case 'bool': return typeof value === 'boolean' ? null : 'must be true or false';
+    case 'list': return Array.isArray(value) && value.every((v) => typeof v === 'string') ? null : 'must be a list of strings';
+    case 'enum': return typeof value === 'string' && spec.values.includes(value) ? null : `must be one of ${spec.values.join(', ')}`;
+    case 'trustProxy': return ['boolean', 'string'].includes(typeof value) || (Number.isInteger(value) && (value as number) >= 0) ? null : 'must be true, false, a hop count or proxy addresses';
+  }
+}
+
+/** Checks an input object key by key: unknown keys and wrong types are refused, naming the key and `where` it came from. */
+export function checkInput(input: Record<string, unknown>, where: string, prefix = ''): void {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) fail(`${prefix ? prefix.slice(0, -1) : 'the configuration'}${where} must be an object`);
+  for (const [k, v] of Object.entries(input)) {
+    const key = prefix + k;
+    if (v === undefined) continue;
+    if (!prefix && (NESTED as readonly string[]).includes(k)) {
+      checkInput(v as Record<string, unknown>, where, `${k}.`);
+      continue;
+    }
+    const spec = specOf(key);
+    if (!spec) fail(`unknown key ${key}${where}`);
+    const why = typeError(spec!, v);
+    if (why) fail(`${key}${where} ${why}, got ${JSON.stringify(v)}`);
+  }
+}
+
+/** The defaults with `input` laid over them, validated (types, ranges, contradictions), then frozen. */
 export function makeConfig(input: ConfigInput = {}): Readonly<Config> {
-  const c: Config = { ...DEFAULTS, ...input, rateLimits: { ...DEFAULTS.rateLimits, ...input.rateLimits } };
+  checkInput(input as Record<string, unknown>, '');
+  const defined = <T extends object>(o: T | undefined): Partial<T> => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const c: Config = { ...DEFAULTS, ...defined(input), rateLimits: { ...DEFAULTS.rateLimits, ...defined(input.rateLimits) } } as Config;
   if (input.maxConnections === undefined) c.maxConnections = defaultMaxConnections();
-  const fail = (msg: string): never => {
-    throw new Error(`Invalid configuration: ${msg}`);
-  };
-  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) fail(`port must be 0–65535, got ${c.port}`);
   if (c.databaseUrl && !/^postgres(ql)?:\/\//.test(c.databaseUrl)) fail('databaseUrl must start with postgres://');
   if (c.redisUrl && !/^rediss?:\/\//.test(c.redisUrl)) fail('redisUrl must start with redis://');
   if (c.redisUrl && !c.databaseUrl) fail('a Redis bus joins several nodes, which need a shared PostgreSQL database (set databaseUrl too)');
   if (c.databaseSchema && !/^[a-z_][a-z0-9_]{0,62}$/.test(c.databaseSchema)) fail('databaseSchema must be a lower-case SQL identifier');
-  if (c.maxWaitSeconds < 1 || c.maxWaitSeconds > 55) fail('maxWaitSeconds must be 1–55 (below common proxy timeouts)');
-  if (!Number.isInteger(c.maxConnections) || c.maxConnections < 1) fail('maxConnections must be a positive integer');
-  if (!Number.isInteger(c.maxConnectionsPerUser) || c.maxConnectionsPerUser < 1 || c.maxConnectionsPerUser > c.maxConnections) fail('maxConnectionsPerUser must be 1–maxConnections');
-  if (c.logCapacity < 100) fail('logCapacity must be at least 100');
-  for (const [k, v] of Object.entries(c.rateLimits)) if (!Number.isInteger(v) || v < 1) fail(`rateLimits.${k} must be a positive integer`);
+  if (c.maxConnectionsPerUser > c.maxConnections) fail('maxConnectionsPerUser must be 1–maxConnections');
+  if (c.writeWindow >= c.maxQueueBytes) fail(`writeWindow (${c.writeWindow}) must be below maxQueueBytes (${c.maxQueueBytes})`);
+  if ((c.scryptCost & (c.scryptCost - 1)) !== 0) fail('scryptCost must be a power of two');
+  if (c.metricsToken && c.metricsToken.length < 16) fail('metricsToken must be at least 16 characters (or empty)');
+  if (c.metricsPort !== 0 && c.metricsPort === c.port && c.metricsHost === c.host) fail('metricsPort must differ from port (a separate listener)');
   return Object.freeze({ ...c, rateLimits: Object.freeze(c.rateLimits), allowedOrigins: Object.freeze([...c.allowedOrigins]) as string[] });
 }
 
-/** Reads HUBBUB_* environment variables (flags override them in the CLI). */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput {
-  const out: ConfigInput = {};
-  if (env.HUBBUB_HOST) out.host = env.HUBBUB_HOST;
-  if (env.HUBBUB_PORT) out.port = Number(env.HUBBUB_PORT);
-  if (env.HUBBUB_DATA_DIR) out.dataDir = env.HUBBUB_DATA_DIR;
-  if (env.HUBBUB_DATABASE_URL) out.databaseUrl = env.HUBBUB_DATABASE_URL;
-  if (env.HUBBUB_REDIS_URL) out.redisUrl = env.HUBBUB_REDIS_URL;
-  if (env.HUBBUB_DATABASE_SCHEMA) out.databaseSchema = env.HUBBUB_DATABASE_SCHEMA;
-  if (env.HUBBUB_BUS_PREFIX) out.busPrefix = env.HUBBUB_BUS_PREFIX;
-  if (env.HUBBUB_ALLOWED_ORIGINS) out.allowedOrigins = env.HUBBUB_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
-  if (env.HUBBUB_TRUST_PROXY) {
-    const v = env.HUBBUB_TRUST_PROXY;
-    out.trustProxy = v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v;
-  }
-  if (env.HUBBUB_SECURE_COOKIES) out.secureCookies = env.HUBBUB_SECURE_COOKIES === '1' || env.HUBBUB_SECURE_COOKIES === 'true';
-  if (env.HUBBUB_LOG_LEVEL) out.logLevel = env.HUBBUB_LOG_LEVEL as Config['logLevel'];
-  if (env.HUBBUB_NODE_ID) out.nodeId = env.HUBBUB_NODE_ID;
-  return out;
-}

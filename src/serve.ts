@@ -20,6 +20,7 @@ export async function serve(input: ConfigInput): Promise<void> {
   const server = await createServer(input, { logger: { level: config.logLevel } });
   const address = await server.app.listen({ host: config.host, port: config.port, backlog: LISTEN_BACKLOG });
   server.app.log.info({ address, store: server.store.dialect, bus: config.redisUrl ? 'redis' : 'memory' }, `hubbub listening on ${address}`);
+  if (config.metricsPort) server.app.log.info(`metrics on ${await server.metrics.listen({ host: config.metricsHost, port: config.metricsPort })}/metrics`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -6,17 +6,25 @@ import { MemoryBus } from './bus/memory.js';
 import { makeConfig, type Config, type ConfigInput } from './config.js';
 import { Hub } from './hub/hub.js';
 import { buildApp, type AppOptions } from './http/app.js';
+import { metricsApp } from './http/metrics.js';
 import type { Ctx } from './http/context.js';
 import { AuthService } from './services/auth.js';
+import { loginThrottleOptions } from './services/login-throttle.js';
 import { ChatService } from './services/chat.js';
 import { AbuseLimits } from './services/limits.js';
 import { PresenceService } from './services/presence.js';
+import { classifyStoreError } from './store/failures.js';
+import { StoreHealth } from './store/health.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
 export interface Server extends Ctx {
   app: FastifyInstance;
   bus: Bus;
+  /** /metrics alone, for the separate listener (serve() listens on config.metricsHost:metricsPort when metricsPort is set). */
+  metrics: FastifyInstance;
+  /** Whether the node can write (/readyz). */
+  health: StoreHealth;
   /** Stops accepting, answers waiters, closes stores. */
   close(): Promise<void>;
 }
@@ -50,25 +58,36 @@ async function ensureLobby(store: Store, chat: ChatService): Promise<void> {
 
 export async function createServer(input: ConfigInput = {}, appOpts: AppOptions = {}): Promise<Server> {
   const config = makeConfig(input);
-  const store = await openStore(config);
-  await store.migrate();
+  const raw = await openStore(config);
+  await raw.migrate();
+  // Everything uses the watched store, so an outage seen by any path (HTTP, WebSocket, legacy, the hub) counts for /readyz.
+  const health = new StoreHealth(raw, { holdMs: config.storeRetryAfterSeconds * 1000 });
+  const store = health.watch();
   const bus = await openBus(config);
-  const hub = new Hub(store, bus, { nodeId: config.nodeId, logCapacity: config.logCapacity, pollInterval: 1000 });
+  const hub = new Hub(store, bus, {
+    nodeId: config.nodeId, logCapacity: config.logCapacity, pollInterval: 1000, maxQueueBytes: config.maxQueueBytes, writeWindow: config.writeWindow,
+  });
   await hub.start();
   const chat = new ChatService(store, hub);
-  const auth = new AuthService(store, { sessionTtlMs: config.sessionTtlDays * 86_400_000, tokenTtlMs: config.tokenTtlDays * 86_400_000, scryptCost: config.scryptCost });
+  const auth = new AuthService(store, { sessionTtlMs: config.sessionTtlDays * 86_400_000, tokenTtlMs: config.tokenTtlDays * 86_400_000, scryptCost: config.scryptCost, commit: (e) => hub.committed(e), onEntries: (l) => hub.onEntries(l), throttle: loginThrottleOptions(config) });
   const presence = new PresenceService(hub, store);
   await ensureLobby(store, chat);
   const ctx: Ctx = { config, store, hub, chat, auth, presence, limits: new AbuseLimits(config, hub) };
-  const app = await buildApp(ctx, appOpts);
-  hub.onError = (err) => app.log.error({ err }, 'hub could not read the log; will retry');
+  const app = await buildApp(ctx, { health, ...appOpts });
+  health.log = app.log;
+  const metrics = await metricsApp(app.metricsRegistry, config.metricsToken);
+  hub.onError = (err) => {
+    // A database outage is logged once by StoreHealth (the hub reads through the watched store), not once a second here.
+    if (!classifyStoreError(err)) app.log.error({ err }, 'hub could not read the log; will retry');
+  };
 
   let closing: Promise<void> | null = null;
   return {
-    ...ctx, app, bus,
+    ...ctx, app, bus, metrics, health,
     close() {
       closing ??= (async () => {
         await app.close();
+        await metrics.close();
         await hub.stop();
         await bus.close();
         await store.close();

@@ -19,7 +19,8 @@ export default defineConfig({
     outDir: path.resolve(here, 'dist'),
     emptyOutDir: true,
     target: 'es2022',
-    sourcemap: true,
+    // No source maps in the build: they would publish the app's source (src/ssr refuses *.map anyway).
+    sourcemap: false,
     // The page must run under a CSP without inline script: no inlined module-preload polyfill.
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,

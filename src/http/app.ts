@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { AppError } from '../domain/errors.js';
 import { checkCsrf, identify } from './auth-hooks.js';
 import type { Ctx } from './context.js';
-import { errorHandler, sendError } from './errors.js';
+import { makeErrorHandler, sendError } from './errors.js';
+import { metricsRegistry } from './metrics.js';
 import { authRoutes } from './routes/auth.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { peopleRoutes } from './routes/people.js';
@@ -19,10 +19,21 @@ import { sseRoutes } from '../transports/sse.js';
 import { websocketRoutes } from '../transports/websocket.js';
 import { compatRoutes } from '../compat/index.js';
 import { webRoutes } from '../ssr/index.js';
+import { StoreHealth } from '../store/health.js';
+import type { Registry } from 'prom-client';
 
 declare module 'fastify' {
   interface FastifyInstance {
     routeTable: Array<{ method: string; url: string }>;
+    /** This app's Prometheus registry (served by the separate metrics listener too). */
+    metricsRegistry: Registry;
+  }
+  interface FastifyContextConfig {
+    /**
+     * The route reads no credential (health checks, /metrics with its own
+     * token): an Authorization header there is not a login token.
+     */
+    anonymous?: boolean;
   }
 }
 
@@ -30,6 +41,8 @@ export interface AppOptions {
   logger?: boolean | object;
   /** Extra route registrations (transports, legacy adapters, web) that need the built app. */
   extensions?: Array<(app: FastifyInstance, ctx: Ctx) => void | Promise<void>>;
+  /** What /readyz asks; by default a write probe of ctx.store (createServer passes the one watching its store). */
+  health?: StoreHealth;
 }
 
 /** Fastify's own HTTP/1 server defaults, which it does not apply to a server from serverFactory. */
@@ -93,7 +106,6 @@ export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<Fastify
     hsts: ctx.config.secureCookies,
     crossOriginEmbedderPolicy: false,
   });
-  await app.register(formbody); // the seeds' legacy clients post forms
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
@@ -106,20 +118,23 @@ export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<Fastify
     req.principal = null;
   });
   app.addHook('preValidation', async (req) => {
+    if (req.routeOptions.config?.anonymous) return;
     req.principal = await identify(ctx.auth, req);
   });
   app.addHook('preHandler', async (req) => {
     // CSRF for every cookie-authenticated mutation, whichever route it is.
     checkCsrf(req);
   });
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(makeErrorHandler(ctx.config));
   app.setNotFoundHandler((req, reply) => sendError(reply, new AppError('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`)));
 
   authRoutes(app, ctx);
   peopleRoutes(app, ctx);
   conversationRoutes(app, ctx);
   longPoll.routes(app);
-  opsRoutes(app, ctx);
+  const registry = metricsRegistry(app, ctx);
+  app.decorate('metricsRegistry', registry);
+  opsRoutes(app, ctx, opts.health ?? new StoreHealth(ctx.store, { holdMs: ctx.config.storeRetryAfterSeconds * 1000 }), registry);
   await sseRoutes(app, ctx);
   await websocketRoutes(app, ctx);
   await compatRoutes(app, ctx);

@@ -2,16 +2,21 @@ import { AppError } from '../domain/errors.js';
 import type { Signal, User } from '../domain/types.js';
 import type { Hub } from '../hub/hub.js';
 
+/** Milliseconds on a clock that only moves forward: elapsed time for limits, ages and timeouts. */
+export const monotonicNow = (): number => performance.now();
+
 /**
  * At most `max` takes per key in any `windowMs` (a fixed window per key, which
  * is enough for abuse control). Keys whose window has passed are swept, so the
- * map holds only recently active keys.
+ * map holds only recently active keys. Time is monotonic: with the wall clock,
+ * a step back of an hour kept every window open for that hour (every sender
+ * RATE_LIMITED) and a step forward reset them all.
  */
 export class WindowLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
   private lastSweep = 0;
 
-  constructor(private readonly max: number, private readonly windowMs: number, private readonly clock: () => number = Date.now) {}
+  constructor(private readonly max: number, private readonly windowMs: number, private readonly clock: () => number = monotonicNow) {}
 
   take(key: string): boolean {
     const now = this.clock();
@@ -53,9 +58,10 @@ export class TypingService {
   private readonly limiter: WindowLimiter;
   readonly opts: TypingOptions;
 
-  constructor(private readonly hub: Hub, opts: Partial<TypingOptions> & Pick<TypingOptions, 'perTenSeconds'>, private readonly clock: () => Date = () => new Date()) {
+  /** `wallClock` stamps `until` (a time clients compare with theirs); the limit runs on monotonic time. */
+  constructor(private readonly hub: Hub, opts: Partial<TypingOptions> & Pick<TypingOptions, 'perTenSeconds'>, private readonly wallClock: () => Date = () => new Date()) {
     this.opts = { ttlMs: 5000, ...opts };
-    this.limiter = new WindowLimiter(this.opts.perTenSeconds, 10_000, () => this.clock().getTime());
+    this.limiter = new WindowLimiter(this.opts.perTenSeconds, 10_000);
   }
 
   async typing(me: Pick<User, 'id' | 'username'>, conversationId: string): Promise<void> {
@@ -65,7 +71,7 @@ export class TypingService {
     if (!members.includes(me.id)) throw new AppError('NOT_A_MEMBER');
     const to = members.filter((id) => id !== me.id);
     if (to.length === 0) return;
-    const signal: Signal = { type: 'typing', conversationId, userId: me.id, username: me.username, until: new Date(this.clock().getTime() + this.opts.ttlMs).toISOString() };
+    const signal: Signal = { type: 'typing', conversationId, userId: me.id, username: me.username, until: new Date(this.wallClock().getTime() + this.opts.ttlMs).toISOString() };
     await this.hub.signal(null, to, JSON.stringify(signal));
   }
 }

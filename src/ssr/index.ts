@@ -88,11 +88,12 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     wildcard: true,
     index: false,
     decorateReply: true,
-    suppressWarning: true,
     cacheControl: false,
-    setHeaders(reply) {
-      reply.header('Cache-Control', 'public, max-age=31536000, immutable');
-      reply.header('X-Content-Type-Options', 'nosniff');
+    // Source maps give away the app's source: never served, even if a build left them in web/dist.
+    allowedPath: (pathName) => !pathName.endsWith('.map'),
+    setHeaders(res) {
+      res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
     },
   });
 

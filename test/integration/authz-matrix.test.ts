@@ -39,14 +39,19 @@ let counter = 0;
 const fresh = (p: string) => `${p}${++counter}`;
 
 const RULES: Record<string, Rule> = {
-  'POST /api/v1/auth/register': { req: () => ({ url: '/api/v1/auth/register', body: { username: fresh('reg'), password: 'password123' } }), expect: same(201) },
-  'POST /api/v1/auth/login': { req: () => ({ url: '/api/v1/auth/login', body: { username: 'owner', password: 'password123' } }), expect: same(200) },
+  'POST /api/v1/auth/register': { req: () => ({ url: '/api/v1/auth/register', body: { username: fresh('reg'), password: 'hubbub-pass-4821' } }), expect: same(201) },
+  'POST /api/v1/auth/login': { req: () => ({ url: '/api/v1/auth/login', body: { username: 'owner', password: 'hubbub-pass-4821' } }), expect: same(200) },
   'POST /api/v1/auth/logout': { req: () => ({ url: '/api/v1/auth/logout' }), expect: same(200) },
   'POST /api/v1/auth/logout-all': { req: () => ({ url: '/api/v1/auth/logout-all' }), expect: authed(200) },
-  'POST /api/v1/tokens': { req: () => ({ url: '/api/v1/tokens', body: { username: 'member', password: 'password123' } }), expect: same(201) },
+  'POST /api/v1/tokens': { req: () => ({ url: '/api/v1/tokens', body: { username: 'member', password: 'hubbub-pass-4821' } }), expect: same(201) },
   // Deleting an account is tested on its own (it removes the fixture's users); here: a wrong password changes nothing.
   'DELETE /api/v1/me': { req: () => ({ url: '/api/v1/me', body: { password: 'not-the-password' } }), expect: authed(401) },
   'GET /api/v1/me': { req: () => ({ url: '/api/v1/me' }), expect: authed(200) },
+  'PATCH /api/v1/me': { req: (_f, r) => ({ url: '/api/v1/me', body: { displayName: `The ${r}` } }), expect: authed(200) },
+  // Changing the password is tested on its own (test/integration/passwords.test.ts); here: a wrong current password changes nothing.
+  'POST /api/v1/me/password': { req: () => ({ url: '/api/v1/me/password', body: { currentPassword: 'not-the-password', newPassword: 'a-new-pass-9271' } }), expect: authed(401) },
+  'GET /api/v1/me/sessions': { req: () => ({ url: '/api/v1/me/sessions' }), expect: authed(200) },
+  'DELETE /api/v1/me/sessions/:id': { req: () => ({ url: '/api/v1/me/sessions/no-such-session' }), expect: authed(404) },
   'GET /api/v1/users': { req: () => ({ url: '/api/v1/users?prefix=o' }), expect: authed(200) },
   'GET /api/v1/friends': { req: () => ({ url: '/api/v1/friends' }), expect: authed(200) },
   'GET /api/v1/friends/requests': { req: () => ({ url: '/api/v1/friends/requests' }), expect: authed(200) },
@@ -73,7 +78,8 @@ const RULES: Record<string, Rule> = {
   'GET /api/v1/sync': { req: () => ({ url: '/api/v1/sync' }), expect: authed(200) },
   'GET /api/v1/events': { req: () => ({ url: '/api/v1/events' }), expect: authed(200), stream: true },
   'GET /api/v1/ws': { req: () => ({ url: '/api/v1/ws' }), expect: authed(101), stream: true },
-  'GET /metrics': { req: () => ({ url: '/metrics' }), expect: same(200) },
+  // Off the public port unless a token is configured and presented (test/integration/metrics.test.ts).
+  'GET /metrics': { req: () => ({ url: '/metrics' }), expect: same(404) },
   'GET /healthz': { req: () => ({ url: '/healthz' }), expect: same(200) },
   'GET /readyz': { req: () => ({ url: '/readyz' }), expect: same(200) },
   // The seeds' legacy protocols are anonymous by design (docs/compat.md): every role gets the same answer.
@@ -110,7 +116,7 @@ describe('authorization matrix', () => {
   afterAll(() => s.close());
 
   async function fixture(): Promise<Fixture> {
-    const token = async (name: string) => (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: name, password: 'password123' } })).json().token as string;
+    const token = async (name: string) => (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: name, password: 'hubbub-pass-4821' } })).json().token as string;
     const tokens = { owner: await token('owner'), member: await token('member'), outsider: await token('outsider') };
     const rebind = (a: Api, t: string): Api => ({
       token: t, user: a.user,

@@ -30,9 +30,13 @@ const EACH = 50;
 /** Requests each sender keeps in flight. */
 const INFLIGHT = 4;
 
+/** /metrics is off the app port unless a token is configured (docs/operations.md); the nodes inherit this one. */
+const METRICS_TOKEN = 'multinode-load-metrics-token';
+process.env.HUBBUB_METRICS_TOKEN = METRICS_TOKEN;
+
 /** A gauge or counter of the node's /metrics (prom-client's process metrics). */
 async function metric(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
   return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)![1]);
 }
 const cpuSeconds = (base: string) => metric(base, 'process_cpu_seconds_total');
