@@ -55,8 +55,15 @@ export function dispatchRecord(json: string, h: TransportHandlers): boolean {
 }
 
 /** Close kinds for a server error code carried by a stream. */
+/**
+ * Codes after which reconnecting as is cannot succeed: the credential is missing, wrong,
+ * revoked or its account gone (WebSocket says so by its 45xx close code; SSE and long poll
+ * only by the code, so the list is needed there).
+ */
+const FATAL_CODES = new Set(['AUTH_REQUIRED', 'STREAM_AUTH_REQUIRED', 'ORIGIN_FORBIDDEN', 'INVALID_CREDENTIALS', 'SESSION_REVOKED', 'ACCOUNT_DELETED']);
+
 export function kindForCode(code: string): CloseInfo['kind'] {
   if (code === 'CURSOR_EXPIRED' || code === 'INVALID_CURSOR') return 'reset';
-  if (code === 'AUTH_REQUIRED' || code === 'STREAM_AUTH_REQUIRED' || code === 'ORIGIN_FORBIDDEN' || code === 'INVALID_CREDENTIALS') return 'fatal';
+  if (FATAL_CODES.has(code)) return 'fatal';
   return 'retry';
 }
