@@ -6,11 +6,16 @@ import type { Wire } from '../hub/session.js';
 import { textFrame } from './ws-frame.js';
 
 /**
- * After a server-side close, how long the peer has to read up to the close
- * frame and answer it. A slow consumer's queue is already dropped by then, so
- * waiting costs at most one write window of memory.
+ * After a server-side close, how long the connection stays for the peer to
+ * read up to the close frame and answer it; then the socket is dropped. A
+ * slow consumer's queue is gone by then: the close frame follows only what
+ * the session had already handed to the socket (at most a write window and
+ * one write) and what the kernel holds. A reader that paused (the usual slow
+ * consumer) cannot get a single new byte before it reads again, so dropping
+ * the socket while the close frame still waits in user space is what turned
+ * every 4001 into a 1006. The same as ws's own `closeTimeout` default.
  */
-const CLOSE_GRACE_MS = 10_000;
+export const CLOSE_GRACE_MS = 30_000;
 /**
  * The catalog's close code, except for protocol abuse, which gets the
  * standard "policy violation" (RFC 6455 §7.4.1) rather than a hubbub code.
@@ -34,10 +39,11 @@ export function wsEntryFrame(e: LogEntry): Buffer {
 export class WsWire implements Wire {
   readonly kind = 'ws';
   private closeTimer: NodeJS.Timeout | null = null;
-  private readonly socket: Duplex;
+  // ES-private: a subclass's own `socket` field cannot shadow it.
+  readonly #socket: Duplex;
 
   constructor(private readonly ws: WebSocket) {
-    this.socket = (ws as unknown as { _socket: Duplex })._socket;
+    this.#socket = (ws as unknown as { _socket: Duplex })._socket;
     ws.once('close', () => {
       if (this.closeTimer) clearTimeout(this.closeTimer);
     });
@@ -53,14 +59,15 @@ export class WsWire implements Wire {
 
   write(data: Buffer, done: () => void): void {
     // Once a close frame went either way, data frames may not follow it (RFC 6455 §5.5.1).
-    if (this.ws.readyState !== this.ws.OPEN || this.socket.destroyed) return done();
-    this.socket.write(data, () => done());
+    if (this.ws.readyState !== this.ws.OPEN || this.#socket.destroyed) return done();
+    // `done` itself, not a closure per write (a fan-out is one write per socket); it ignores the error argument.
+    this.#socket.write(data, done);
   }
 
   end(code: ErrorCode): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     this.ws.close(wsCloseCode(code), code);
-    // A peer that does not read (a slow consumer) will not answer the handshake either.
+    // A peer that never reads again will not answer the handshake either.
     this.closeTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
   }
 }

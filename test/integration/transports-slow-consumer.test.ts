@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testServer, userApi, type Api } from '../helpers/server.js';
 import type { Server } from '../../src/server.js';
 import type { User } from '../../src/domain/types.js';
@@ -158,4 +158,55 @@ describe('slow consumer', () => {
     expect(resumed.events().slice(0, sent).map((e) => e.cursor)).toEqual((await slowUser.call('GET', `/api/v1/sync?since=${head}&limit=1000`)).body.events.map((e: any) => e.cursor));
     resumed.close();
   }, 60_000);
+});
+
+describe('slow consumer: the close code reaches a reader that paused for a while', () => {
+  it('a WebSocket reader paused through a minute of heartbeats and 10.5 s more still reads 4001 when it resumes', async () => {
+    // Only the heartbeat's interval is faked, so the test can let a minute of heartbeats pass at once;
+    // sockets, timeouts and the close handshake run in real time.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let server: Server | undefined;
+    try {
+      server = await testServer({ logCapacity: 1000 });
+      const { baseUrl } = await listen(server);
+      const sender = await userApi(server, 'sender');
+      const reader = await userApi(server, 'dozer');
+      const roomId = (await sender.call('POST', '/api/v1/conversations', { kind: 'room', name: 'nap' })).body.conversation.id as string;
+      await reader.call('POST', `/api/v1/conversations/${roomId}/join`);
+      const hub = server.hub;
+      const slow = RawWs.bearer(baseUrl, reader.token);
+      await slow.next((f) => f.type === 'hello', 'hello');
+      await waitFor(() => hub.stats().subscribers === 1, 'the session to attach');
+      const raw = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      raw.pause();
+
+      const me = sender.user as User;
+      const body = 'z'.repeat(3990);
+      let sent = 0;
+      while (hub.stats().slowConsumerCloses === 0 && sent < 20_000) {
+        await server.chat.send(me, roomId, `${sent++} ${body}`, null);
+        if (sent % 100 === 0) await new Promise((r) => setImmediate(r));
+      }
+      expect(hub.stats().slowConsumerCloses).toBe(1);
+      // What stands in front of the close frame in the server's memory: the session's writes in flight, at most a window and one write.
+      const [serverSide] = [...(server.app as unknown as { websocketServer: { clients: Set<WebSocket> } }).websocketServer.clients];
+      expect(serverSide!.bufferedAmount).toBeLessThanOrEqual(hub.limits.window + 64 * 1024 + 8 * 1024);
+
+      // The reader stays paused: a minute of heartbeats (it cannot answer a ping it has not read)…
+      await vi.advanceTimersByTimeAsync(60_000);
+      // …and real time past the 10 s the server used to wait before dropping the socket.
+      await new Promise((r) => setTimeout(r, 10_500));
+      raw.resume();
+      const info = await slow.closed;
+      expect(info.code).toBe(4001);
+      expect(info.reason).toBe('SLOW_CONSUMER');
+      // What it read before the close is a gap-free prefix of what was sent.
+      const got = slow.events().map((e) => Number(e.message.body.split(' ')[0]));
+      expect(got).toEqual([...Array(got.length).keys()]);
+      expect(got.length).toBeLessThan(sent);
+    } finally {
+      await server?.close();
+      vi.useRealTimers();
+    }
+  }, 40_000);
 });

@@ -8,6 +8,7 @@ import { QueueMeter, Session, type Wire } from '../../src/hub/session.js';
 import type { Store } from '../../src/store/store.js';
 
 const NL = Buffer.from('\n');
+const encoded = new WeakMap<LogEntry, Buffer>();
 
 /** A wire whose writes complete only when the test (or `auto`) says so. */
 class FakeWire implements Wire {
@@ -17,8 +18,11 @@ class FakeWire implements Wire {
   ended: ErrorCode | null = null;
   constructor(private readonly auto = false) {}
   // Newline-delimited like a real framing, so a batch written at once can be split apart again.
+  // Made once per entry and shared by every wire, as the real wires cache theirs on the entry.
   encode(e: LogEntry): Buffer {
-    return Buffer.concat([entryBytes(e), NL]);
+    let b = encoded.get(e);
+    if (!b) encoded.set(e, (b = Buffer.concat([entryBytes(e), NL])));
+    return b;
   }
   encodeFrame(json: string): Buffer {
     return Buffer.from(json + '\n');
@@ -30,6 +34,9 @@ class FakeWire implements Wire {
   }
   end(code: ErrorCode): void {
     this.ended = code;
+  }
+  get pendingCount(): number {
+    return this.pending.length;
   }
   /** Completes the oldest `n` writes. */
   flush(n = Infinity): void {
@@ -113,6 +120,47 @@ describe('Session: a bounded outbound queue', () => {
     s2.gone();
     await waiting; // resolves: nothing to wait for any more
     expect(wire2.ended).toBeNull(); // the peer left; nothing to close
+  });
+});
+
+describe('QueueMeter: a frame shared by many sessions is counted once', () => {
+  const limits = { maxBytes: 1_000_000, window: 300 };
+
+  it('100 sessions holding the same frames report one copy; each session still counts its own bound', () => {
+    const meter = new QueueMeter();
+    const wires = Array.from({ length: 100 }, () => new FakeWire());
+    const sessions = wires.map((w) => session(w, limits, meter).s);
+    const entries = Array.from({ length: 20 }, (_, i) => entry(i + 1));
+    for (const e of entries) for (const s of sessions) s.deliver([e]); // one event per turn, as a quiet room gets them
+    const oneCopy = entries.reduce((n, e) => n + wires[0]!.encode(e).length, 0);
+    expect(sessions[0]!.bytes).toBe(oneCopy);
+    expect(meter.queuedBytes).toBe(oneCopy);
+    for (const s of sessions.slice(0, 99)) s.close('SLOW_CONSUMER');
+    expect(meter.queuedBytes).toBe(oneCopy); // the last holder still holds every frame
+    sessions[99]!.gone();
+    expect(meter.queuedBytes).toBe(0);
+  });
+
+  it('frames queued behind a backlog stay shared instead of being copied into each session', () => {
+    const meter = new QueueMeter();
+    const wires = Array.from({ length: 100 }, () => new FakeWire());
+    const sessions = wires.map((w) => session(w, limits, meter).s);
+    const first = [entry(1), entry(2), entry(3)]; // ~150 bytes each: one write of ~450, above the window
+    const rest = Array.from({ length: 7 }, (_, i) => entry(i + 4));
+    for (const s of sessions) s.deliver(first);
+    const firstWrite = wires[0]!.written[0]!.length;
+    for (const s of sessions) s.deliver(rest); // each session is behind now: these wait in its queue
+    const restBytes = rest.reduce((n, e) => n + wires[0]!.encode(e).length, 0);
+    for (const w of wires) expect(w.written).toHaveLength(1);
+    expect(sessions[0]!.bytes).toBe(firstWrite + restBytes);
+    // The batch written at once is each session's own (one write per socket); the queued frames are the shared ones.
+    expect(meter.queuedBytes).toBe(100 * firstWrite + restBytes);
+    // Draining joins queued frames into writes again, in order, and releases the shares.
+    for (const w of wires) while (w.pendingCount > 0) w.flush();
+    expect(wires[0]!.written.length).toBeLessThan(1 + rest.length); // joined, not one write per frame
+    expect(wires[0]!.text().map((t) => JSON.parse(t).cursor)).toEqual([...first, ...rest].map((e) => `c${e.seq.toString(36)}`));
+    expect(meter.queuedBytes).toBe(0);
+    for (const s of sessions) expect(s.bytes).toBe(0);
   });
 });
 
