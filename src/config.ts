@@ -68,6 +68,30 @@ export interface Config {
   maxConnectionsPerIp: number;
   /** Waiting legacy long polls (the seeds' /updatemsg, /a/message/updates…) one client IP may hold on one node. */
   legacyLongPollsPerIp: number;
+  /** Waiting legacy long polls one node holds in all, whatever the addresses. */
+  legacyMaxLongPolls: number;
+  /** Open legacy /msg WebSockets one node holds in all. */
+  legacyMaxSockets: number;
+  /** Open legacy /msg WebSockets one client IP may hold on one node. */
+  legacySocketsPerIp: number;
+  /** Largest WebSocket frame a client may send, bytes (v1 and /msg): larger ones close the connection with 1009. */
+  wsMaxPayloadBytes: number;
+  /** Malformed frames a v1 WebSocket may send within 10 seconds before it is closed with 1008. */
+  wsBadFrameLimit: number;
+  /** How long a resolved credential is trusted without reading the store, seconds. */
+  authCacheSeconds: number;
+  /** How long past freshness a cached credential is still accepted while the store is unreachable, seconds (0 = never). */
+  authStaleGraceSeconds: number;
+  /** Credentials the auth cache holds at most (the least recently resolved go first). */
+  authCacheEntries: number;
+  /** Keys each login-throttle table (per IP, per IP and account, per account) holds at most. */
+  loginThrottleEntries: number;
+  /**
+   * How often the node reads the store's head for events it was not told of,
+   * ms: with no bus, or a lost doorbell, it bounds how late another node's or
+   * the CLI's writes (messages, revocations) are seen here.
+   */
+  headPollMs: number;
   /** Outbound queue bound per live session, bytes: past it the session is closed as a slow consumer (4001). */
   maxQueueBytes: number;
   /** Bytes written to a session's socket and not yet drained before further frames wait in its queue. */
@@ -115,6 +139,16 @@ export const DEFAULTS: Config = {
   maxConnectionsPerUser: 32,
   maxConnectionsPerIp: 256,
   legacyLongPollsPerIp: 20,
+  legacyMaxLongPolls: 5000,
+  legacyMaxSockets: 5000,
+  legacySocketsPerIp: 50,
+  wsMaxPayloadBytes: 64 * 1024,
+  wsBadFrameLimit: 20,
+  authCacheSeconds: 5,
+  authStaleGraceSeconds: 60,
+  authCacheEntries: 100_000,
+  loginThrottleEntries: 100_000,
+  headPollMs: 1000,
   maxQueueBytes: 4 * 1024 * 1024,
   writeWindow: 256 * 1024,
   scryptCost: 1 << 15,
@@ -178,7 +212,13 @@ const SPEC: { [K in Exclude<keyof Config, 'rateLimits'>]: Spec } & { rateLimits:
     friendRequests: positive, sendPerIp: positive, typingPerIp: positive, friendRequestsPerIp: positive,
   },
   loginMaxDelaySeconds: int(1, 86_400), maxConnections: positive, maxConnectionsPerUser: positive, maxConnectionsPerIp: positive,
-  legacyLongPollsPerIp: positive, maxQueueBytes: int(64 * 1024), writeWindow: int(1024), scryptCost: int(2, 1 << 20), webDir: str,
+  legacyLongPollsPerIp: positive, legacyMaxLongPolls: positive, legacyMaxSockets: positive, legacySocketsPerIp: positive,
+  // Below 32 KiB a valid 4000-character message (up to 4 bytes a character, with its envelope) might not fit in a frame.
+  wsMaxPayloadBytes: int(32 * 1024, 64 * 1024 * 1024), wsBadFrameLimit: positive,
+  authCacheSeconds: int(1, 3600), authStaleGraceSeconds: int(0, 86_400), authCacheEntries: int(100), loginThrottleEntries: int(100),
+  // Below 100 ms the poll is a query per node a few times per event-loop stall, for latency the bus already gives.
+  headPollMs: int(100, 60_000),
+  maxQueueBytes: int(64 * 1024), writeWindow: int(1024), scryptCost: int(2, 1 << 20), webDir: str,
   sqliteSynchronous: { kind: 'enum', values: ['NORMAL', 'FULL'] }, metricsHost: str, metricsPort: int(0, 65535), metricsToken: str,
   storeRetryAfterSeconds: int(1, 3600),
 };
@@ -244,6 +284,8 @@ export function makeConfig(input: ConfigInput = {}): Readonly<Config> {
   if (c.redisUrl && !c.databaseUrl) fail('a Redis bus joins several nodes, which need a shared PostgreSQL database (set databaseUrl too)');
   if (c.databaseSchema && !/^[a-z_][a-z0-9_]{0,62}$/.test(c.databaseSchema)) fail('databaseSchema must be a lower-case SQL identifier');
   if (c.maxConnectionsPerUser > c.maxConnections) fail('maxConnectionsPerUser must be 1–maxConnections');
+  if (c.legacyLongPollsPerIp > c.legacyMaxLongPolls) fail(`legacyLongPollsPerIp (${c.legacyLongPollsPerIp}) must not exceed legacyMaxLongPolls (${c.legacyMaxLongPolls})`);
+  if (c.legacySocketsPerIp > c.legacyMaxSockets) fail(`legacySocketsPerIp (${c.legacySocketsPerIp}) must not exceed legacyMaxSockets (${c.legacyMaxSockets})`);
   if (c.writeWindow >= c.maxQueueBytes) fail(`writeWindow (${c.writeWindow}) must be below maxQueueBytes (${c.maxQueueBytes})`);
   if ((c.scryptCost & (c.scryptCost - 1)) !== 0) fail('scryptCost must be a power of two');
   if (c.metricsToken && c.metricsToken.length < 16) fail('metricsToken must be at least 16 characters (or empty)');

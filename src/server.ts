@@ -8,7 +8,7 @@ import { Hub } from './hub/hub.js';
 import { buildApp, type AppOptions } from './http/app.js';
 import { metricsApp } from './http/metrics.js';
 import type { Ctx } from './http/context.js';
-import { AuthService } from './services/auth.js';
+import { AuthService, authCacheOptions } from './services/auth.js';
 import { loginThrottleOptions } from './services/login-throttle.js';
 import { ChatService } from './services/chat.js';
 import { AbuseLimits } from './services/limits.js';
@@ -65,11 +65,14 @@ export async function createServer(input: ConfigInput = {}, appOpts: AppOptions 
   const store = health.watch();
   const bus = await openBus(config);
   const hub = new Hub(store, bus, {
-    nodeId: config.nodeId, logCapacity: config.logCapacity, pollInterval: 1000, maxQueueBytes: config.maxQueueBytes, writeWindow: config.writeWindow,
+    nodeId: config.nodeId, logCapacity: config.logCapacity, pollInterval: config.headPollMs, maxQueueBytes: config.maxQueueBytes, writeWindow: config.writeWindow,
   });
   await hub.start();
   const chat = new ChatService(store, hub);
-  const auth = new AuthService(store, { sessionTtlMs: config.sessionTtlDays * 86_400_000, tokenTtlMs: config.tokenTtlDays * 86_400_000, scryptCost: config.scryptCost, commit: (e) => hub.committed(e), onEntries: (l) => hub.onEntries(l), throttle: loginThrottleOptions(config) });
+  const auth = new AuthService(store, {
+    sessionTtlMs: config.sessionTtlDays * 86_400_000, tokenTtlMs: config.tokenTtlDays * 86_400_000, scryptCost: config.scryptCost,
+    commit: (e) => hub.committed(e), onEntries: (l) => hub.onEntries(l), throttle: loginThrottleOptions(config), cache: authCacheOptions(config),
+  });
   const presence = new PresenceService(hub, store);
   await ensureLobby(store, chat);
   const ctx: Ctx = { config, store, hub, chat, auth, presence, limits: new AbuseLimits(config, hub) };

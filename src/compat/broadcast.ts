@@ -18,12 +18,8 @@ import type { LobbyFeed } from './lobby.js';
  * refuses (empty, over 4000 characters, too fast) is answered to its sender
  * only with `{"error": {"code", "message"}}`; binary frames close with 1003;
  * a reader that falls 1 MiB behind is closed with 4001; the number of sockets
- * is bounded overall and per IP.
+ * is bounded overall and per IP (config.legacyMaxSockets, legacySocketsPerIp).
  */
-export const MAX_SOCKETS = 5000;
-export const MAX_SOCKETS_PER_IP = 50;
-/** ws refuses larger frames (close 1009): 4000 characters are at most 16 000 bytes of UTF-8. */
-export const MAX_FRAME_BYTES = 64 * 1024;
 const MAX_BUFFERED = 1 << 20;
 /** Frames queued for posting on one socket before it is told to slow down. */
 const MAX_PENDING_POSTS = 16;
@@ -31,11 +27,13 @@ const MAX_PENDING_POSTS = 16;
 /**
  * Registers @fastify/websocket once for the whole app. The v1 transport
  * (src/transports/websocket.ts) may already have registered it at the root;
- * registering twice would fail on the `websocketServer` decorator.
+ * registering twice would fail on the `websocketServer` decorator. Either way
+ * ws refuses frames over config.wsMaxPayloadBytes (close 1009); 4000
+ * characters are at most 16,000 bytes of UTF-8.
  */
-export async function ensureWebsocketPlugin(app: FastifyInstance): Promise<void> {
+export async function ensureWebsocketPlugin(app: FastifyInstance, maxPayload: number): Promise<void> {
   if (app.hasDecorator('websocketServer')) return;
-  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
+  await app.register(websocket, { options: { maxPayload } });
 }
 
 function errorFrame(err: AppError): string {
@@ -64,8 +62,8 @@ export async function broadcastRoutes(app: FastifyInstance, ctx: Ctx, feed: Lobb
       if (!req.ws) return;
       // A browser always sends Origin on a WebSocket upgrade; a client without one is not a web page.
       if (req.headers.origin !== undefined && !originAllowed(req.headers.origin, req, ctx)) throw new AppError('ORIGIN_FORBIDDEN');
-      if (sockets.size >= MAX_SOCKETS) throw new AppError('RATE_LIMITED', 'Too many /msg connections; try again shortly.');
-      if ((perIp.get(req.ip) ?? 0) >= MAX_SOCKETS_PER_IP) throw new AppError('RATE_LIMITED', 'Too many /msg connections from your address.');
+      if (sockets.size >= ctx.config.legacyMaxSockets) throw new AppError('RATE_LIMITED', 'Too many /msg connections; try again shortly.');
+      if ((perIp.get(req.ip) ?? 0) >= ctx.config.legacySocketsPerIp) throw new AppError('RATE_LIMITED', 'Too many /msg connections from your address.');
     },
     handler: async () => {
       throw new AppError('BAD_REQUEST', 'GET /msg is a WebSocket endpoint: open it with new WebSocket("ws://…/msg").');

@@ -18,7 +18,7 @@ export { issueXsrfCookie } from './http.js';
  */
 export async function compatRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const feed = await LobbyFeed.open(ctx);
-  await ensureWebsocketPlugin(app);
+  await ensureWebsocketPlugin(app, ctx.config.wsMaxPayloadBytes);
 
   let stopBroadcast: (() => void) | null = null;
   await app.register(async (legacy) => {

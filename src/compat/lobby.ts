@@ -34,12 +34,6 @@ const GUEST_NAMES = ['guest', 'legacy-guest', 'legacy-guest-2', 'legacy-guest-3'
 export const RECENT_CAPACITY = 200;
 /** How far back (positions) a start looks for lobby messages to refill the cache. */
 const PRIME_WINDOW = 5000;
-/**
- * Concurrent long polls across every legacy adapter. Per client IP the bound
- * is config.legacyLongPollsPerIp (20 by default): with 100 per IP, 50 addresses
- * held every slot and locked everyone else out; with 20 it takes 250.
- */
-export const MAX_WAITERS = 5000;
 /** Pages of non-message events one read may skip before it answers "nothing yet". */
 const MAX_SCAN_PAGES = 50;
 const SCAN_PAGE = 500;
@@ -212,7 +206,9 @@ export class LobbyFeed {
       const r = await this.after(position, limit);
       if (r.messages.length > 0 || waitMs <= 0 || this.closed || this.ctx.hub.stopped) return r.messages;
       position = r.position;
-      if (this.waiters.size >= MAX_WAITERS) throw new AppError('RATE_LIMITED', 'Too many legacy clients are waiting; try again shortly.');
+      // Bounded in all (config.legacyMaxLongPolls) and per client IP (config.legacyLongPollsPerIp, 20 by default):
+      // with 100 per IP, 50 addresses held every one of 5000 slots and locked everyone else out; with 20 it takes 250.
+      if (this.waiters.size >= this.ctx.config.legacyMaxLongPolls) throw new AppError('RATE_LIMITED', 'Too many legacy clients are waiting; try again shortly.');
       if ((this.waitersByIp.get(ip) ?? 0) >= this.ctx.config.legacyLongPollsPerIp) throw new AppError('RATE_LIMITED', 'Too many waiting requests from your address; try again shortly.');
       const result = await new Promise<LobbyMessage[] | null>((resolve) => {
         const w = new LobbyWaiter(this.guest.id, this, limit, ip, resolve, onIdle);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import { accountKey, checkPassword, normalizeDisplayName, normalizeUsername } from '../domain/rules.js';
 import type { StoredEvent, User } from '../domain/types.js';
+import { DEFAULTS, type Config } from '../config.js';
 import { isStoreUnavailable } from '../store/failures.js';
 import type { RevokeReason, Store } from '../store/store.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
@@ -45,8 +46,24 @@ export interface AuthOptions {
   onEntries?: EntryFeed;
   /** Login throttling; without it (the CLI) password checks are not throttled. */
   throttle?: LoginThrottleOptions;
+  /** Bounds of the credential cache; without it, the configuration defaults. */
+  cache?: AuthCacheOptions;
   /** Monotonic milliseconds for the credential cache (tests move it). */
   clock?: () => number;
+}
+
+/** The credential cache's bounds (see AuthService.cache). */
+export interface AuthCacheOptions {
+  /** How long a resolved credential is served without reading the store (authCacheSeconds). */
+  freshMs: number;
+  /** How long past freshness it is still served while the store is unreachable (authStaleGraceSeconds). */
+  staleGraceMs: number;
+  /** Entries held at most; the least recently resolved go first (authCacheEntries). */
+  maxEntries: number;
+}
+
+export function authCacheOptions(config: Pick<Config, 'authCacheSeconds' | 'authStaleGraceSeconds' | 'authCacheEntries'>): AuthCacheOptions {
+  return { freshMs: config.authCacheSeconds * 1000, staleGraceMs: config.authStaleGraceSeconds * 1000, maxEntries: config.authCacheEntries };
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
@@ -67,6 +84,7 @@ export class AuthService {
   private dummyHash: Promise<string>;
   private readonly throttle: LoginThrottle | null;
   private readonly clock: () => number;
+  private readonly bounds: AuthCacheOptions;
   /** Password hashes computed to check a password (a metric; the throttle tests count them). */
   passwordChecks = 0;
 
@@ -74,6 +92,7 @@ export class AuthService {
     this.dummyHash = hashPassword('dummy-password', opts.scryptCost);
     this.throttle = opts.throttle ? new LoginThrottle(opts.throttle) : null;
     this.clock = opts.clock ?? (() => performance.now());
+    this.bounds = opts.cache ?? authCacheOptions(DEFAULTS);
     opts.onEntries?.((entries) => {
       for (const e of entries) if (e.type === 'auth.revoked' || e.type === 'user.deleted') this.forget(JSON.parse(e.payload));
     });
@@ -184,18 +203,15 @@ export class AuthService {
    * Recently resolved credentials, so a long poll that comes back ten times a
    * second costs no database read and no hashing. Keyed by the credential as
    * presented (it is in this process's memory while a request holds it anyway);
-   * only hashes are ever stored. An entry is fresh for CACHE_MS of monotonic
+   * only hashes are ever stored. An entry is fresh for `freshMs` of monotonic
    * time (a wall-clock jump neither extends nor ends it); revocation removes
    * it at once on the revoking node and, through the log, on every other
    * within its head poll. Stale entries stay (bounded) so `cached` can tell a
    * known caller to revalidate, and so a caller keeps working through a short
-   * store outage (STALE_GRACE_MS): a revoked entry is gone, so it is never
+   * store outage (`staleGraceMs`): a revoked entry is gone, so it is never
    * served stale.
    */
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
-  private static readonly CACHE_MS = 5_000;
-  private static readonly STALE_GRACE_MS = 60_000;
-  private static readonly CACHE_MAX = 100_000;
   /** Bumped by every purge: a lookup that overlapped one does not cache what it read. */
   private purges = 0;
 
@@ -212,14 +228,14 @@ export class AuthService {
     } catch (err) {
       // Still cached after the await means not revoked meanwhile.
       const still = this.cache.get(key);
-      if (still && isStoreUnavailable(err) && this.clock() < still.until + AuthService.STALE_GRACE_MS) return still.principal;
+      if (still && isStoreUnavailable(err) && this.clock() < still.until + this.bounds.staleGraceMs) return still.principal;
       throw err;
     }
     // Re-inserted below, so the Map's order stays oldest-resolved first for eviction.
     this.cache.delete(key);
     if (!principal || purges !== this.purges) return principal;
-    if (this.cache.size >= AuthService.CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, { principal, until: now + AuthService.CACHE_MS });
+    if (this.cache.size >= this.bounds.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, { principal, until: now + this.bounds.freshMs });
     return principal;
   }
 

@@ -1,5 +1,5 @@
 import { AppError } from '../domain/errors.js';
-import type { Config } from '../config.js';
+import { DEFAULTS, type Config } from '../config.js';
 
 export interface LoginThrottleOptions {
   /** Attempts per IP address and account per minute (rateLimits.login). */
@@ -10,7 +10,7 @@ export interface LoginThrottleOptions {
   failuresPerAccount: number;
   /** The longest wait between attempts on one account, seconds (loginMaxDelaySeconds). */
   maxDelaySeconds: number;
-  /** Keys each table keeps at most; the least recently used go first. */
+  /** Keys each table keeps at most; the least recently used go first (loginThrottleEntries; ≈100 bytes a key). */
   maxEntries?: number;
   /** Milliseconds from a monotonic clock: a wall-clock jump must neither free nor freeze anyone. */
   clock?: () => number;
@@ -22,14 +22,13 @@ export function loginThrottleOptions(config: Readonly<Config>): LoginThrottleOpt
     perIpPerMinute: config.rateLimits.loginPerIp,
     failuresPerAccount: config.rateLimits.loginFailuresPerAccount,
     maxDelaySeconds: config.loginMaxDelaySeconds,
+    maxEntries: config.loginThrottleEntries,
   };
 }
 
 const MINUTE = 60_000;
 /** An account's failures are forgotten after this long without an attempt. */
 const FORGET_MS = 15 * MINUTE;
-/** ≈100 bytes a key: 100,000 keys per table is ≈10 MB at most. */
-const DEFAULT_MAX_ENTRIES = 100_000;
 
 /** A Map that keeps its most recently touched keys and drops the oldest past `max`. */
 class Recent<V> {
@@ -109,7 +108,7 @@ export class LoginThrottle {
   refused = 0;
 
   constructor(private readonly opts: LoginThrottleOptions) {
-    const max = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    const max = opts.maxEntries ?? DEFAULTS.loginThrottleEntries;
     this.perIp = new Recent(max);
     this.perIpAccount = new Recent(max);
     this.accounts = new Recent(max);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket, RawData } from 'ws';
+import { DEFAULTS } from '../config.js';
 import { encodeCursor } from '../domain/cursor.js';
 import { AppError, closeCodeFor, type ErrorCode } from '../domain/errors.js';
 import type { Session } from '../hub/session.js';
@@ -12,12 +13,12 @@ import type { Principal } from '../services/auth.js';
 import { parseClientFrame, type ClientFrame } from './frames.js';
 import { errorFrame, isCursorError, originAllowed, setupStreams, sliced, startPosition, type StreamServices } from './streams.js';
 
-/** Largest client frame; ws closes a connection that sends more with 1009. */
-export const MAX_PAYLOAD = 64 * 1024;
+/** The default largest client frame; a node uses config.wsMaxPayloadBytes (ws closes a connection that sends more with 1009). */
+export const MAX_PAYLOAD = DEFAULTS.wsMaxPayloadBytes;
 /** The server pings this often and terminates a peer that did not pong since the last ping. */
 export const HEARTBEAT_MS = 25_000;
-/** Malformed frames tolerated within BAD_FRAME_WINDOW_MS before the connection is closed with 1008. */
-export const BAD_FRAME_LIMIT = 20;
+/** The default of config.wsBadFrameLimit: malformed frames tolerated within BAD_FRAME_WINDOW_MS before a close with 1008. */
+export const BAD_FRAME_LIMIT = DEFAULTS.wsBadFrameLimit;
 const BAD_FRAME_WINDOW_MS = 10_000;
 
 /**
@@ -28,7 +29,7 @@ const BAD_FRAME_WINDOW_MS = 10_000;
 export async function websocketRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const streams = setupStreams(app, ctx);
   await app.register(websocket, {
-    options: { maxPayload: MAX_PAYLOAD, perMessageDeflate: false },
+    options: { maxPayload: ctx.config.wsMaxPayloadBytes, perMessageDeflate: false },
     errorHandler(err, socket, req) {
       // Socket errors (resets, protocol violations) end the connection; ws already sent a close code where one applies.
       req.log.debug({ err }, 'websocket error');
@@ -195,7 +196,7 @@ class WsConnection {
     const now = performance.now();
     this.badFrames = (this.badFrames ?? []).filter((t) => now - t < BAD_FRAME_WINDOW_MS);
     this.badFrames.push(now);
-    if (this.badFrames.length >= BAD_FRAME_LIMIT) {
+    if (this.badFrames.length >= this.ctx.config.wsBadFrameLimit) {
       session.send(errorFrame(null, new AppError('TOO_MANY_BAD_FRAMES')));
       session.close('TOO_MANY_BAD_FRAMES');
     }

@@ -134,6 +134,11 @@ describe('refused at start, naming the key', () => {
     expect(() => makeConfig({ maxConnectionsPerIp: 0 })).toThrow(/maxConnectionsPerIp/);
     expect(() => makeConfig({ writeWindow: 8 << 20, maxQueueBytes: 4 << 20 })).toThrow(/writeWindow/);
     expect(() => makeConfig({ metricsToken: 'short' })).toThrow(/metricsToken/);
+    expect(() => makeConfig({ legacySocketsPerIp: 11, legacyMaxSockets: 10 })).toThrow(/legacySocketsPerIp/);
+    expect(() => makeConfig({ legacyMaxLongPolls: 10 })).toThrow(/legacyLongPollsPerIp/);
+    expect(() => makeConfig({ headPollMs: 50 })).toThrow(/headPollMs/);
+    expect(() => makeConfig({ wsMaxPayloadBytes: 1024 })).toThrow(/wsMaxPayloadBytes/);
+    expect(() => makeConfig({ authStaleGraceSeconds: -1 })).toThrow(/authStaleGraceSeconds/);
     expect(() => makeConfig({ metricsPort: 8080, port: 8080, metricsHost: '127.0.0.1', host: '127.0.0.1' })).toThrow(/metricsPort/);
   });
 
