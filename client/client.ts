@@ -163,7 +163,7 @@ export class HubbubClient extends Emitter<ClientEvents> {
         return (await this.api.sendMessage(conversationId, body, clientMsgId)).message;
       } catch (err) {
         if (!(err instanceof HubbubError) || !err.retryable) throw err;
-        await sleep(backoff.next());
+        await sleep(retryDelay(backoff, err));
       }
     }
   }
@@ -302,7 +302,7 @@ export class HubbubClient extends Emitter<ClientEvents> {
       }
       return this.openTransport();
     }
-    this.schedule(gen);
+    this.schedule(gen, info.error);
   }
 
   /** Is the server reachable over plain HTTP? Tells "transport refused" from "server down". */
@@ -316,12 +316,13 @@ export class HubbubClient extends Emitter<ClientEvents> {
     }
   }
 
-  private schedule(gen: number): void {
+  /** Reconnects after the backoff, or after the server's Retry-After when the stream was refused with one. */
+  private schedule(gen: number, cause?: HubbubError): void {
     if (gen !== this.generation || !this.running) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (gen === this.generation) this.openTransport();
-    }, this.reconnect.next());
+    }, cause ? retryDelay(this.reconnect, cause) : this.reconnect.next());
   }
 
   private fail(err: unknown): void {
@@ -378,11 +379,35 @@ export class HubbubClient extends Emitter<ClientEvents> {
   }
 }
 
-/** Error frames carry no HTTP status; these codes mean "try again", everything else is a refusal. */
+/**
+ * Error frames carry no HTTP status: the catalog's status for the codes that
+ * mean "nothing was done, try again" (an outage answers STORE_UNAVAILABLE or
+ * STORAGE_FULL on the socket as over HTTP); everything else is a refusal.
+ */
 function statusOf(code: string | undefined): number {
-  if (code === 'RATE_LIMITED') return 429;
-  if (code === 'INTERNAL' || code === 'SHUTTING_DOWN' || code === 'SLOW_CONSUMER') return 503;
-  return 400;
+  switch (code) {
+    case 'RATE_LIMITED':
+      return 429;
+    case 'STORAGE_FULL':
+      return 507;
+    case 'INTERNAL':
+    case 'SHUTTING_DOWN':
+    case 'SLOW_CONSUMER':
+    case 'SERVER_BUSY':
+    case 'STORE_UNAVAILABLE':
+      return 503;
+    default:
+      return 400;
+  }
+}
+
+/**
+ * The backoff's next delay, but never sooner than the server's Retry-After:
+ * the jitter above it keeps clients refused together from returning together.
+ */
+function retryDelay(backoff: Backoff, err: HubbubError): number {
+  const next = backoff.next();
+  return err.retryAfterMs === null ? next : Math.max(next, err.retryAfterMs + next / 2);
 }
 
 function newClientMsgId(): string {

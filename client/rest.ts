@@ -72,7 +72,7 @@ export class RestApi {
     }
     if (!res.ok) {
       const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new HubbubError(e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`, res.status);
+      throw new HubbubError(e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`, res.status, retryAfterMs(res.headers.get('retry-after')));
     }
     return json as T;
   }
@@ -222,6 +222,16 @@ export class RestApi {
     const q: Record<string, string | number | undefined> = { since: since ?? undefined, wait: opts.wait, limit: opts.limit };
     return this.request('GET', `/api/v1/sync${query(q)}`, undefined, { signal: opts.signal });
   }
+}
+
+/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms; null when absent or unreadable. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | null {
+  if (value === null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (!/[A-Za-z]/.test(v)) return null; // Date.parse would take "-1" for a year
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
 function query(params: Record<string, string | number | undefined>): string {

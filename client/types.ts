@@ -21,9 +21,17 @@ export type Status = 'connecting' | 'online' | 'offline';
  * the answer), TIMEOUT, CLOSED (the client was closed).
  */
 export class HubbubError extends Error {
-  constructor(readonly code: string, message: string, readonly status = 0) {
+  /**
+   * How long the server asked the client to wait before trying again
+   * (`Retry-After` on 503 STORE_UNAVAILABLE, 429 LOGIN_THROTTLED …), in ms;
+   * null when it did not say.
+   */
+  readonly retryAfterMs: number | null;
+
+  constructor(readonly code: string, message: string, readonly status = 0, retryAfterMs: number | null = null) {
     super(message);
     this.name = 'HubbubError';
+    this.retryAfterMs = retryAfterMs;
   }
 
   /** Worth trying again with the same request (and the same clientMsgId). */
