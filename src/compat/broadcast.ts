@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { AppError } from '../domain/errors.js';
-import type { Ctx } from '../http/context.js';
-import { toAppError } from '../http/errors.js';
+import type { Ctx } from '../edge/context.js';
+import { errorJson, toAppError } from '../edge/errors.js';
 import { originAllowed } from './http.js';
 import type { LobbyFeed } from './lobby.js';
 
@@ -34,10 +34,6 @@ const MAX_PENDING_POSTS = 16;
 export async function ensureWebsocketPlugin(app: FastifyInstance, maxPayload: number): Promise<void> {
   if (app.hasDecorator('websocketServer')) return;
   await app.register(websocket, { options: { maxPayload } });
-}
-
-function errorFrame(err: AppError): string {
-  return JSON.stringify({ error: { code: err.code, message: err.message } });
 }
 
 export async function broadcastRoutes(app: FastifyInstance, ctx: Ctx, feed: LobbyFeed): Promise<() => void> {
@@ -75,7 +71,7 @@ export async function broadcastRoutes(app: FastifyInstance, ctx: Ctx, feed: Lobb
       perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
       const windowMs = 10_000;
       const budget = ctx.config.rateLimits.send;
-      let windowStart = Date.now();
+      let windowStart = performance.now(); // monotonic: a wall-clock jump must not stretch the window
       let used = 0;
       let pending = 0;
       let chain: Promise<void> = Promise.resolve();
@@ -85,13 +81,13 @@ export async function broadcastRoutes(app: FastifyInstance, ctx: Ctx, feed: Lobb
           socket.close(1003, 'Send text frames');
           return;
         }
-        const now = Date.now();
+        const now = performance.now();
         if (now - windowStart >= windowMs) {
           windowStart = now;
           used = 0;
         }
         if (++used > budget || pending >= MAX_PENDING_POSTS) {
-          if (socket.readyState === socket.OPEN) socket.send(errorFrame(new AppError('RATE_LIMITED')));
+          if (socket.readyState === socket.OPEN) socket.send(errorJson(new AppError('RATE_LIMITED')));
           return;
         }
         const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
@@ -103,7 +99,7 @@ export async function broadcastRoutes(app: FastifyInstance, ctx: Ctx, feed: Lobb
           } catch (err) {
             const e = toAppError(err);
             if (e.code === 'INTERNAL') req.log.error({ err }, 'compat /msg post failed');
-            if (socket.readyState === socket.OPEN) socket.send(errorFrame(e));
+            if (socket.readyState === socket.OPEN) socket.send(errorJson(e));
           } finally {
             pending--;
           }
