@@ -106,9 +106,14 @@ export function normalizeConversationName(raw: string): string {
   return name;
 }
 
+/** A room name as looked up: rooms are named in lower case (normalizeRoomName). */
+export function roomKey(raw: string): string {
+  return raw.trim().toLowerCase();
+}
+
 /** Room names appear in URLs (/r/:name), so they follow the username alphabet. */
 export function normalizeRoomName(raw: string): string {
-  const name = raw.trim().toLowerCase();
+  const name = roomKey(raw);
   if (!USERNAME_RE.test(name)) throw new AppError('VALIDATION_FAILED', 'A room name is 3–32 characters of a–z, 0–9, "_", "." and "-".');
   return name;
 }

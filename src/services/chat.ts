@@ -1,5 +1,7 @@
 import { AppError } from '../domain/errors.js';
-import { MAX_CLIENT_MSG_ID, normalizeBody, normalizeConversationName, normalizeRoomName } from '../domain/rules.js';
+import { isId } from '../domain/ids.js';
+import { decidePost } from '../domain/posting.js';
+import { MAX_CLIENT_MSG_ID, accountKey, normalizeBody, normalizeConversationName, normalizeRoomName, roomKey } from '../domain/rules.js';
 import type { Conversation, ConversationDetail, Message, StoredEvent, User } from '../domain/types.js';
 import type { Hub } from '../hub/hub.js';
 import type { Store } from '../store/store.js';
@@ -23,7 +25,7 @@ export class ChatService {
 
   // ── people ─────────────────────────────────────────────────────────────
   async userByName(username: string): Promise<User> {
-    const u = await this.store.getUserByUsername(username.trim().toLowerCase());
+    const u = await this.store.getUserByUsername(accountKey(username));
     if (!u) throw new AppError('USER_NOT_FOUND');
     const { passwordHash: _omit, ...user } = u;
     return user;
@@ -35,12 +37,12 @@ export class ChatService {
   }
 
   async answerFriendRequest(me: User, requestId: string, accept: boolean): Promise<void> {
-    if (!/^\d{1,15}$/.test(requestId)) throw new AppError('FRIEND_REQUEST_NOT_FOUND');
+    if (!isId(requestId)) throw new AppError('FRIEND_REQUEST_NOT_FOUND');
     await this.commit(await this.store.answerFriendRequest(requestId, me.id, accept, this.now()), undefined);
   }
 
   async removeFriend(me: User, friendId: string): Promise<void> {
-    if (!/^\d{1,15}$/.test(friendId)) throw new AppError('USER_NOT_FOUND');
+    if (!isId(friendId)) throw new AppError('USER_NOT_FOUND');
     await this.commit(await this.store.removeFriendship(me.id, friendId), undefined);
   }
 
@@ -118,7 +120,7 @@ export class ChatService {
   }
 
   async roomByName(name: string): Promise<Conversation> {
-    const room = await this.store.getRoomByName(name.trim().toLowerCase());
+    const room = await this.store.getRoomByName(roomKey(name));
     if (!room) throw new AppError('CONVERSATION_NOT_FOUND');
     return room;
   }
@@ -156,21 +158,31 @@ export class ChatService {
     return conv.kind;
   }
 
-  /** `live` throws when the caller's connection was revoked meanwhile; it runs last, right before the write. */
+  /**
+   * Who may post is decided by the store, inside the append's own transaction
+   * (decidePost): a leave or an unfriend committing at the same moment is seen
+   * there, so a non-member's message is never stored
+   * (test/integration/send-leave-race.test.ts). The same decision is asked here
+   * first, on plain reads, only to refuse early without queueing a write.
+   * `live` throws when the caller's connection was revoked meanwhile; it runs
+   * last, right before the write.
+   */
   async send(me: User, conversationId: string, rawBody: string, clientMsgId: string | null, live: () => void = () => undefined): Promise<{ message: Message; duplicate: boolean }> {
     const body = normalizeBody(rawBody);
     if (clientMsgId !== null && (clientMsgId.length === 0 || clientMsgId.length > MAX_CLIENT_MSG_ID)) throw new AppError('VALIDATION_FAILED', 'clientMsgId is 1–64 characters.');
     const kind = await this.kindOf(conversationId);
-    if (!(await this.store.getMember(conversationId, me.id))) throw new AppError('NOT_A_MEMBER');
-    if (kind === 'direct') {
-      // Two members: loading them is cheap.
-      const conv = await this.store.getConversation(conversationId);
-      const other = conv?.members.find((m) => m.id !== me.id);
-      if (!other || !(await this.store.areFriends(me.id, other.id))) throw new AppError('FRIENDSHIP_REQUIRED');
-    }
+    const isMember = !!(await this.store.getMember(conversationId, me.id));
+    decidePost({ senderExists: true, conversation: { kind }, isMember, friendsWithPeer: isMember && kind === 'direct' && (await this.friendsWithPeer(me, conversationId)) });
     live();
     const r = await this.store.appendMessage({ conversationId, senderId: me.id, body, clientMsgId, now: this.now() });
     return this.commit(r.events, { message: r.message, duplicate: r.duplicate });
+  }
+
+  /** A direct conversation has two members: loading them is cheap. */
+  private async friendsWithPeer(me: User, conversationId: string): Promise<boolean> {
+    const conv = await this.store.getConversation(conversationId);
+    const other = conv?.members.find((m) => m.id !== me.id);
+    return !!other && (await this.store.areFriends(me.id, other.id));
   }
 
   async history(viewer: User | null, conversationId: string, before: string | null, limit: number): Promise<Message[]> {
@@ -181,7 +193,7 @@ export class ChatService {
   async markRead(me: User, conversationId: string, upTo: string, live: () => void = () => undefined): Promise<void> {
     const conv = await this.readable(me, conversationId);
     if (!conv.members.some((m) => m.id === me.id)) throw new AppError('NOT_A_MEMBER');
-    if (!/^\d{1,15}$/.test(upTo)) throw new AppError('MESSAGE_NOT_FOUND');
+    if (!isId(upTo)) throw new AppError('MESSAGE_NOT_FOUND');
     live();
     await this.commit(await this.store.markRead(me.id, conversationId, upTo), undefined);
   }

@@ -28,7 +28,8 @@ export interface AuthTokenInfo {
  *   commit: an event is visible only once every smaller position is settled
  *   (committed or never to appear). So a reader may move past what it read.
  * - Domain rules that need a consistent view (owner hand-over, idempotent
- *   send, friendship state) are checked inside the write's transaction.
+ *   send, friendship state, who may post) are decided inside the write's
+ *   transaction, by the pure decisions of src/domain/ on state loaded there.
  * - Failed writes change nothing.
  */
 export interface Store {
@@ -116,6 +117,9 @@ export interface Store {
   /**
    * Stores a message and its event. With a `clientMsgId` already used by the
    * same sender, stores nothing and returns the original with `duplicate`.
+   * Refuses (decidePost, in this write's transaction) a sender who is not a
+   * current member (NOT_A_MEMBER) or, in a direct conversation, no longer a
+   * friend of the other (FRIENDSHIP_REQUIRED).
    */
   appendMessage(input: { conversationId: string; senderId: string; body: string; clientMsgId: string | null; now: string }): Promise<{ message: Message; events: StoredEvent[]; duplicate: boolean }>;
   /** Newest last. `before` is a message id; at most `limit`. */

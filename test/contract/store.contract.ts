@@ -418,6 +418,28 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         await rejectsWith(send(g.id, { ...a!, id: '999999' }, 'x'), 'USER_NOT_FOUND');
       });
 
+      it('decides who may post inside the append: members only, direct only between friends; a refusal stores nothing', async () => {
+        const [a, b, c] = await users('alice', 'bob', 'carol');
+        const { conversation: g } = await group(a!, [b!]);
+        await befriend(a!, b!);
+        const { conversation: dm } = await store.getOrCreateDirect(a!.id, b!.id, t(2));
+        const head = await store.headSeq();
+        await rejectsWith(send(g.id, c!, 'never a member'), 'NOT_A_MEMBER');
+        await store.removeMember(g.id, b!.id, b!.id);
+        await rejectsWith(send(g.id, b!, 'left already'), 'NOT_A_MEMBER');
+        await rejectsWith(send('999999', a!, 'nowhere'), 'CONVERSATION_NOT_FOUND');
+        await rejectsWith(send('not-an-id', a!, 'nowhere'), 'CONVERSATION_NOT_FOUND');
+        expect((await store.readEvents(head, 10)).map((e) => e.type)).toEqual(['member.left']);
+        expect((await send(dm.id, b!, 'friends may')).duplicate).toBe(false);
+        await store.removeFriendship(a!.id, b!.id);
+        const afterUnfriend = await store.headSeq();
+        await rejectsWith(send(dm.id, b!, 'no longer'), 'FRIENDSHIP_REQUIRED');
+        await rejectsWith(send(dm.id, a!, 'no longer', 0, 'k-1'), 'FRIENDSHIP_REQUIRED');
+        expect(await store.readEvents(afterUnfriend, 10)).toEqual([]);
+        expect(await store.listMessages(g.id, null, 10)).toEqual([]);
+        expect((await store.listMessages(dm.id, null, 10)).map((m) => m.body)).toEqual(['friends may']);
+      });
+
       it('stores nothing for a repeated clientMsgId of the same sender', async () => {
         const [a, b] = await users('alice', 'bob');
         const { conversation: g } = await group(a!, [b!]);
