@@ -29,6 +29,8 @@ export interface Config {
   tokenTtlDays: number;
   /** Recent events kept in memory for readers and fan-out. */
   logCapacity: number;
+  /** Estimated bytes those events may take; the oldest go first past either bound. */
+  logCapacityBytes: number;
   /** Longest long-poll wait a client may ask for, seconds. */
   maxWaitSeconds: number;
   /** Largest HTTP request body, bytes. */
@@ -131,6 +133,7 @@ export const DEFAULTS: Config = {
   sessionTtlDays: 30,
   tokenTtlDays: 365,
   logCapacity: 50_000,
+  logCapacityBytes: 64 * 1024 * 1024,
   maxWaitSeconds: 55,
   bodyLimit: 64 * 1024,
   loginMaxDelaySeconds: 60,
@@ -206,7 +209,8 @@ const SPEC: { [K in Exclude<keyof Config, 'rateLimits'>]: Spec } & { rateLimits:
   allowedOrigins: { kind: 'list' }, trustProxy: { kind: 'trustProxy' }, secureCookies: { kind: 'bool' },
   logLevel: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
   nodeId: str, sessionTtlDays: int(1, 3650), tokenTtlDays: int(1, 36500), logCapacity: int(100), maxWaitSeconds: int(1, 55),
-  bodyLimit: int(1024),
+  // Below 1 MiB a burst of large messages would push readers to the store almost at once.
+  logCapacityBytes: int(1024 * 1024), bodyLimit: int(1024),
   rateLimits: {
     login: positive, loginPerIp: positive, loginFailuresPerAccount: positive, register: positive, send: positive, typing: positive,
     friendRequests: positive, sendPerIp: positive, typingPerIp: positive, friendRequestsPerIp: positive,

@@ -7,7 +7,7 @@ import { makeConfig, type Config, type ConfigInput } from './config.js';
 import { Hub } from './hub/hub.js';
 import { buildApp, type AppOptions } from './http/app.js';
 import { metricsApp } from './http/metrics.js';
-import type { Ctx } from './http/context.js';
+import type { Ctx } from './edge/context.js';
 import { AuthService, authCacheOptions } from './services/auth.js';
 import { loginThrottleOptions } from './services/login-throttle.js';
 import { ChatService } from './services/chat.js';
@@ -65,7 +65,7 @@ export async function createServer(input: ConfigInput = {}, appOpts: AppOptions 
   const store = health.watch();
   const bus = await openBus(config);
   const hub = new Hub(store, bus, {
-    nodeId: config.nodeId, logCapacity: config.logCapacity, pollInterval: config.headPollMs, maxQueueBytes: config.maxQueueBytes, writeWindow: config.writeWindow,
+    nodeId: config.nodeId, logCapacity: config.logCapacity, logCapacityBytes: config.logCapacityBytes, pollInterval: config.headPollMs, maxQueueBytes: config.maxQueueBytes, writeWindow: config.writeWindow,
   });
   await hub.start();
   const chat = new ChatService(store, hub);

@@ -2,6 +2,7 @@ import type { Bus, BusMessage } from './bus.js';
 
 /** The single-node bus: delivers to its own subscriber, asynchronously like a real one. */
 export class MemoryBus implements Bus {
+  readonly reachesOtherNodes = false;
   private handler: ((msg: BusMessage) => void) | null = null;
   private closed = false;
 

@@ -38,6 +38,7 @@ function parse(raw: string): BusMessage | null {
  * reconnects and resubscribes by itself.
  */
 export class RedisBus implements Bus {
+  readonly reachesOtherNodes = true;
   readonly channel: string;
   private readonly pub: Redis;
   private readonly sub: Redis;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { AppError } from '../domain/errors.js';
-import type { Ctx } from '../http/context.js';
+import type { Ctx } from '../edge/context.js';
 import { checkXsrf, field, issueXsrfCookie, linkify, postLimit, scriptSafeJson, xhtmlEscape } from './http.js';
 import type { LobbyFeed, LobbyMessage } from './lobby.js';
 

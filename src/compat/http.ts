@@ -1,8 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors.js';
-import { SESSION_COOKIE } from '../http/auth-hooks.js';
-import type { Ctx } from '../http/context.js';
+import { SESSION_COOKIE } from '../edge/credentials.js';
+import type { Ctx } from '../edge/context.js';
 
 /** Helpers shared by the legacy adapters' HTTP routes. */
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Ctx } from '../http/context.js';
+import type { Ctx } from '../edge/context.js';
 import { broadcastRoutes, ensureWebsocketPlugin } from './broadcast.js';
 import { chatdemoRoutes } from './chatdemo.js';
 import { parseForm } from './form.js';

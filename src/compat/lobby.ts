@@ -3,8 +3,9 @@ import { encodeCursor } from '../domain/cursor.js';
 import { AppError } from '../domain/errors.js';
 import type { Message, User } from '../domain/types.js';
 import { toEntry, type LogEntry } from '../hub/event-log.js';
-import type { Subscriber } from '../hub/hub.js';
-import type { Ctx } from '../http/context.js';
+import { OneShotWaiter, type WaitOutcome } from '../hub/one-shot.js';
+import type { Subscriber } from '../hub/ports.js';
+import type { Ctx } from '../edge/context.js';
 
 /**
  * The lobby as the legacy adapters see it: one shared, anonymous poster (the
@@ -62,7 +63,8 @@ export class LobbyFeed {
   readonly recent: LobbyMessage[] = [];
   private readonly parsed = new WeakMap<LogEntry, LobbyMessage | null>();
   private readonly listeners = new Set<(messages: readonly LobbyMessage[]) => void>();
-  private readonly waiters = new Set<LobbyWaiter>();
+  /** Waiting legacy polls and the address of each. */
+  private readonly waiters = new Map<LobbyWaiter, string>();
   private readonly waitersByIp = new Map<string, number>();
   private unsubscribe: (() => void) | null = null;
   private closed = false;
@@ -86,7 +88,7 @@ export class LobbyFeed {
   private async start(): Promise<void> {
     // Follow first, then fill the cache with what came before: nothing falls between.
     this.unsubscribe = this.ctx.hub.onEntries((entries) => this.onEntries(entries));
-    const head = this.ctx.hub.log.head;
+    const head = this.ctx.hub.head;
     const primed: LobbyMessage[] = [];
     let position = Math.max(await this.ctx.store.floorSeq(), head - PRIME_WINDOW);
     while (position < head) {
@@ -113,7 +115,7 @@ export class LobbyFeed {
   close(): void {
     this.closed = true;
     this.unsubscribe?.();
-    for (const w of [...this.waiters]) w.finish([]);
+    for (const w of [...this.waiters.keys()]) w.expire();
   }
 
   /** The lobby message an entry carries, or null. Parsed once per entry. */
@@ -149,7 +151,7 @@ export class LobbyFeed {
 
   /** The current head as a position to wait from: "only what comes next". */
   get head(): number {
-    return this.ctx.hub.log.head;
+    return this.ctx.hub.head;
   }
 
   /** Posts to the lobby as the guest (the body goes through the domain's normalizeBody). */
@@ -211,11 +213,10 @@ export class LobbyFeed {
       if (this.waiters.size >= this.ctx.config.legacyMaxLongPolls) throw new AppError('RATE_LIMITED', 'Too many legacy clients are waiting; try again shortly.');
       if ((this.waitersByIp.get(ip) ?? 0) >= this.ctx.config.legacyLongPollsPerIp) throw new AppError('RATE_LIMITED', 'Too many waiting requests from your address; try again shortly.');
       const result = await new Promise<LobbyMessage[] | null>((resolve) => {
-        const w = new LobbyWaiter(this.guest.id, this, limit, ip, resolve, onIdle);
-        this.addWaiter(w);
-        // attach() may deliver at once (and so finish the waiter) before it returns.
-        if (!this.ctx.hub.attach(w, position)) w.finish(null);
-        else w.arm(waitMs, connection);
+        const w = this.waiter(limit, ip, resolve);
+        // attach() may deliver at once (and so settle the waiter) before it returns.
+        if (!this.ctx.hub.attach(w, position)) w.cancel();
+        else w.arm(waitMs, connection, onIdle);
       });
       if (result !== null) return result;
       // Memory no longer reaches back to `position`: read from the store and try again.
@@ -223,18 +224,18 @@ export class LobbyFeed {
     return []; // the log keeps outrunning memory: answer "nothing yet" and let the client come back
   }
 
-  private addWaiter(w: LobbyWaiter): void {
-    this.waiters.add(w);
-    this.waitersByIp.set(w.ip, (this.waitersByIp.get(w.ip) ?? 0) + 1);
-  }
-
-  /** @internal called by a finishing waiter */
-  release(w: LobbyWaiter): void {
-    this.ctx.hub.detach(w);
-    if (!this.waiters.delete(w)) return;
-    const n = (this.waitersByIp.get(w.ip) ?? 1) - 1;
-    if (n <= 0) this.waitersByIp.delete(w.ip);
-    else this.waitersByIp.set(w.ip, n);
+  /** A one-shot wait as the guest, counted against its address until it settles. */
+  private waiter(limit: number, ip: string, resolve: (messages: LobbyMessage[] | null) => void): LobbyWaiter {
+    const w = new LobbyWaiter(this.ctx.hub, this, limit, (messages) => {
+      this.waiters.delete(w);
+      const n = (this.waitersByIp.get(ip) ?? 1) - 1;
+      if (n <= 0) this.waitersByIp.delete(ip);
+      else this.waitersByIp.set(ip, n);
+      resolve(messages);
+    });
+    this.waiters.set(w, ip);
+    this.waitersByIp.set(ip, (this.waitersByIp.get(ip) ?? 0) + 1);
+    return w;
   }
 
   /** Shut down (or the hub stopped): waits end at once. */
@@ -247,62 +248,35 @@ export class LobbyFeed {
   }
 }
 
-/** A one-shot hub subscriber for a legacy long poll, as the guest: it finishes on the first lobby message. */
-class LobbyWaiter implements Subscriber {
+/**
+ * A legacy long poll as the guest: it answers with the first lobby messages
+ * (other lobby events, joins and renames, are not part of the legacy
+ * protocols: it keeps waiting), [] when the wait ends otherwise, and null
+ * when memory no longer reaches back (read again).
+ */
+class LobbyWaiter extends OneShotWaiter<LobbyMessage[]> {
   readonly kind = 'compat-longpoll';
-  private timer: NodeJS.Timeout | null = null;
-  private cleanup: (() => void) | null = null;
-  private done = false;
 
   constructor(
-    readonly userId: string,
+    hub: { detach(sub: Subscriber): void },
     private readonly feed: LobbyFeed,
     private readonly limit: number,
-    readonly ip: string,
-    private readonly resolve: (messages: LobbyMessage[] | null) => void,
-    private readonly onIdle?: () => void,
-  ) {}
-
-  arm(ms: number, connection: EventEmitter): void {
-    if (this.done) return;
-    const idle = (): void => {
-      if (!this.onIdle) return this.finish([]);
-      this.onIdle();
-      if (!this.done) this.timer = setTimeout(idle, ms);
-    };
-    this.timer = setTimeout(idle, ms);
-    const onClose = () => this.finish([]);
-    connection.once('close', onClose);
-    this.cleanup = () => connection.removeListener('close', onClose);
+    private readonly answer: (messages: LobbyMessage[] | null) => void,
+  ) {
+    super(hub, feed.guest.id);
   }
 
-  deliver(entries: readonly LogEntry[]): void {
+  protected pick(entries: readonly LogEntry[]): LobbyMessage[] | null {
     const messages: LobbyMessage[] = [];
     for (const e of entries) {
       const m = this.feed.of(e);
       if (m) messages.push(m);
       if (messages.length >= this.limit) break;
     }
-    // Other lobby events (joins, renames) are not part of the legacy protocols: keep waiting.
-    if (messages.length > 0) this.finish(messages);
+    return messages.length > 0 ? messages : null;
   }
 
-  signal(): void {
-    // Live-only signals (typing, presence) have no legacy shape.
-  }
-
-  /** Ended by the server (shutdown): answer "nothing yet". */
-  close(): void {
-    this.finish([]);
-  }
-
-  /** null = "memory does not reach back, read again" */
-  finish(messages: LobbyMessage[] | null): void {
-    if (this.done) return;
-    this.done = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.cleanup?.();
-    this.feed.release(this);
-    this.resolve(messages);
+  protected settle(outcome: WaitOutcome<LobbyMessage[]>): void {
+    this.answer(outcome.kind === 'delivered' ? outcome.value : outcome.kind === 'cancelled' ? null : []);
   }
 }

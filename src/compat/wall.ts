@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeCursor } from '../domain/cursor.js';
-import type { Ctx } from '../http/context.js';
-import { toAppError } from '../http/errors.js';
+import type { Ctx } from '../edge/context.js';
+import { toAppError } from '../edge/errors.js';
 import { field, htmlSafeJson, postLimit } from './http.js';
 import type { LobbyFeed, LobbyMessage } from './lobby.js';
 

@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AppError } from '../domain/errors.js';
-import type { Ctx } from './context.js';
-import { sendError } from './errors.js';
+import type { Ctx } from '../edge/context.js';
+import { sendError } from '../edge/errors.js';
 
 /**
  * Prometheus metrics. One registry per app, so tests can run several. They
@@ -23,8 +23,8 @@ export function metricsRegistry(app: FastifyInstance, ctx: Ctx): Registry {
     },
   });
   new Gauge({ name: 'hubbub_longpoll_waiters', help: 'Long polls waiting for events', registers: [registry], collect() { this.set(ctx.hub.stats().byKind.longpoll ?? 0); } });
-  new Gauge({ name: 'hubbub_log_head', help: 'Highest event position this node has ingested', registers: [registry], collect() { this.set(ctx.hub.log.head); } });
-  new Gauge({ name: 'hubbub_log_entries', help: 'Events held in memory', registers: [registry], collect() { this.set(ctx.hub.log.length); } });
+  new Gauge({ name: 'hubbub_log_head', help: 'Highest event position this node has ingested', registers: [registry], collect() { this.set(ctx.hub.head); } });
+  new Gauge({ name: 'hubbub_log_entries', help: 'Events held in memory', registers: [registry], collect() { this.set(ctx.hub.stats().logEntries); } });
 
   new Gauge({ name: 'hubbub_session_queued_bytes', help: 'Bytes queued or in flight for live sessions; a frame shared by several sessions counts once', registers: [registry], collect() { this.set(ctx.hub.stats().queuedBytes ?? 0); } });
   new Gauge({ name: 'hubbub_session_queue_peak_bytes', help: 'The largest per-session queue seen', registers: [registry], collect() { this.set(ctx.hub.stats().peakSessionQueueBytes ?? 0); } });

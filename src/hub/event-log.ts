@@ -33,10 +33,26 @@ export function entryBytes(e: LogEntry): Buffer {
 const EVICTED: LogEntry = { seq: 0, type: 'message.created', conversationId: null, targets: [], frame: '', payload: '' };
 
 /**
+ * What an entry is taken to hold in memory, in bytes: its frame and payload
+ * text and the encodings the transports cache on it (UTF-8, SSE record,
+ * WebSocket frame), each about the frame's length, plus the object itself.
+ * An estimate from lengths only (measuring a string's UTF-8 size would scan
+ * it on every append); a 4,000-character message counts ≈ 16 KiB, so the
+ * default 64 MiB holds ≈ 4,000 of them where the entry bound alone would
+ * have let 50,000 take most of a GiB.
+ */
+export function entryCost(e: LogEntry): number {
+  return e.payload.length + 3 * e.frame.length + ENTRY_OVERHEAD;
+}
+const ENTRY_OVERHEAD = 200;
+
+/**
  * The recent tail of the global log, in position order, bounded by `capacity`
- * entries (the seeds' message cache, done per position). Everything in
- * (startAfter, head] that is visible in the store is here, so a reader whose
- * cursor is at or after `startAfter` needs no database query.
+ * entries and by `capacityBytes` (see `entryCost`), whichever is reached
+ * first: a burst of large messages must not hold hundreds of MiB. Everything
+ * in (startAfter, head] that is visible in the store is here, so a reader
+ * whose cursor is at or after `startAfter` needs no database query; an older
+ * one reads the store.
  */
 export class EventLog {
   private readonly ring: LogEntry[] = [];
@@ -44,8 +60,11 @@ export class EventLog {
   /** Positions ≤ startAfter may be gone from memory. */
   startAfter: number;
   head: number;
+  /** The entries' estimated bytes (entryCost). */
+  bytes = 0;
 
-  constructor(head: number, private readonly capacity: number) {
+  constructor(head: number, private readonly capacity: number, private readonly capacityBytes = Number.MAX_SAFE_INTEGER) {
+    if (!(capacity >= 1) || !(capacityBytes >= 1)) throw new Error('Invalid log bounds: capacity and capacityBytes must be at least 1');
     this.head = head;
     this.startAfter = head;
   }
@@ -54,23 +73,27 @@ export class EventLog {
     return this.ring.length - this.first;
   }
 
-  /** Appends entries with positions above head, in order. */
+  /** Appends entries with positions above head, in order, then drops the oldest past either bound. */
   append(entries: LogEntry[]): void {
     for (const e of entries) {
       if (e.seq <= this.head) continue;
       this.ring.push(e);
+      this.bytes += entryCost(e);
       this.head = e.seq;
     }
-    const excess = this.length - this.capacity;
-    if (excess > 0) {
-      this.startAfter = this.ring[this.first + excess - 1]!.seq;
-      // Release evicted entries now; the array itself is compacted only now and then.
-      this.ring.fill(EVICTED, this.first, this.first + excess);
-      this.first += excess;
-      if (this.first > 4096 && this.first * 2 > this.ring.length) {
-        this.ring.splice(0, this.first);
-        this.first = 0;
-      }
+    let excess = 0;
+    while (excess < this.length && (this.length - excess > this.capacity || this.bytes > this.capacityBytes)) {
+      this.bytes -= entryCost(this.ring[this.first + excess]!);
+      excess++;
+    }
+    if (excess === 0) return;
+    this.startAfter = this.ring[this.first + excess - 1]!.seq;
+    // Release evicted entries now; the array itself is compacted only now and then.
+    this.ring.fill(EVICTED, this.first, this.first + excess);
+    this.first += excess;
+    if (this.first > 4096 && this.first * 2 > this.ring.length) {
+      this.ring.splice(0, this.first);
+      this.first = 0;
     }
   }
 
@@ -86,8 +109,10 @@ export class EventLog {
     let removed = 0;
     for (let r = this.first; r < this.ring.length; r++) {
       const e = this.ring[r]!;
-      if (match(e)) removed++;
-      else this.ring[w++] = e;
+      if (match(e)) {
+        removed++;
+        this.bytes -= entryCost(e);
+      } else this.ring[w++] = e;
     }
     this.ring.length = w;
     return removed;

@@ -1,77 +1,7 @@
 import type { ErrorCode } from '../domain/errors.js';
 import type { LogEntry } from './event-log.js';
-import type { Subscriber } from './hub.js';
-
-/**
- * The transport's side of a session: how frames become bytes, how bytes reach
- * the peer and how the connection ends. The session never learns more.
- */
-export interface Wire {
-  /** A label for metrics only ("ws", "sse"). */
-  readonly kind: string;
-  /** A stored event's bytes on this transport, made once per entry and shared by every session. */
-  encode(entry: LogEntry): Buffer;
-  /** A control or live-only frame (JSON text) on this transport. */
-  encodeFrame(json: string): Buffer;
-  /** Writes `data`; `done` runs once the bytes have left user-space buffers, or the write failed. */
-  write(data: Buffer, done: () => void): void;
-  /** Ends the connection because of `code` (the transport maps it to its close code or error event). */
-  end(code: ErrorCode): void;
-}
-
-export interface QueueLimits {
-  /**
-   * Bytes a session may hold, queued plus handed to the transport and not yet
-   * flushed. Pushing past it closes the session as a slow consumer: it
-   * resumes from its cursor, so nothing is lost and memory stays bounded.
-   */
-  maxBytes: number;
-  /** Bytes handed to the transport and not yet flushed before further frames wait in the queue. */
-  window: number;
-}
-
-/**
- * Queue figures across a hub's sessions, for stats and tests. A stored
- * event's frame is one Buffer shared by every session it goes to, so bytes
- * are counted per distinct buffer: the first session to take a shared buffer
- * counts it and the last to let go uncounts it. A session's own bound still
- * counts every byte it holds (`Session.bytes`).
- */
-export class QueueMeter {
-  /** Bytes queued or in flight across sessions, each distinct buffer once. */
-  queuedBytes = 0;
-  /** The most one session ever held; never above `QueueLimits.maxBytes`. */
-  peakSessionBytes = 0;
-  slowConsumerCloses = 0;
-  /**
-   * Sessions holding each shared buffer. A WeakMap lookup and update cost
-   * ≈ 20 ns here, against ≈ 13 µs of kernel time for the socket write each
-   * delivery makes; inserting a new key costs ≈ 200 ns, so a buffer only one
-   * session will ever hold (a batch joined for its socket) is added to
-   * `queuedBytes` directly instead (see `Session.transmitOwn`).
-   */
-  private readonly holders = new WeakMap<Buffer, number>();
-
-  /** A session took `b`, which other sessions may hold too. */
-  hold(b: Buffer): void {
-    const n = this.holders.get(b);
-    if (n === undefined) {
-      this.holders.set(b, 1);
-      this.queuedBytes += b.length;
-    } else this.holders.set(b, n + 1);
-  }
-
-  /** A session let go of a buffer it took with `hold`. */
-  release(b: Buffer): void {
-    const n = this.holders.get(b);
-    if (n === undefined) return;
-    if (n > 1) this.holders.set(b, n - 1);
-    else {
-      this.holders.delete(b);
-      this.queuedBytes -= b.length;
-    }
-  }
-}
+import type { QueueLimits, Subscriber, Wire } from './ports.js';
+import type { QueueMeter } from './queue-meter.js';
 
 /**
  * One live connection's outbound side: a bounded FIFO of encoded frames in

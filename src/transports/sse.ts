@@ -3,16 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import { encodeCursor } from '../domain/cursor.js';
 import { AppError, type ErrorCode } from '../domain/errors.js';
 import type { LogEntry } from '../hub/event-log.js';
-import type { Session, Wire } from '../hub/session.js';
-import { requireUser } from '../http/auth-hooks.js';
-import type { Ctx } from '../http/context.js';
-import { toAppError } from '../http/errors.js';
-import { strParam } from '../http/query.js';
-import { errorJson, isCursorError, setupStreams, sliced, startPosition } from './streams.js';
+import type { Wire } from '../hub/ports.js';
+import type { Session } from '../hub/session.js';
+import { requireUser } from '../edge/credentials.js';
+import type { Ctx } from '../edge/context.js';
+import { errorJson, toAppError } from '../edge/errors.js';
+import { strParam } from '../edge/query.js';
+import { CLOSE_GRACE_MS, isCursorError, setupStreams, sliced, startPosition } from './streams.js';
 
 /** A comment line every so often keeps proxies from timing the stream out and detects dead peers. */
 export const SSE_HEARTBEAT_MS = 15_000;
 const HEARTBEAT = Buffer.from(': hb\n\n');
+/** How long a reader that is reading gets to take a goodbye before its socket is dropped (shutdown, revocation). */
 const END_GRACE_MS = 2_000;
 
 /** `id: <cursor>` + `data: <event>`, built once per entry and shared by every stream. */
@@ -97,21 +99,21 @@ class SseWire implements Wire {
   }
 
   /**
-   * A slow consumer cannot read a goodbye stuck behind its backlog: its
-   * connection is dropped and it resumes from Last-Event-ID. Otherwise the
-   * reason goes out as an `error` event before the response ends (a revoked
-   * credential `SESSION_REVOKED`, a deleted account `ACCOUNT_DELETED`: the
-   * client must not reconnect with the same credential).
+   * The reason goes out as an `error` event after what the stream already
+   * carries, and the response ends: a revoked credential `SESSION_REVOKED`,
+   * a deleted account `ACCOUNT_DELETED` (the client must not reconnect with
+   * the same credential), a slow consumer `SLOW_CONSUMER` (it resumes from
+   * Last-Event-ID). A slow consumer's queue is gone by now: before the event
+   * come only whole records already handed to the socket, which a paused
+   * reader gets when it reads again, so its connection is kept for
+   * CLOSE_GRACE_MS as a WebSocket's is; dropping it at once cut the stream
+   * mid-record with no word of why.
    */
   end(code: ErrorCode): void {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
-    if (code === 'SLOW_CONSUMER') {
-      res.destroy();
-      return;
-    }
     res.end(namedEvent('error', errorJson(new AppError(code))));
-    const t = setTimeout(() => res.destroy(), END_GRACE_MS);
+    const t = setTimeout(() => res.destroy(), code === 'SLOW_CONSUMER' ? CLOSE_GRACE_MS : END_GRACE_MS);
     res.once('close', () => clearTimeout(t));
   }
 }

@@ -3,11 +3,23 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../domain/errors.js';
 import { decodeCursor } from '../domain/cursor.js';
 import type { Hub } from '../hub/hub.js';
-import { requireUser } from '../http/auth-hooks.js';
-import type { Ctx } from '../http/context.js';
-import { toAppError } from '../http/errors.js';
-import { idParam } from '../http/query.js';
+import { requireUser } from '../edge/credentials.js';
+import type { Ctx } from '../edge/context.js';
+import { idParam } from '../edge/query.js';
 import { TypingService } from '../services/typing.js';
+
+/**
+ * After a server-side close, how long the connection stays for the peer to
+ * read up to the goodbye (a WebSocket close frame, an SSE `error` event) and,
+ * on a WebSocket, answer it; then the socket is dropped. A slow consumer's
+ * queue is gone by then: the goodbye follows only what
+ * the session had already handed to the socket (at most a write window and
+ * one write) and what the kernel holds. A reader that paused (the usual slow
+ * consumer) cannot get a single new byte before it reads again, so dropping
+ * the socket while the close frame still waits in user space is what turned
+ * every 4001 into a 1006. The same as ws's own `closeTimeout` default.
+ */
+export const CLOSE_GRACE_MS = 30_000;
 
 /** What the streaming transports share within one app. */
 export interface StreamServices {
@@ -155,7 +167,7 @@ export function sliced<T>(set: Set<T>, periodMs: number, fn: (x: T) => void, sli
  * serve) or, without one, the current head.
  */
 export async function startPosition(hub: Hub, since: string | null): Promise<number> {
-  if (since === null) return hub.log.head;
+  if (since === null) return hub.head;
   const position = decodeCursor(since);
   await hub.checkCursor(position);
   return position;
@@ -164,16 +176,6 @@ export async function startPosition(hub: Hub, since: string | null): Promise<num
 /** A cursor the server cannot serve, malformed or expired: the client reloads its state either way. */
 export function isCursorError(err: AppError): boolean {
   return err.code === 'CURSOR_EXPIRED' || err.code === 'INVALID_CURSOR';
-}
-
-export function errorJson(err: AppError): string {
-  return JSON.stringify({ error: { code: err.code, message: err.message } });
-}
-
-/** `{"type":"error","ref":…,"error":{code,message}}` */
-export function errorFrame(ref: string | null, err: unknown): string {
-  const e = toAppError(err);
-  return '{"type":"error","ref":' + JSON.stringify(ref) + ',"error":' + JSON.stringify({ code: e.code, message: e.message }) + '}';
 }
 
 /**

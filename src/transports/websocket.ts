@@ -6,12 +6,13 @@ import { encodeCursor } from '../domain/cursor.js';
 import { AppError, closeCodeFor, type ErrorCode } from '../domain/errors.js';
 import type { Session } from '../hub/session.js';
 import { WsWire } from './ws-wire.js';
-import type { Ctx } from '../http/context.js';
-import { toAppError } from '../http/errors.js';
-import { idParam, strParam } from '../http/query.js';
+import { assertWsInternals, releaseUpgradeResponse } from './ws-private.js';
+import type { Ctx } from '../edge/context.js';
+import { errorFrame, toAppError } from '../edge/errors.js';
+import { idParam, strParam } from '../edge/query.js';
 import type { Principal } from '../services/auth.js';
 import { parseClientFrame, type ClientFrame } from './frames.js';
-import { errorFrame, isCursorError, originAllowed, setupStreams, sliced, startPosition, type StreamServices } from './streams.js';
+import { isCursorError, originAllowed, setupStreams, sliced, startPosition, type StreamServices } from './streams.js';
 
 /** The default largest client frame; a node uses config.wsMaxPayloadBytes (ws closes a connection that sends more with 1009). */
 export const MAX_PAYLOAD = DEFAULTS.wsMaxPayloadBytes;
@@ -27,6 +28,8 @@ const BAD_FRAME_WINDOW_MS = 10_000;
  * See docs/transports.md for frames and close codes.
  */
 export async function websocketRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
+  // A ws upgrade that dropped the private fields the transport writes through fails here, at boot.
+  assertWsInternals();
   const streams = setupStreams(app, ctx);
   await app.register(websocket, {
     options: { maxPayload: ctx.config.wsMaxPayloadBytes, perMessageDeflate: false },
@@ -102,8 +105,7 @@ class WsConnection {
     ws.removeAllListeners('error');
     // Likewise the upgraded TCP socket still points at the placeholder HTTP response
     // (and through it the request); the socket belongs to ws now.
-    const raw = (ws as unknown as { _socket?: { _httpMessage?: unknown } })._socket;
-    if (raw && raw._httpMessage) raw._httpMessage = null;
+    releaseUpgradeResponse(ws);
     ws.on('error', (err) => {
       this.log.warn({ err: String(err) }, 'websocket error');
       if (ws.readyState === ws.OPEN) ws.close(1011);

@@ -2,20 +2,11 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { closeCodeFor, type ErrorCode } from '../domain/errors.js';
 import { entryBytes, type LogEntry } from '../hub/event-log.js';
-import type { Wire } from '../hub/session.js';
+import type { Wire } from '../hub/ports.js';
+import { CLOSE_GRACE_MS } from './streams.js';
 import { textFrame } from './ws-frame.js';
+import { rawSocket } from './ws-private.js';
 
-/**
- * After a server-side close, how long the connection stays for the peer to
- * read up to the close frame and answer it; then the socket is dropped. A
- * slow consumer's queue is gone by then: the close frame follows only what
- * the session had already handed to the socket (at most a write window and
- * one write) and what the kernel holds. A reader that paused (the usual slow
- * consumer) cannot get a single new byte before it reads again, so dropping
- * the socket while the close frame still waits in user space is what turned
- * every 4001 into a 1006. The same as ws's own `closeTimeout` default.
- */
-export const CLOSE_GRACE_MS = 30_000;
 /**
  * The catalog's close code, except for protocol abuse, which gets the
  * standard "policy violation" (RFC 6455 §7.4.1) rather than a hubbub code.
@@ -43,7 +34,7 @@ export class WsWire implements Wire {
   readonly #socket: Duplex;
 
   constructor(private readonly ws: WebSocket) {
-    this.#socket = (ws as unknown as { _socket: Duplex })._socket;
+    this.#socket = rawSocket(ws);
     ws.once('close', () => {
       if (this.closeTimer) clearTimeout(this.closeTimer);
     });

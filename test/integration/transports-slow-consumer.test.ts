@@ -6,6 +6,7 @@ import { testServer, userApi, type Api } from '../helpers/server.js';
 import type { Server } from '../../src/server.js';
 import type { User } from '../../src/domain/types.js';
 import { listen, RawSse, RawWs, waitFor } from './transports.helpers.js';
+import { SseParser, type SseRecord } from '../../client/sse-parser.js';
 
 /**
  * A client that stops reading while ~50 MB of messages go out is closed with
@@ -209,4 +210,76 @@ describe('slow consumer: the close code reaches a reader that paused for a while
       vi.useRealTimers();
     }
   }, 40_000);
+});
+
+/** The body of a chunked HTTP/1.1 response, as far as it is complete; `ended` once the last chunk came. */
+function dechunk(raw: Buffer): { body: Buffer; ended: boolean } {
+  const start = raw.indexOf('\r\n\r\n');
+  if (start < 0) return { body: Buffer.alloc(0), ended: false };
+  const parts: Buffer[] = [];
+  let at = start + 4;
+  for (;;) {
+    const eol = raw.indexOf('\r\n', at);
+    if (eol < 0) break;
+    const size = parseInt(raw.subarray(at, eol).toString('latin1'), 16);
+    if (size === 0) return { body: Buffer.concat(parts), ended: true };
+    if (eol + 2 + size + 2 > raw.length) break;
+    parts.push(raw.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+  return { body: Buffer.concat(parts), ended: false };
+}
+
+describe('slow consumer: an SSE reader that paused reads complete records, then an error event', () => {
+  it('ends the stream with `event: error` naming SLOW_CONSUMER after whole records only, kept for the close grace', async () => {
+    let server: Server | undefined;
+    const net = await import('node:net');
+    try {
+      server = await testServer({ logCapacity: 1000 });
+      const { baseUrl } = await listen(server);
+      const sender = await userApi(server, 'sender');
+      const reader = await userApi(server, 'napper');
+      const roomId = (await sender.call('POST', '/api/v1/conversations', { kind: 'room', name: 'nap-sse' })).body.conversation.id as string;
+      await reader.call('POST', `/api/v1/conversations/${roomId}/join`);
+      const hub = server.hub;
+      const sock = net.connect(Number(new URL(baseUrl).port), '127.0.0.1');
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      const chunks: Buffer[] = [];
+      sock.on('data', (c: Buffer) => chunks.push(c));
+      sock.write(`GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${reader.token}\r\n\r\n`);
+      await waitFor(() => hub.stats().byKind.sse === 1, 'the stream to attach');
+      sock.pause();
+
+      const me = sender.user as User;
+      const body = 'y'.repeat(3990);
+      let sent = 0;
+      while (hub.stats().slowConsumerCloses === 0 && sent < 20_000) {
+        await server.chat.send(me, roomId, `${sent++} ${body}`, null);
+        if (sent % 100 === 0) await new Promise((r) => setImmediate(r));
+      }
+      expect(hub.stats().slowConsumerCloses).toBe(1);
+      // Well within the close grace, the reader comes back and reads to the end of the response.
+      sock.resume();
+      await waitFor(() => dechunk(Buffer.concat(chunks)).ended || sock.destroyed, 'the response to end', 20_000);
+      const { body: stream, ended } = dechunk(Buffer.concat(chunks));
+      expect(ended).toBe(true);
+      const records: SseRecord[] = [];
+      const parser = new SseParser((r) => records.push(r));
+      parser.feed(stream.toString('utf8'));
+      // The stream ends exactly after the last record: nothing cut off mid-record.
+      expect(stream.toString('utf8').endsWith('\n\n')).toBe(true);
+      const last = records[records.length - 1]!;
+      expect(last.event).toBe('error');
+      expect(JSON.parse(last.data).error.code).toBe('SLOW_CONSUMER');
+      // Before it: the hello, then a gap-free prefix of what was sent, each record whole.
+      const events = records.filter((r) => r.event === 'message').map((r) => JSON.parse(r.data));
+      const got = events.filter((e) => e.type === 'message.created').map((e) => Number(e.message.body.split(' ')[0]));
+      expect(got).toEqual([...Array(got.length).keys()]);
+      expect(got.length).toBeGreaterThan(0);
+      expect(got.length).toBeLessThan(sent);
+      sock.destroy();
+    } finally {
+      await server?.close();
+    }
+  }, 60_000);
 });

@@ -4,7 +4,7 @@ import type { EventPayload, MembershipSpan, StoredEvent } from '../../src/domain
 import { MemoryBus } from '../../src/bus/memory.js';
 import type { LogEntry } from '../../src/hub/event-log.js';
 import { Hub, type Subscriber } from '../../src/hub/hub.js';
-import type { Wire } from '../../src/hub/session.js';
+import type { Wire } from '../../src/hub/ports.js';
 import type { Store } from '../../src/store/store.js';
 
 /**

@@ -4,7 +4,9 @@ import type { MembershipSpan, StoredEvent } from '../../src/domain/types.js';
 import { MemoryBus } from '../../src/bus/memory.js';
 import { entryBytes, type LogEntry } from '../../src/hub/event-log.js';
 import { Hub, type Subscriber } from '../../src/hub/hub.js';
-import { QueueMeter, Session, type Wire } from '../../src/hub/session.js';
+import type { Wire } from '../../src/hub/ports.js';
+import { QueueMeter } from '../../src/hub/queue-meter.js';
+import { Session } from '../../src/hub/session.js';
 import type { Store } from '../../src/store/store.js';
 
 const NL = Buffer.from('\n');

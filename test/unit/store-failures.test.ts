@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
-import { toAppError } from '../../src/http/errors.js';
+import { toAppError } from '../../src/edge/errors.js';
 import { classifyStoreError, isStoreUnavailable } from '../../src/store/failures.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { checkCsrf, requireUser, SESSION_COOKIE, setSessionCookie } from '../auth-hooks.js';
-import type { Ctx } from '../context.js';
+import { checkCsrf, requireUser, SESSION_COOKIE, setSessionCookie } from '../../edge/credentials.js';
+import type { Ctx } from '../../edge/context.js';
 import { S } from '../schemas.js';
 
 /** What the session list shows of where a credential was made. */

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
-import { requireUser } from '../auth-hooks.js';
-import type { Ctx } from '../context.js';
-import { idParam, intParam, strParam } from '../query.js';
+import { requireUser } from '../../edge/credentials.js';
+import type { Ctx } from '../../edge/context.js';
+import { idParam, intParam, strParam } from '../../edge/query.js';
 import { S } from '../schemas.js';
 
 type IdParams = { Params: { id: string } };

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { StoreHealth } from '../../store/health.js';
-import type { Ctx } from '../context.js';
-import { retryAfterFor } from '../errors.js';
+import type { Ctx } from '../../edge/context.js';
+import { retryAfterFor } from '../../edge/errors.js';
 import { metricsHandler } from '../metrics.js';
 import { AppError } from '../../domain/errors.js';
 
@@ -21,7 +21,7 @@ export function opsRoutes(app: FastifyInstance, ctx: Ctx, health: StoreHealth, r
   app.get('/readyz', anonymous, async (_req, reply) => {
     const r = await health.check();
     reply.header('Cache-Control', 'no-store');
-    if (r.ok) return { ok: true, head: ctx.hub.log.head };
+    if (r.ok) return { ok: true, head: ctx.hub.head };
     const code = r.code ?? 'STORE_UNAVAILABLE';
     const retry = retryAfterFor(new AppError(code), ctx.config.storeRetryAfterSeconds);
     if (retry !== null) reply.header('Retry-After', String(retry));

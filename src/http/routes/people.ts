@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { requireUser } from '../auth-hooks.js';
-import type { Ctx } from '../context.js';
+import { requireUser } from '../../edge/credentials.js';
+import type { Ctx } from '../../edge/context.js';
 import { S } from '../schemas.js';
-import { strParam } from '../query.js';
+import { strParam } from '../../edge/query.js';
 
 export function peopleRoutes(app: FastifyInstance, ctx: Ctx): void {
   const { store, chat, presence } = ctx;

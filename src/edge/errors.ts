@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERRORS, type ErrorCode } from '../domain/errors.js';
+import { AppError } from '../domain/errors.js';
 import { classifyStoreError } from '../store/failures.js';
 
 /**
@@ -67,4 +67,13 @@ export function makeErrorHandler(opts: { storeRetryAfterSeconds: number }) {
   };
 }
 
-export const errorCodes = Object.keys(ERRORS) as ErrorCode[];
+/** `{"error":{code,message}}`: the body of every refusal, whichever transport carries it. */
+export function errorJson(err: AppError): string {
+  return JSON.stringify({ error: { code: err.code, message: err.message } });
+}
+
+/** `{"type":"error","ref":…,"error":{code,message}}`: a refusal as a stream frame. */
+export function errorFrame(ref: string | null, err: unknown): string {
+  const e = toAppError(err);
+  return '{"type":"error","ref":' + JSON.stringify(ref) + ',"error":' + JSON.stringify({ code: e.code, message: e.message }) + '}';
+}

@@ -19,3 +19,28 @@ export function idParam(raw: unknown, code: 'CONVERSATION_NOT_FOUND' | 'USER_NOT
   if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw new AppError(code);
   return raw;
 }
+
+/**
+ * The named parameters of a query string (`url` from `from`) as plain
+ * strings, or null when anything is unusual — a repeated or percent-encoded
+ * parameter — for a caller without Fastify's parser: it then leaves the
+ * request to Fastify, whose parser decides, with its errors.
+ */
+export function plainQuery<K extends string>(url: string, from: number, keys: readonly K[]): Partial<Record<K, string>> | null {
+  if (url.includes('%', from) || url.includes('+', from)) return null;
+  const out: Partial<Record<K, string>> = {};
+  let at = from;
+  while (at <= url.length) {
+    let amp = url.indexOf('&', at);
+    if (amp < 0) amp = url.length;
+    const eq = url.indexOf('=', at);
+    const hasValue = eq >= 0 && eq < amp;
+    const key = url.slice(at, hasValue ? eq : amp) as K;
+    if (keys.includes(key)) {
+      if (out[key] !== undefined) return null;
+      out[key] = hasValue ? url.slice(eq + 1, amp) : '';
+    }
+    at = amp + 1;
+  }
+  return out;
+}
