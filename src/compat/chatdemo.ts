@@ -47,7 +47,7 @@ function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
 }
 
 export function chatdemoRoutes(app: FastifyInstance, ctx: Ctx, feed: LobbyFeed): void {
-  app.post('/a/message/new', { config: postLimit(ctx) }, async (req, reply) => {
+  app.post('/a/message/new', postLimit(ctx), async (req, reply) => {
     checkXsrf(req);
     const body = field(req, 'body');
     if (body === null) throw new AppError('VALIDATION_FAILED', 'Missing argument "body".');

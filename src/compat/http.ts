@@ -107,9 +107,9 @@ export function checkSameSite(req: FastifyRequest, ctx: Ctx): void {
   }
 }
 
-/** Legacy posts are anonymous, so they are limited per client IP (the v1 send limit, same window). */
-export function postLimit(ctx: Ctx): { rateLimit: { max: number; timeWindow: number; hook: 'preHandler'; keyGenerator: (req: FastifyRequest) => string } } {
-  return { rateLimit: { max: ctx.config.rateLimits.send, timeWindow: 10_000, hook: 'preHandler', keyGenerator: (req) => 'compat-send:' + req.ip } };
+/** Route options for a legacy post: anonymous, so limited per client IP (AbuseLimits.legacyPost). */
+export function postLimit(ctx: Ctx): { preHandler: (req: FastifyRequest) => Promise<void> } {
+  return { preHandler: async (req) => ctx.limits.legacyPost(req.ip) };
 }
 
 /**

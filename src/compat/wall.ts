@@ -95,7 +95,7 @@ export async function wallRoutes(app: FastifyInstance, ctx: Ctx, feed: LobbyFeed
     return wallHeaders(reply, status).send(htmlSafeJson(body));
   });
 
-  app.post('/chat', { config: postLimit(ctx) }, async (req, reply) => {
+  app.post('/chat', postLimit(ctx), async (req, reply) => {
     const query = field(req, 'query') ?? '';
     const posted = await feed.post(query); // BODY_EMPTY / BODY_TOO_LONG from the domain
     return wallHeaders(reply, 200).send(htmlSafeJson({ code: 0, message: 'ok', ...wallMessage(posted) }));

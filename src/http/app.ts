@@ -4,7 +4,6 @@ import http from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import { AppError } from '../domain/errors.js';
 import { checkCsrf, identify } from '../edge/credentials.js';
 import type { Ctx } from '../edge/context.js';
@@ -107,11 +106,6 @@ export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<Fastify
     crossOriginEmbedderPolicy: false,
   });
   await app.register(cookie);
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: () => new AppError('RATE_LIMITED'),
-    onExceeded: (req) => req.log.warn({ route: req.routeOptions.url }, 'rate limit hit'),
-  });
 
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (req) => {

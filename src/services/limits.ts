@@ -7,8 +7,10 @@ import { WindowLimiter } from './typing.js';
  * Abuse limits that every transport shares: one bucket per user and one per
  * IP address for sending, typing and friend requests (so a flood is capped
  * whether it arrives over HTTP or a WebSocket), and caps on live connections
- * per user and per node. Login and registration are limited per IP (and
- * username) by @fastify/rate-limit on their routes.
+ * per user and per node; registrations and the legacy adapters' anonymous
+ * posts per IP. Login has its own throttle (login-throttle.ts). Every window
+ * is on the monotonic clock (WindowLimiter), so a wall-clock jump neither
+ * locks senders out nor resets their budget.
  */
 export class AbuseLimits {
   private readonly sendUser: WindowLimiter;
@@ -16,6 +18,8 @@ export class AbuseLimits {
   private readonly typingIp: WindowLimiter;
   private readonly friendUser: WindowLimiter;
   private readonly friendIp: WindowLimiter;
+  private readonly registerIp: WindowLimiter;
+  private readonly legacyPostIp: WindowLimiter;
   hits = 0;
 
   constructor(private readonly config: Readonly<Config>, private readonly hub: Hub) {
@@ -25,6 +29,9 @@ export class AbuseLimits {
     this.typingIp = new WindowLimiter(r.typingPerIp, 10_000);
     this.friendUser = new WindowLimiter(r.friendRequests, 3_600_000);
     this.friendIp = new WindowLimiter(r.friendRequestsPerIp, 3_600_000);
+    this.registerIp = new WindowLimiter(r.register, 3_600_000);
+    // Legacy posts are anonymous: the v1 per-user send budget, per client IP, same window.
+    this.legacyPostIp = new WindowLimiter(r.send, 10_000);
   }
 
   private check(ok: boolean, what: string): void {
@@ -46,6 +53,15 @@ export class AbuseLimits {
   friendRequest(userId: string, ip: string): void {
     this.check(this.friendUser.take(userId), 'friend requests from this account');
     this.check(this.friendIp.take(ip), 'friend requests from this address');
+  }
+
+  register(ip: string): void {
+    this.check(this.registerIp.take(ip), 'registrations from this address');
+  }
+
+  /** An anonymous post through a legacy adapter (the seeds' /chat, /a/message/new). */
+  legacyPost(ip: string): void {
+    this.check(this.legacyPostIp.take(ip), 'messages from this address');
   }
 
   /** Before a stream (WebSocket, SSE, long poll that waits) is opened. */

@@ -12,8 +12,8 @@ export function authRoutes(app: FastifyInstance, ctx: Ctx): void {
 
   app.post<{ Body: { username: string; password: string; displayName?: string } }>('/api/v1/auth/register', {
     schema: { body: S.register },
-    config: { rateLimit: { max: config.rateLimits.register, timeWindow: 3_600_000 } },
   }, async (req, reply) => {
+    ctx.limits.register(req.ip);
     const user = await auth.register(req.body);
     const s = await auth.openSession(user, clientOf(req));
     setSessionCookie(reply, s.token, config.secureCookies, sessionMaxAge);
