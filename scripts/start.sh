@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
-# Builds the web app when its build is missing or older than its sources, then serves.
+# npm start: builds what is missing or older than its sources (scripts/build.sh), then serves the
+# compiled server (bin/hubbub.js runs dist/ once it is current).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -f web/index.html ]; then
-  if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/index.html web/vite.config.ts client -newer web/dist/index.html -print -quit 2>/dev/null)" ]; then
-    echo "hubbub: building the web app…" >&2
-    npx vite build --config web/vite.config.ts --logLevel warn
-  fi
-fi
+bash scripts/build.sh
 exec node bin/hubbub.js serve "$@"

@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import type { Ctx } from '../http/context.js';
+import type { Ctx } from '../edge/context.js';
 import type { Conversation, Message } from '../domain/types.js';
 import { AppError } from '../domain/errors.js';
-import { escapeHtml, jsonForScript, renderRoomPage, type RoomPageData } from './render.js';
+import { BundleLoader } from './bundle.js';
+import { PageCache } from './cache.js';
+import { inject, roomHead } from './render.js';
 
 /** How many of a room's latest messages go into the server-rendered page. */
 export const SSR_MESSAGES = 50;
@@ -56,17 +58,22 @@ interface Template {
  * The web app's static files and the server-rendered public rooms.
  *
  * - `/assets/*` (hashed Vite output) with long-lived caching; `/favicon.svg`.
- * - `/` renders the lobby, `/r/:name` any public room: its latest messages as
- *   escaped HTML inside web/dist/index.html, with a title and description, so
- *   it reads with JavaScript off; the app then mounts over it.
+ * - `/` renders the lobby, `/r/:name` any public room: its latest messages,
+ *   rendered by the web app's own component through the server bundle
+ *   (./bundle.ts), inside web/dist/index.html with a title and description
+ *   (./render.ts), so it reads with JavaScript off; the browser then hydrates
+ *   it from the page's data block (web/src/main.ts). Pages are reused while
+ *   the store's head has not moved (./cache.ts).
  * - The app's own routes (/login, /c/:id, …) get the same index.html unrendered.
  * - Without web/dist the pages are still rendered, with a note that the app
- *   is not built.
+ *   is not built; without the server bundle, a note to build it.
  */
 export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
   const webDir = path.resolve(ctx.config.webDir);
   const indexFile = path.join(webDir, 'index.html');
   let cached: Template | null = null;
+  const bundles = new BundleLoader();
+  const pages = new PageCache();
 
   /** index.html, re-read when a rebuild changes it. */
   function template(): Template {
@@ -117,25 +124,33 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
       .send(html);
   }
 
-  async function renderRoom(reply: FastifyReply, roomName: string): Promise<FastifyReply> {
+  async function renderRoom(reply: FastifyReply, requested: string): Promise<FastifyReply> {
     const tpl = template();
+    const loaded = bundles.get();
+    const build = `${tpl.mtimeMs}/${loaded?.mtimeMs ?? 0}`;
+    const head = await ctx.store.headSeq();
+    const hit = pages.get(requested, head, build);
+    if (hit !== null) return sendHtml(reply, hit);
+
     let room: Conversation | null = null;
     try {
-      room = await ctx.chat.roomByName(roomName);
+      room = await ctx.chat.roomByName(requested);
     } catch (err) {
       if ((err as { code?: string }).code !== 'CONVERSATION_NOT_FOUND') throw err;
     }
     const rooms = (await ctx.store.listRooms()).map((r) => ({ name: r.name ?? '', memberCount: r.memberCount }));
-    if (!room) {
-      const page = renderRoomPage({ room: null, requested: roomName, messages: [], rooms, memberCount: 0, built: tpl.built });
-      return sendHtml(reply, inject(tpl.html, page.title, page.description, page.body, null), 404);
-    }
-    const messages: Message[] = await ctx.chat.history(null, room.id, null, SSR_MESSAGES);
-    const detail = await ctx.store.getConversation(room.id);
-    const data: RoomPageData = { room, requested: roomName, messages, rooms, memberCount: detail?.memberCount ?? 0, built: tpl.built };
-    const page = renderRoomPage(data);
-    const initial = { room: { id: room.id, name: room.name, memberCount: data.memberCount }, messages, rooms };
-    return sendHtml(reply, inject(tpl.html, page.title, page.description, page.body, initial));
+    const messages: Message[] = room ? await ctx.chat.history(null, room.id, null, SSR_MESSAGES) : [];
+    const memberCount = room ? (await ctx.store.getConversation(room.id))?.memberCount ?? 0 : 0;
+    const name = room?.name ?? requested;
+    const meta = roomHead(room ? { name } : null, messages);
+    if (!loaded) return sendHtml(reply, inject(tpl.html, meta, NOT_RENDERED, null), room ? 200 : 404);
+    const bundle = await loaded.bundle;
+    const body = await bundle.renderPublicRoom({ roomName: name, found: room !== null, messages, rooms, memberCount, built: tpl.built });
+    if (!room) return sendHtml(reply, inject(tpl.html, meta, body, null), 404);
+    // The browser hydrates from exactly this data (web/src/ssr-data.ts).
+    const html = inject(tpl.html, meta, body, { room: { id: room.id, name, memberCount }, messages, rooms });
+    pages.set(requested, head, build, html);
+    return sendHtml(reply, html);
   }
 
   app.get('/', (_req, reply) => renderRoom(reply, 'lobby'));
@@ -145,7 +160,7 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     app.get(route, (_req, reply) => {
       const tpl = template();
       const body = tpl.built ? SPLASH : notBuiltNote();
-      return sendHtml(reply, inject(tpl.html, 'hubbub', 'hubbub — a self-hosted real-time chat.', body, null));
+      return sendHtml(reply, inject(tpl.html, { title: 'hubbub', description: 'hubbub — a self-hosted real-time chat.' }, body, null));
     });
   }
 }
@@ -154,20 +169,10 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
 const SPLASH = '<div class="boot-splash" aria-busy="true" aria-label="Loading"><span class="brand-mark" aria-hidden="true">h</span></div>';
 
 function notBuiltNote(): string {
-  return '<p class="ssr-note" role="note">The web app is not built yet (run <code>npm run build:web</code>); public rooms are still readable here.</p>';
+  return '<p class="ssr-note" role="note">The web app is not built yet (run <code>npm run build:web</code>); '
+    + 'public rooms are still readable here.</p>';
 }
 
-/** Puts the rendered page into the app's index.html. */
-export function inject(template: string, title: string, description: string, body: string, initial: unknown): string {
-  const head = [
-    `<meta name="description" content="${escapeHtml(description)}" />`,
-    `<meta property="og:title" content="${escapeHtml(title)}" />`,
-    `<meta property="og:description" content="${escapeHtml(description)}" />`,
-  ].join('\n    ');
-  const data = initial === null ? '' : `<script type="application/json" id="ssr-data">${jsonForScript(initial)}</script>`;
-  let html = template.replace(/<title>[\s\S]*?<\/title>/i, `<title>${escapeHtml(title)}</title>`);
-  html = html.includes('<!--ssr-head-->') ? html.replace('<!--ssr-head-->', () => head) : html.replace('</head>', () => `${head}\n</head>`);
-  const outlet = body + data;
-  if (html.includes('<!--ssr-outlet-->')) return html.replace('<!--ssr-outlet-->', () => outlet);
-  return html.replace(/<div id="app">\s*<\/div>/, () => `<div id="app">${outlet}</div>`);
-}
+/** In place of a public room when the server bundle is not built (a source tree before its first build). */
+const NOT_RENDERED = '<p class="ssr-note" role="note">This page is rendered by the web app\'s server bundle, which is not built yet '
+  + '(run <code>npm run build:web</code>, or start with <code>npm start</code>).</p>';

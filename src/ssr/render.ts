@@ -1,10 +1,10 @@
-import type { Conversation, Message } from '../domain/types.js';
+import type { Message } from '../domain/types.js';
 
 /**
- * Plain string rendering of a public room. Everything user-supplied goes
- * through escapeHtml; the markup uses the same classes as the web app's
- * PublicRoom view (web/src/components/PublicRoom.vue), which replaces it once
- * the script runs.
+ * What the server writes around the web app's own rendering (src/ssr/bundle.ts):
+ * the head of a public room's page (title, description) and the inert data
+ * block the browser hydrates from. The page body is never built from strings
+ * here: the Vue components render it, escaping as they go.
  */
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -23,94 +23,45 @@ export function jsonForScript(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-export interface RoomPageData {
-  room: Conversation | null;
-  requested: string;
-  messages: Message[];
-  rooms: Array<{ name: string; memberCount: number }>;
-  memberCount: number;
-  /** Whether web/dist exists (otherwise a note says the app is not built). */
-  built: boolean;
-}
-
-export interface RenderedPage {
-  title: string;
-  description: string;
-  body: string;
-}
-
-const pad = (n: number) => String(n).padStart(2, '0');
-/** The server does not know the reader's time zone: UTC, labelled; the app re-renders in local time. */
-function utcTime(iso: string): string {
-  const d = new Date(iso);
-  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-}
-function utcDay(iso: string): string {
-  const d = new Date(iso);
-  return d.toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
-}
-
 function truncate(s: string, n: number): string {
   const chars = [...s.replace(/\s+/g, ' ').trim()];
   return chars.length <= n ? chars.join('') : chars.slice(0, n - 1).join('') + '…';
 }
 
-export function renderMessages(messages: Message[]): string {
-  let out = '';
-  let lastDay = '';
-  let lastSender = '';
-  let lastAt = 0;
-  for (const m of messages) {
-    const day = m.createdAt.slice(0, 10);
-    if (day !== lastDay) {
-      out += `<li class="day-sep" role="separator"><span>${escapeHtml(utcDay(m.createdAt))}</span></li>`;
-      lastDay = day;
-      lastSender = '';
-    }
-    const at = Date.parse(m.createdAt);
-    const grouped = m.senderId === lastSender && at - lastAt < 5 * 60_000;
-    lastSender = m.senderId;
-    lastAt = at;
-    out += `<li class="msg${grouped ? ' msg-grouped' : ''}" data-id="${escapeHtml(m.id)}">`
-      + `<div class="msg-meta"><span class="msg-sender">${escapeHtml(m.senderName)}</span>`
-      + ` <time class="msg-time" datetime="${escapeHtml(m.createdAt)}">${utcTime(m.createdAt)} UTC</time></div>`
-      + `<div class="msg-body">${escapeHtml(m.body)}</div></li>`;
-  }
-  return out;
+export interface PageHead {
+  title: string;
+  description: string;
 }
 
-export function renderRoomPage(d: RoomPageData): RenderedPage {
-  const name = d.room?.name ?? d.requested;
-  const title = d.room ? `#${name} · hubbub` : 'Room not found · hubbub';
-  const last = d.messages[d.messages.length - 1];
-  const description = d.room
-    ? (last
-      ? `#${name} on hubbub, a public chat room: ${d.messages.length} recent messages. Latest from ${last.senderName}: “${truncate(last.body, 110)}”`
-      : `#${name} on hubbub, a public chat room. No messages yet — be the first to say hello.`)
-    : 'That room does not exist on this hubbub server.';
+/** Title and description of a public room's page (`room` null: no such room). */
+export function roomHead(room: { name: string } | null, messages: Message[]): PageHead {
+  if (!room) return { title: 'Room not found · hubbub', description: 'That room does not exist on this hubbub server.' };
+  const last = messages[messages.length - 1];
+  const description = last
+    ? `#${room.name} on hubbub, a public chat room: ${messages.length} recent messages. `
+      + `Latest from ${last.senderName}: “${truncate(last.body, 110)}”`
+    : `#${room.name} on hubbub, a public chat room. No messages yet — be the first to say hello.`;
+  return { title: `#${room.name} · hubbub`, description };
+}
 
-  const roomLinks = d.rooms
-    .map((r) => `<li><a class="pr-room${r.name === name ? ' active' : ''}" href="/r/${encodeURIComponent(r.name)}"${r.name === name ? ' aria-current="page"' : ''}>`
-      + `<span class="pr-hash" aria-hidden="true">#</span>${escapeHtml(r.name)}</a></li>`)
-    .join('');
-
-  const note = d.built ? '' : '<p class="ssr-note" role="note">The web app is not built yet (run <code>npm run build:web</code>); this page is rendered by the server alone.</p>';
-
-  const main = d.room
-    ? `<div class="pr-title"><h1><span class="pr-hash" aria-hidden="true">#</span>${escapeHtml(name)}</h1>`
-      + `<p>${d.memberCount} ${d.memberCount === 1 ? 'member' : 'members'} · public room, readable by anyone</p></div>`
-      + (d.messages.length
-        ? `<ol class="pr-messages" role="log" aria-label="Messages">${renderMessages(d.messages)}</ol>`
-        : '<div class="pr-empty"><p>No messages yet.</p></div>')
-      + `<p class="pr-cta"><a href="/login">Log in</a> or <a href="/register">create an account</a> to join the conversation.</p>`
-    : `<div class="pr-title"><h1>Room not found</h1><p>There is no room called “${escapeHtml(name)}”.</p></div>`
-      + `<p class="pr-cta"><a href="/">Go to the lobby</a></p>`;
-
-  const body = `<div class="public-page">`
-    + `<header class="pr-header"><a class="brand" href="/"><span class="brand-mark" aria-hidden="true">h</span>hubbub</a>`
-    + `<nav class="pr-nav" aria-label="Account"><a class="btn btn-ghost" href="/login">Log in</a><a class="btn btn-primary" href="/register">Sign up</a></nav></header>`
-    + note
-    + `<div class="pr-layout"><nav class="pr-rooms" aria-label="Public rooms"><h2>Public rooms</h2><ul>${roomLinks}</ul></nav>`
-    + `<main class="pr-main">${main}</main></div></div>`;
-  return { title, description, body };
+/**
+ * Puts a page into the app's index.html: the title and description into the
+ * head, the rendered body into #app, and the data it was rendered from (if
+ * any) after #app as `<script type="application/json" id="ssr-data">` — not
+ * executed, so the CSP's `script-src 'self'` holds, and outside the element
+ * the browser hydrates.
+ */
+export function inject(template: string, head: PageHead, body: string, initial: unknown): string {
+  const meta = [
+    `<meta name="description" content="${escapeHtml(head.description)}" />`,
+    `<meta property="og:title" content="${escapeHtml(head.title)}" />`,
+    `<meta property="og:description" content="${escapeHtml(head.description)}" />`,
+  ].join('\n    ');
+  const data = initial === null ? '' : `<script type="application/json" id="ssr-data">${jsonForScript(initial)}</script>`;
+  let html = template.replace(/<title>[\s\S]*?<\/title>/i, () => `<title>${escapeHtml(head.title)}</title>`);
+  html = html.includes('<!--ssr-head-->') ? html.replace('<!--ssr-head-->', () => meta) : html.replace('</head>', () => `${meta}\n</head>`);
+  html = html.includes('<!--ssr-outlet-->')
+    ? html.replace('<!--ssr-outlet-->', () => body)
+    : html.replace(/<div id="app">\s*<\/div>/, () => `<div id="app">${body}</div>`);
+  return data ? html.replace('</body>', () => `${data}\n</body>`) : html;
 }

@@ -27,7 +27,7 @@ export default function setup(): void {
   if (!fs.existsSync(CHROMIUM)) {
     execFileSync('bash', [path.join(root, 'scripts/setup-browser.sh')], { stdio: 'inherit' });
   }
-  const built = newest(path.join(root, 'web/dist/index.html'));
+  const built = Math.min(newest(path.join(root, 'web/dist/index.html')), newest(path.join(root, 'web/dist-ssr/entry-server.js')));
   const sources = Math.max(
     newest(path.join(root, 'web/src')),
     newest(path.join(root, 'web/index.html')),

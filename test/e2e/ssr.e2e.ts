@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { testServer } from '../helpers/server.js';
-import { launchBrowser, startServer, newPage, messageLog, visible, eventually, userApi, type Api, type Running } from './helpers.js';
+import { launchBrowser, startServer, newPage, messageLog, visible, eventually, shot, userApi, type Api, type Running } from './helpers.js';
 
 const EVIL = '<img src=x onerror=alert(1)>';
 const SCRIPTY = '</script><script>alert("x")</script>';
@@ -48,6 +48,7 @@ describe('public rooms, server-rendered', () => {
     const description = await page.locator('meta[name="description"]').getAttribute('content');
     expect(description).toContain('#lobby');
     expect(dialogs).toEqual([]);
+    await shot(page, 'ssr-lobby-no-js');
     await context.close();
   });
 
@@ -105,6 +106,20 @@ describe('public rooms, server-rendered', () => {
     expect((await fetch(`${srv.url}/favicon.svg`)).status).toBe(200);
   });
 
+  it('a page asked for again after a new message carries it (rendered pages follow the room)', async () => {
+    const made = await alice.call('POST', '/api/v1/conversations', { kind: 'room', name: 'news' });
+    expect(made.status).toBe(201);
+    const id = made.body.conversation.id as string;
+    expect((await alice.call('POST', `/api/v1/conversations/${id}/messages`, { body: 'first edition' })).status).toBe(201);
+    const first = await (await fetch(`${srv.url}/r/news`)).text();
+    expect(first).toContain('first edition');
+    expect(await (await fetch(`${srv.url}/r/news`)).text()).toBe(first);
+    expect((await alice.call('POST', `/api/v1/conversations/${id}/messages`, { body: 'straight onto the page' })).status).toBe(201);
+    const again = await (await fetch(`${srv.url}/r/news`)).text();
+    expect(again).toContain('straight onto the page');
+    expect(first).not.toContain('straight onto the page');
+  });
+
   it('without a built app, the lobby is still rendered, with a note', async () => {
     const bare = await testServer({ webDir: path.join(os.tmpdir(), 'hubbub-no-such-web-dist') });
     try {
@@ -123,6 +138,49 @@ describe('public rooms, server-rendered', () => {
       await bare.close();
       fs.rmSync(bare.dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('the browser hydrates the server\'s HTML without a mismatch, then shows times in the reader\'s zone', async () => {
+    // Tokyo is never on UTC's calendar day at the same wall-clock time: server (UTC) and reader differ visibly.
+    const { page, context, errors } = await newPage(browser, srv.url, { timezoneId: 'Asia/Tokyo' });
+    const vueWarnings: string[] = [];
+    page.on('console', (m) => {
+      if (/hydrat|mismatch/i.test(m.text())) vueWarnings.push(`${m.type()}: ${m.text()}`);
+    });
+    // Counts server-rendered message nodes that leave the page: hydration adopts them, a fresh mount throws them away.
+    await page.addInitScript(() => {
+      const w = window as unknown as { removedSsrNodes: number };
+      w.removedSsrNodes = 0;
+      new MutationObserver((records) => {
+        for (const r of records) {
+          for (const n of Array.from(r.removedNodes)) {
+            if (n instanceof Element && (n.matches('.msg, .public-page') || n.querySelector('.msg'))) w.removedSsrNodes++;
+          }
+        }
+      }).observe(document, { childList: true, subtree: true });
+    });
+    const served = await (await fetch(`${srv.url}/`)).text();
+    expect(served).toMatch(/<time class="msg-time" datetime="[^"]+"[^>]*>\d\d:\d\d UTC<\/time>/);
+
+    await page.goto('/');
+    await page.waitForFunction(() => document.documentElement.classList.contains('app-ready'));
+    const log = messageLog(page);
+    await visible(log.getByText('Welcome to the lobby!'));
+    const time = log.locator('.msg-time').first();
+    // After mount the clock is the reader's: Tokyo's hours, no "UTC" label.
+    await eventually(async () => (await time.textContent())?.includes('UTC'), false);
+    const iso = (await time.getAttribute('datetime'))!;
+    const tokyo = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Tokyo' }).format(new Date(iso));
+    expect(await time.textContent()).toBe(tokyo);
+    expect(await page.evaluate(() => (window as unknown as { removedSsrNodes: number }).removedSsrNodes)).toBe(0);
+    expect(vueWarnings).toEqual([]);
+    expect(errors).toEqual([]);
+    await shot(page, 'ssr-lobby-hydrated');
+    // Hydrated, not frozen: links route inside the app.
+    await page.getByRole('link', { name: 'Log in' }).first().click();
+    await visible(page.getByRole('button', { name: 'Log in', exact: true }));
+    expect(vueWarnings).toEqual([]);
+    await context.close();
   });
 
   it('with JavaScript on, the app takes over the page and follows new messages', async () => {

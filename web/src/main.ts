@@ -1,18 +1,48 @@
-import { createApp } from 'vue';
+import { createApp, createSSRApp, watch } from 'vue';
 import App from './App.vue';
-import { boot, start } from './store';
+import PublicRoom from './components/PublicRoom.vue';
+import { router, type Route } from './router';
+import { ssrRoomName } from './ssr-data';
+import { boot, start, state } from './store';
 import './styles.css';
 
 /**
  * The server-rendered page (a public room, or a splash) stays on screen until
- * we know who is reading; then the app mounts over it.
+ * we know who is reading. A reader who is not logged in, on the room the
+ * server rendered, gets that HTML hydrated in place (no re-render, no flash);
+ * anyone else gets the app mounted over it.
  */
 async function main(): Promise<void> {
   start();
   await boot().catch((err) => console.error('hubbub: could not start the session', err));
-  const app = createApp(App);
-  app.mount('#app');
+  const room = ssrRoomName();
+  if (room !== null && state.phase === 'anon' && publicRoomOf(router.route) === room) hydrateRoom(room);
+  else createApp(App).mount('#app');
   document.documentElement.classList.add('app-ready');
+}
+
+/** The public room a route shows to a reader who is not logged in (App.vue: "/" is the lobby). */
+function publicRoomOf(route: Route): string | null {
+  if (route.name === 'home') return 'lobby';
+  return route.name === 'room' ? route.roomName : null;
+}
+
+/**
+ * Hydrates the server's HTML with the same component the app shows there,
+ * and hands over to the whole app once the reader goes elsewhere or logs in.
+ */
+function hydrateRoom(room: string): void {
+  const page = createSSRApp(PublicRoom, { roomName: room });
+  page.mount('#app');
+  const stop = watch(
+    () => [state.phase, publicRoomOf(router.route)] as const,
+    ([phase, now]) => {
+      if (phase === 'anon' && now === room) return;
+      stop();
+      page.unmount();
+      createApp(App).mount('#app');
+    },
+  );
 }
 
 void main();

@@ -1,6 +1,11 @@
 import type { Message } from './types';
 
-/** The initial data the server put into the page (public rooms), read once. */
+/**
+ * The data the server rendered a public room from (src/ssr), carried in the
+ * page as `<script type="application/json" id="ssr-data">`: inert under the
+ * CSP (no inline script runs), read once. Hydration renders from exactly
+ * this data, so the first browser render matches the server's HTML.
+ */
 export interface SsrData {
   room: { id: string; name: string; memberCount: number };
   messages: Message[];
@@ -17,6 +22,11 @@ const data: SsrData | null = (() => {
     return null;
   }
 })();
+
+/** The room the server rendered this page for, or null (an app route, a room not found). */
+export function ssrRoomName(): string | null {
+  return consumed ? null : data?.room.name ?? null;
+}
 
 /** The server's data for this room, the first time it is asked for. */
 export function takeSsrData(roomName: string): SsrData | null {

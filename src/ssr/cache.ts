@@ -1,0 +1,55 @@
+/**
+ * Rendered public-room pages, reused while nothing has changed. A page is
+ * keyed by the path's room name and stamped with the store's head position
+ * (every stored change — a message, a join, a new room, a deleted account —
+ * takes the next position, on any node) and the build it was rendered with:
+ * a page is served again only while no event at all has been stored since.
+ * Checking costs one `headSeq()` query instead of four queries and a render
+ * (docs/benchmarks.md, "Server-rendered public rooms").
+ *
+ * Two changes move no position: a new display name and the web app being
+ * rebuilt. The build is part of the stamp; a renamed sender shows on the next
+ * event, or after MAX_AGE_MS at most.
+ */
+
+/** How long a page may be reused on a server where nothing is written. */
+export const MAX_AGE_MS = 10_000;
+/**
+ * How many rooms' pages are kept (≈ 35 KB each with 50 messages). Only pages
+ * of existing rooms are kept, so made-up room names cannot fill it; past the
+ * bound the page used longest ago goes.
+ */
+export const MAX_PAGES = 128;
+
+interface Page {
+  head: number;
+  build: string;
+  at: number;
+  html: string;
+}
+
+export class PageCache {
+  private readonly pages = new Map<string, Page>();
+
+  constructor(private readonly maxPages = MAX_PAGES, private readonly maxAgeMs = MAX_AGE_MS, private readonly clock = () => Date.now()) {}
+
+  /** The page rendered for `room` at this head with this build, if it is still fresh. */
+  get(room: string, head: number, build: string): string | null {
+    const p = this.pages.get(room);
+    if (!p || p.head !== head || p.build !== build || this.clock() - p.at > this.maxAgeMs) return null;
+    // Map order is insertion order: re-inserting keeps the most recently used last.
+    this.pages.delete(room);
+    this.pages.set(room, p);
+    return p.html;
+  }
+
+  set(room: string, head: number, build: string, html: string): void {
+    this.pages.delete(room);
+    this.pages.set(room, { head, build, at: this.clock(), html });
+    while (this.pages.size > this.maxPages) this.pages.delete(this.pages.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.pages.size;
+  }
+}
