@@ -41,8 +41,15 @@ const MAX_WAITERS = 20_000;
 const WAIT_MS = 25_000;
 const MAX_BODY = 64 * 1024;
 
-interface Msg { id: string; text: string }
-interface Waiter { cursor: string | null; res: http.ServerResponse; timer: NodeJS.Timeout }
+interface Msg {
+  id: string;
+  text: string;
+}
+interface Waiter {
+  cursor: string | null;
+  res: http.ServerResponse;
+  timer: NodeJS.Timeout;
+}
 
 const cache: Msg[] = [];
 const waiters = new Set<Waiter>();
@@ -110,7 +117,8 @@ function finishWaiter(w: Waiter, body: string): void {
 function updateMsg(cursor: string | null, res: http.ServerResponse): void {
   const msgs = msgsSince(cursor);
   if (msgs.length) return tornadoReply(res, 200, historyJson(msgs));
-  if (waiters.size >= MAX_WAITERS) return tornadoReply(res, 503, '<html><title>503: Service Unavailable</title><body>503: Service Unavailable</body></html>');
+  if (waiters.size >= MAX_WAITERS)
+    return tornadoReply(res, 503, '<html><title>503: Service Unavailable</title><body>503: Service Unavailable</body></html>');
   const w: Waiter = { cursor, res, timer: setTimeout(() => finishWaiter(w, historyJson([])), WAIT_MS) };
   waiters.add(w);
   res.on('close', () => {
@@ -122,7 +130,10 @@ const server = http.createServer((req, res) => {
   const path = req.url!.split('?')[0];
   if (req.method === 'POST' && path === '/__bench/gc') {
     const gc = (globalThis as { gc?: () => void }).gc;
-    if (gc) { gc(); gc(); }
+    if (gc) {
+      gc();
+      gc();
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ gc: Boolean(gc) }));
     req.resume();

@@ -20,7 +20,10 @@ const { values } = parseArgs({
 const server = http.createServer((req, res) => {
   if (req.method === 'POST' && req.url === '/__bench/gc') {
     const gc = (globalThis as { gc?: () => void }).gc;
-    if (gc) { gc(); gc(); }
+    if (gc) {
+      gc();
+      gc();
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ gc: Boolean(gc) }));
     return;

@@ -16,7 +16,14 @@ const localAddrs = (process.env.BENCH_LOCAL || '').split(',').filter(Boolean);
 const deadline = performance.now() + Number(process.env.BENCH_DEADLINE_MS ?? 30_000);
 const deflate = process.env.BENCH_DEFLATE === '1';
 
-const report = { ok: 0, failed: 0, firstError: undefined as string | undefined, closedByServer: 0, lastCloseCode: undefined as number | undefined, done: false };
+const report = {
+  ok: 0,
+  failed: 0,
+  firstError: undefined as string | undefined,
+  closedByServer: 0,
+  lastCloseCode: undefined as number | undefined,
+  done: false,
+};
 const sockets: WebSocket[] = [];
 let consecutiveFailures = 0;
 let stopping = false;
@@ -29,7 +36,9 @@ function openOne(i: number): Promise<void> {
     let settled = false;
     const ws = new WebSocket(url, {
       headers: { authorization: `Bearer ${tokens[(offset + i) % tokens.length]}` },
-      perMessageDeflate: deflate, localAddress: localAddrs.length ? localAddrs[i % localAddrs.length] : undefined, handshakeTimeout: 15_000,
+      perMessageDeflate: deflate,
+      localAddress: localAddrs.length ? localAddrs[i % localAddrs.length] : undefined,
+      handshakeTimeout: 15_000,
     } as WebSocket.ClientOptions);
     const done = (ok: boolean, err?: string) => {
       if (settled) return;

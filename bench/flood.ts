@@ -30,26 +30,36 @@ await flooder.call('POST', `/api/v1/conversations/${room}/join`);
 
 let phase = 'calm';
 const latencies: Record<string, number[]> = { calm: [], flood: [] };
-const sockets = await Promise.all(users.map((u) => new Promise<WebSocket>((resolve) => {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/ws`, { headers: { authorization: `Bearer ${u.token}` } });
-  ws.on('message', (d) => {
-    const m = JSON.parse(String(d));
-    if (m.type === 'hello') resolve(ws);
-    if (m.type === 'message.created' && m.message.body.startsWith('t=')) latencies[phase]!.push(Date.now() - Number(m.message.body.slice(2)));
-  });
-})));
+const sockets = await Promise.all(
+  users.map(
+    (u) =>
+      new Promise<WebSocket>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/ws`, { headers: { authorization: `Bearer ${u.token}` } });
+        ws.on('message', (d) => {
+          const m = JSON.parse(String(d));
+          if (m.type === 'hello') resolve(ws);
+          if (m.type === 'message.created' && m.message.body.startsWith('t='))
+            latencies[phase]!.push(Date.now() - Number(m.message.body.slice(2)));
+        });
+      }),
+  ),
+);
 
 async function runPhase(name: string, flood: boolean): Promise<{ refused: number; accepted: number }> {
   phase = name;
   const end = Date.now() + seconds * 1000;
   let refused = 0;
   let accepted = 0;
-  const flooding = flood ? (async () => {
-    while (Date.now() < end) {
-      const batch = await Promise.all(Array.from({ length: 20 }, () => flooder.call('POST', `/api/v1/conversations/${room}/messages`, { body: 'spam' })));
-      for (const r of batch) (r.status === 201 ? accepted++ : refused++);
-    }
-  })() : Promise.resolve();
+  const flooding = flood
+    ? (async () => {
+        while (Date.now() < end) {
+          const batch = await Promise.all(
+            Array.from({ length: 20 }, () => flooder.call('POST', `/api/v1/conversations/${room}/messages`, { body: 'spam' })),
+          );
+          for (const r of batch) r.status === 201 ? accepted++ : refused++;
+        }
+      })()
+    : Promise.resolve();
   const sender = users[0]!;
   while (Date.now() < end) {
     await sender.call('POST', `/api/v1/conversations/${room}/messages`, { body: `t=${Date.now()}` });
@@ -60,13 +70,18 @@ async function runPhase(name: string, flood: boolean): Promise<{ refused: number
   return { refused, accepted };
 }
 
-const pct = (a: number[], p: number) => { const x = [...a].sort((m, n) => m - n); return x.length ? x[Math.min(x.length - 1, Math.floor((p / 100) * x.length))]! : NaN; };
+const pct = (a: number[], p: number) => {
+  const x = [...a].sort((m, n) => m - n);
+  return x.length ? x[Math.min(x.length - 1, Math.floor((p / 100) * x.length))]! : NaN;
+};
 await runPhase('calm', false);
 const f = await runPhase('flood', true);
 console.log('| phase | deliveries | p50 ms | p99 ms | max ms | flooder accepted | flooder refused (429) |');
 console.log('|---|--:|--:|--:|--:|--:|--:|');
 for (const [name, l] of Object.entries(latencies)) {
-  console.log(`| ${name} | ${l.length} | ${pct(l, 50)} | ${pct(l, 99)} | ${Math.max(...l)} | ${name === 'flood' ? f.accepted : 0} | ${name === 'flood' ? f.refused : 0} |`);
+  console.log(
+    `| ${name} | ${l.length} | ${pct(l, 50)} | ${pct(l, 99)} | ${Math.max(...l)} | ${name === 'flood' ? f.accepted : 0} | ${name === 'flood' ? f.refused : 0} |`,
+  );
 }
 for (const ws of sockets) ws.close();
 await s.close();

@@ -58,7 +58,9 @@ srv.listen(0, '127.0.0.1', 4096, () => process.stdout.write(JSON.stringify({ por
 
 function startServer(code: string): Promise<{ child: ChildProcess; port: number }> {
   const args = ['-e', code];
-  const child = hasTaskset ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = hasTaskset
+    ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve({ child, port: JSON.parse(d.toString()).port }));
     child.once('exit', (c) => reject(new Error(`server exited ${c}`)));
@@ -72,17 +74,27 @@ async function writeRound(): Promise<void> {
   const socks: net.Socket[] = [];
   let received = 0;
   for (let i = 0; i < SOCKETS; i += 200) {
-    await Promise.all(Array.from({ length: Math.min(200, SOCKETS - i) }, (_, j) => new Promise<void>((resolve, reject) => {
-      const s = net.connect({ port, host: '127.0.0.1', localAddress: ADDRS[(i + j) % ADDRS.length] }, () => resolve());
-      s.on('data', () => { received++; });
-      s.once('error', reject);
-      socks.push(s);
-    })));
+    await Promise.all(
+      Array.from(
+        { length: Math.min(200, SOCKETS - i) },
+        (_, j) =>
+          new Promise<void>((resolve, reject) => {
+            const s = net.connect({ port, host: '127.0.0.1', localAddress: ADDRS[(i + j) % ADDRS.length] }, () => resolve());
+            s.on('data', () => {
+              received++;
+            });
+            s.once('error', reject);
+            socks.push(s);
+          }),
+      ),
+    );
   }
   const control = socks[0]!;
   const rows: Array<{ ms: number; sysShare: number }> = [];
   let line = '';
-  control.on('data', (d: Buffer) => { line += d.toString('latin1'); });
+  control.on('data', (d: Buffer) => {
+    line += d.toString('latin1');
+  });
   for (let r = 0; r < ROUNDS; r++) {
     line = '';
     control.write('G');
@@ -97,7 +109,9 @@ async function writeRound(): Promise<void> {
   for (const s of socks) s.destroy();
   child.kill();
   const ms = median(rows.map((r) => r.ms));
-  console.log(`| write round: 200 B to each of ${SOCKETS.toLocaleString('en')} sockets | median ${ms.toFixed(0)} ms (${rows.map((r) => r.ms.toFixed(0)).join(', ')}) | ${(ms * 1000 / SOCKETS).toFixed(1)} µs per write, kernel ${Math.round(median(rows.map((r) => r.sysShare)) * 100)} % | at 10 msg/s: ${(ms / 100).toFixed(2)} cores |`);
+  console.log(
+    `| write round: 200 B to each of ${SOCKETS.toLocaleString('en')} sockets | median ${ms.toFixed(0)} ms (${rows.map((r) => r.ms.toFixed(0)).join(', ')}) | ${((ms * 1000) / SOCKETS).toFixed(1)} µs per write, kernel ${Math.round(median(rows.map((r) => r.sysShare)) * 100)} % | at 10 msg/s: ${(ms / 100).toFixed(2)} cores |`,
+  );
   void received;
 }
 
@@ -107,20 +121,24 @@ async function bareHttp(): Promise<void> {
   const end = performance.now() + SECONDS * 1000;
   const head = `GET /api/v1/sync?since=c1&wait=25&limit=1000 HTTP/1.1\r\nauthorization: Bearer hb_${'x'.repeat(43)}\r\nHost: 127.0.0.1:${port}\r\nConnection: keep-alive\r\n\r\n`;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: POLLERS }, async (_, i) => {
-    const c = new RawHttpConn('127.0.0.1', port, ADDRS[i % ADDRS.length]);
-    try {
-      while (performance.now() < end) {
-        await c.request(head);
-        done++;
+  await Promise.all(
+    Array.from({ length: POLLERS }, async (_, i) => {
+      const c = new RawHttpConn('127.0.0.1', port, ADDRS[i % ADDRS.length]);
+      try {
+        while (performance.now() < end) {
+          await c.request(head);
+          done++;
+        }
+      } finally {
+        c.destroy();
       }
-    } finally {
-      c.destroy();
-    }
-  }));
+    }),
+  );
   child.kill();
   const rate = done / ((performance.now() - t0) / 1000);
-  console.log(`| bare node:http, ${POLLERS.toLocaleString('en')} keep-alive clients, ${SECONDS} s | ${Math.round(rate).toLocaleString('en')} requests/s | 5,000 long pollers at 10 msg/s need 50,000/s unbatched | round for 5,000 pollers ≥ ${Math.round(5000 / rate * 1000)} ms |`);
+  console.log(
+    `| bare node:http, ${POLLERS.toLocaleString('en')} keep-alive clients, ${SECONDS} s | ${Math.round(rate).toLocaleString('en')} requests/s | 5,000 long pollers at 10 msg/s need 50,000/s unbatched | round for 5,000 pollers ≥ ${Math.round((5000 / rate) * 1000)} ms |`,
+  );
 }
 
 console.log('| floor | measured | per unit | meaning |\n|---|--:|--:|---|');

@@ -11,8 +11,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
-interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
 const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' } }, allowPositionals: true });
 const top = Number(values.top);
@@ -63,7 +74,9 @@ for (const file of files) {
   }
   const ms = (us: number) => (us / 1000).toFixed(0).padStart(7) + ' ms';
   const pc = (us: number) => ((us / 1000 / total) * 100).toFixed(1).padStart(5) + '%';
-  console.log(`\n## ${path.basename(file)}: ${total.toFixed(0)} ms profiled, busy ${ms(busy).trim()} (${pc(busy).trim()}), idle ${ms(idle).trim()}`);
+  console.log(
+    `\n## ${path.basename(file)}: ${total.toFixed(0)} ms profiled, busy ${ms(busy).trim()} (${pc(busy).trim()}), idle ${ms(idle).trim()}`,
+  );
   console.log(`\nTop ${top} by self time:`);
   for (const [k, us] of [...selfBy].sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`${ms(us)} ${pc(us)}  ${k}`);
   console.log(`\nTop ${top} src/ functions by total (inclusive) time:`);

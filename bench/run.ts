@@ -130,15 +130,33 @@ const runId = new Date().toISOString().replace(/[:.]/g, '-');
 // The seed covers every scenario of this size configuration (not only the
 // selected ones), so partial runs share the cached data dir.
 // Sizes given as flags are added to the mode's defaults, so the seed stays the same one.
-const defaults = quick ? { fanout: [200], tpSubs: 20, resumeN: 100, idleN: 300 } : { fanout: [1000, 5000, 15000], tpSubs: 100, resumeN: 1000, idleN: 10000 };
-const users = Math.max(...cfg.fanoutSizes, ...defaults.fanout, cfg.resumeN, defaults.resumeN, cfg.tpSubs, defaults.tpSubs, Math.min(Math.max(cfg.idleN, defaults.idleN), 15000), 10);
+const defaults = quick
+  ? { fanout: [200], tpSubs: 20, resumeN: 100, idleN: 300 }
+  : { fanout: [1000, 5000, 15000], tpSubs: 100, resumeN: 1000, idleN: 10000 };
+const users = Math.max(
+  ...cfg.fanoutSizes,
+  ...defaults.fanout,
+  cfg.resumeN,
+  defaults.resumeN,
+  cfg.tpSubs,
+  defaults.tpSubs,
+  Math.min(Math.max(cfg.idleN, defaults.idleN), 15000),
+  10,
+);
 const roomSizes = [...new Set([...defaults.fanout, defaults.tpSubs, defaults.resumeN, ...cfg.fanoutSizes, cfg.tpSubs, cfg.resumeN, 10])];
 
-log(`run ${runId}: ${quick ? 'quick' : 'full'} mode; scenarios ${[...cfg.scenarios].join(', ')}; transports ${cfg.transports.join(', ')}${cfg.baseline ? ' + raw ws baseline' : ''}${repeats > 1 ? `; ${repeats} times` : ''}`);
+log(
+  `run ${runId}: ${quick ? 'quick' : 'full'} mode; scenarios ${[...cfg.scenarios].join(', ')}; transports ${cfg.transports.join(', ')}${cfg.baseline ? ' + raw ws baseline' : ''}${repeats > 1 ? `; ${repeats} times` : ''}`,
+);
 if (serverCpu === null) log('taskset not found: server and load generator run UNPINNED (results are noisier)');
 else log(`server pinned to CPU ${serverCpu}, load generator to the CPUs of this process`);
 
-const seeded = await seedData(ROOT_DIR, { users, senders: Math.max(cfg.tpSenders, quick ? 4 : 10), roomSizes }, log, a['seed-cache']! && !a['no-seed-cache']);
+const seeded = await seedData(
+  ROOT_DIR,
+  { users, senders: Math.max(cfg.tpSenders, quick ? 4 : 10), roomSizes },
+  log,
+  a['seed-cache']! && !a['no-seed-cache'],
+);
 if (a['seed-only']) {
   log(`seeded ${seeded.dir}`);
   process.exit(0);
@@ -150,18 +168,35 @@ if (a['ws-client'] !== 'lean' && a['ws-client'] !== 'ws') {
 // permessage-deflate is negotiated by the ws client only.
 wsClient.lean = a['ws-client'] === 'lean' && !a.deflate;
 const env: Env = {
-  seed: seeded.seed, seedDir: seeded.dir, serverCpu,
+  seed: seeded.seed,
+  seedDir: seeded.dir,
+  serverCpu,
   profileDir: a.profile ? path.join(BENCH_DIR, 'results', 'profiles', runId) : undefined,
-  deflate: a.deflate!, log, scenarioTimeoutMs: Number(a['scenario-timeout']) * 1000,
+  deflate: a.deflate!,
+  log,
+  scenarioTimeoutMs: Number(a['scenario-timeout']) * 1000,
 };
 
 const busyBefore = await cpuBusy(2000);
 const machine = {
   busyBefore,
-  cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, taskset: hasTaskset, serverCpu,
-  fdSoft: Number(process.env.BENCH_FD_SOFT ?? 0) || null, fdHard: hardFd, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  node: process.version,
+  taskset: hasTaskset,
+  serverCpu,
+  fdSoft: Number(process.env.BENCH_FD_SOFT ?? 0) || null,
+  fdHard: hardFd,
+  loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
 };
-const meta = { run: runId, at: new Date().toISOString(), rev: gitRev(), mode: quick ? 'quick' : 'full', label: a.label || undefined, machine };
+const meta = {
+  run: runId,
+  at: new Date().toISOString(),
+  rev: gitRev(),
+  mode: quick ? 'quick' : 'full',
+  label: a.label || undefined,
+  machine,
+};
 fs.mkdirSync(path.dirname(a.out!), { recursive: true });
 
 /** Every result of every run, in order; `repeat` is the run it belongs to (1 … repeats). */
@@ -171,19 +206,28 @@ function record(r: Result): void {
   results.push({ ...r, repeat });
   fs.appendFileSync(a.out!, JSON.stringify({ ...meta, repeat, repeats, ...r }) + '\n');
   const m = r.metrics;
-  const brief = r.error ? `ERROR ${r.error}`
-    : r.scenario === 'fanout' ? `p50 ${m.latencyMs?.p50} p99 ${m.latencyMs?.p99} max ${m.latencyMs?.max} ms, lost ${m.lost}, dup ${m.dup}, cpu srv ${m.serverCpu} gen ${m.generatorCpu}`
-      : r.scenario === 'throughput' ? `${m.storedPerSec} stored/s, ${m.deliveriesPerSec} deliveries/s, lost ${m.lost}, dup ${m.dup}`
-        : r.scenario === 'idle' ? `${m.rssPerConnKiB} KiB/conn (${m.open} open)`
-          : r.scenario === 'connections' ? `${m.open} open, ${m.failed} failed, alive ${m.serverAlive}`
-            : r.scenario === 'wire' ? `${m.downBytesPerMsg} B/msg down (payload ${m.payloadBytes})`
+  const brief = r.error
+    ? `ERROR ${r.error}`
+    : r.scenario === 'fanout'
+      ? `p50 ${m.latencyMs?.p50} p99 ${m.latencyMs?.p99} max ${m.latencyMs?.max} ms, lost ${m.lost}, dup ${m.dup}, cpu srv ${m.serverCpu} gen ${m.generatorCpu}`
+      : r.scenario === 'throughput'
+        ? `${m.storedPerSec} stored/s, ${m.deliveriesPerSec} deliveries/s, lost ${m.lost}, dup ${m.dup}`
+        : r.scenario === 'idle'
+          ? `${m.rssPerConnKiB} KiB/conn (${m.open} open)`
+          : r.scenario === 'connections'
+            ? `${m.open} open, ${m.failed} failed, alive ${m.serverAlive}`
+            : r.scenario === 'wire'
+              ? `${m.downBytesPerMsg} B/msg down (payload ${m.payloadBytes})`
               : `catch-up ${m.catchUpMs} ms, lost ${m.lost}, dup ${m.dup}`;
   log(`${repeats > 1 ? `[run ${repeat}/${repeats}] ` : ''}${r.scenario} ${r.server}/${r.transport} n=${r.n}: ${brief} (${r.seconds} s)`);
 }
 
 const withBaseline = (ts: ClientKind[]): ClientKind[] => (cfg.baseline ? ['baseline', ...ts] : ts);
 // The naive long-poll chat (bench/baseline-longpoll.ts) is hubbub long poll's baseline in wire.
-const wireKinds: ClientKind[] = [...withBaseline(cfg.transports), ...(cfg.baseline && cfg.transports.includes('longpoll') ? ['naive-longpoll' as const] : [])];
+const wireKinds: ClientKind[] = [
+  ...withBaseline(cfg.transports),
+  ...(cfg.baseline && cfg.transports.includes('longpoll') ? ['naive-longpoll' as const] : []),
+];
 const t0 = Date.now();
 
 for (; repeat <= repeats; repeat++) {
@@ -197,7 +241,15 @@ for (; repeat <= repeats; repeat++) {
   }
   if (cfg.scenarios.has('throughput')) {
     for (const t of withBaseline(cfg.tpTransports)) {
-      record(await throughput(env, t, { subs: cfg.tpSubs, senders: cfg.tpSenders, window: cfg.tpWindow, seconds: cfg.tpSeconds, bodySize: cfg.bodySize }));
+      record(
+        await throughput(env, t, {
+          subs: cfg.tpSubs,
+          senders: cfg.tpSenders,
+          window: cfg.tpWindow,
+          seconds: cfg.tpSeconds,
+          bodySize: cfg.bodySize,
+        }),
+      );
     }
   }
   if (cfg.scenarios.has('idle')) {
@@ -210,7 +262,17 @@ for (; repeat <= repeats; repeat++) {
     for (const t of wireKinds) record(await wire(env, t, { msgs: cfg.wireMsgs, bodySize: cfg.wireBody }));
   }
   if (cfg.scenarios.has('resume')) {
-    for (const t of cfg.transports) record(await resume(env, t, { n: cfg.resumeN, rate: cfg.resumeRate, before: quick ? 1 : 3, gap: quick ? 1 : 2, after: quick ? 1 : 3, bodySize: cfg.bodySize }));
+    for (const t of cfg.transports)
+      record(
+        await resume(env, t, {
+          n: cfg.resumeN,
+          rate: cfg.resumeRate,
+          before: quick ? 1 : 3,
+          gap: quick ? 1 : 2,
+          after: quick ? 1 : 3,
+          bodySize: cfg.bodySize,
+        }),
+      );
   }
 }
 
@@ -270,129 +332,305 @@ const rows = aggregate(results);
 // ── report ───────────────────────────────────────────────────────────────────
 const out: string[] = [];
 const tbl = (head: string[], rows: string[][]) => {
-  out.push('| ' + head.join(' | ') + ' |', '|' + head.map((h, i) => (i === 0 || /server|transport|notes|result|target/i.test(h) ? '---' : '--:')).join('|') + '|');
+  out.push(
+    '| ' + head.join(' | ') + ' |',
+    '|' + head.map((h, i) => (i === 0 || /server|transport|notes|result|target/i.test(h) ? '---' : '--:')).join('|') + '|',
+  );
   for (const r of rows) out.push('| ' + r.join(' | ') + ' |');
   out.push('');
 };
-const label = (r: Result) => (r.server === 'baseline' ? 'raw ws' : r.server === 'naive-longpoll' ? 'naive long poll' : `hubbub ${r.transport}`);
+const label = (r: Result) =>
+  r.server === 'baseline' ? 'raw ws' : r.server === 'naive-longpoll' ? 'naive long poll' : `hubbub ${r.transport}`;
 const notes = (r: Result) => (r.error ? `**error:** ${r.error}` : r.notes.join('; '));
 const by = (s: Result['scenario']) => rows.filter((r) => r.scenario === s);
 /** Appended to every table's heading when the figures are medians. */
 const med = repeats > 1 ? ` **Median of ${repeats} runs** (every run is in results.jsonl).` : '';
 
-out.push(`### Run ${runId} (${meta.mode}${repeats > 1 ? `, median of ${repeats} runs` : ''}, rev ${meta.rev}, ${machine.cpus} CPUs${serverCpu !== null ? `, server on CPU ${serverCpu}, generator on the other` : ', unpinned'}, load avg at start ${machine.loadavg.join(' ')}, CPUs busy before start ${busyBefore.map((b) => Math.round(b * 100) + '%').join(' / ')})`, '');
+out.push(
+  `### Run ${runId} (${meta.mode}${repeats > 1 ? `, median of ${repeats} runs` : ''}, rev ${meta.rev}, ${machine.cpus} CPUs${serverCpu !== null ? `, server on CPU ${serverCpu}, generator on the other` : ', unpinned'}, load avg at start ${machine.loadavg.join(' ')}, CPUs busy before start ${busyBefore.map((b) => Math.round(b * 100) + '%').join(' / ')})`,
+  '',
+);
 const others = results.map((r) => r.metrics.otherCpu).filter((x): x is number => typeof x === 'number');
 if (busyBefore.some((b) => b > 0.15) || others.some((w) => w > 0.15)) {
-  const during = others.length ? `up to ${Math.max(0, ...others)} CPU during a scenario; "other CPU" column` : `the CPUs were ${busyBefore.map((b) => Math.round(b * 100) + '%').join(' / ')} busy before the start; these scenarios do not measure it while they run`;
+  const during = others.length
+    ? `up to ${Math.max(0, ...others)} CPU during a scenario; "other CPU" column`
+    : `the CPUs were ${busyBefore.map((b) => Math.round(b * 100) + '%').join(' / ')} busy before the start; these scenarios do not measure it while they run`;
   out.push(`> **Shared machine:** other processes were using the CPUs (${during}). Treat these figures as preliminary.`, '');
 }
 if (by('fanout').length) {
-  out.push(`**Fanout** — one sender, ${cfg.fanoutRate} msg/s for ${cfg.fanoutSeconds} s, N subscribers in one room; latency send→receipt per delivery (ms).${med}`, '');
-  tbl(['server', 'N', 'sender', 'p50', 'p95', 'p99', 'max', 'delivered', 'lost', 'dup', 'srv CPU', 'gen CPU', 'other CPU', 'notes'], by('fanout').map((r) => {
-    const m = r.metrics;
-    const l = m.latencyMs ?? {};
-    const nCol = m.connected !== undefined && m.connected < r.n ? `${fmtInt(m.connected)} of ${fmtInt(r.n)}` : fmtInt(r.n);
-    return [label(r), nCol, String(r.params.sender ?? ''), fmtMs(l.p50), fmtMs(l.p95), fmtMs(l.p99), fmtMs(l.max), fmtInt(m.delivered), fmtInt(m.lost), fmtInt(m.dup), m.serverCpu ?? '–', m.generatorCpu ?? '–', m.otherCpu ?? '–', notes(r)];
-  }));
+  out.push(
+    `**Fanout** — one sender, ${cfg.fanoutRate} msg/s for ${cfg.fanoutSeconds} s, N subscribers in one room; latency send→receipt per delivery (ms).${med}`,
+    '',
+  );
+  tbl(
+    ['server', 'N', 'sender', 'p50', 'p95', 'p99', 'max', 'delivered', 'lost', 'dup', 'srv CPU', 'gen CPU', 'other CPU', 'notes'],
+    by('fanout').map((r) => {
+      const m = r.metrics;
+      const l = m.latencyMs ?? {};
+      const nCol = m.connected !== undefined && m.connected < r.n ? `${fmtInt(m.connected)} of ${fmtInt(r.n)}` : fmtInt(r.n);
+      return [
+        label(r),
+        nCol,
+        String(r.params.sender ?? ''),
+        fmtMs(l.p50),
+        fmtMs(l.p95),
+        fmtMs(l.p99),
+        fmtMs(l.max),
+        fmtInt(m.delivered),
+        fmtInt(m.lost),
+        fmtInt(m.dup),
+        m.serverCpu ?? '–',
+        m.generatorCpu ?? '–',
+        m.otherCpu ?? '–',
+        notes(r),
+      ];
+    }),
+  );
 }
 if (by('throughput').length) {
-  out.push(`**Throughput** — ${cfg.tpSubs} subscribers, ${cfg.tpSenders} senders × ${cfg.tpWindow} in flight, ${cfg.tpSeconds} s.${med}`, '');
-  tbl(['server', 'stored msg/s', 'deliveries/s', 'lost', 'dup', 'drain s', 'srv CPU', 'gen CPU', 'other CPU', 'notes'], by('throughput').map((r) => {
-    const m = r.metrics;
-    return [label(r), fmtInt(m.storedPerSec), fmtInt(m.deliveriesPerSec), fmtInt(m.lost), fmtInt(m.dup), String(m.drainSeconds ?? '–'), m.serverCpu ?? '–', m.generatorCpu ?? '–', m.otherCpu ?? '–', notes(r)];
-  }));
+  out.push(
+    `**Throughput** — ${cfg.tpSubs} subscribers, ${cfg.tpSenders} senders × ${cfg.tpWindow} in flight, ${cfg.tpSeconds} s.${med}`,
+    '',
+  );
+  tbl(
+    ['server', 'stored msg/s', 'deliveries/s', 'lost', 'dup', 'drain s', 'srv CPU', 'gen CPU', 'other CPU', 'notes'],
+    by('throughput').map((r) => {
+      const m = r.metrics;
+      return [
+        label(r),
+        fmtInt(m.storedPerSec),
+        fmtInt(m.deliveriesPerSec),
+        fmtInt(m.lost),
+        fmtInt(m.dup),
+        String(m.drainSeconds ?? '–'),
+        m.serverCpu ?? '–',
+        m.generatorCpu ?? '–',
+        m.otherCpu ?? '–',
+        notes(r),
+      ];
+    }),
+  );
 }
 if (by('idle').length) {
   out.push(`**Idle** — N idle connections; server VmRSS before/after (after GC), per connection.${med}`, '');
-  tbl(['server', 'open', 'RSS before MiB', 'RSS after MiB', 'KiB/conn (RSS)', 'KiB/conn (JS heap)', 'notes'], by('idle').map((r) => {
-    const m = r.metrics;
-    return [label(r), fmtInt(m.open), fmtInt(m.rssBeforeMiB), fmtInt(m.rssAfterMiB), String(m.rssPerConnKiB ?? '–'), String(m.heapPerConnKiB ?? '–'), notes(r)];
-  }));
+  tbl(
+    ['server', 'open', 'RSS before MiB', 'RSS after MiB', 'KiB/conn (RSS)', 'KiB/conn (JS heap)', 'notes'],
+    by('idle').map((r) => {
+      const m = r.metrics;
+      return [
+        label(r),
+        fmtInt(m.open),
+        fmtInt(m.rssBeforeMiB),
+        fmtInt(m.rssAfterMiB),
+        String(m.rssPerConnKiB ?? '–'),
+        String(m.heapPerConnKiB ?? '–'),
+        notes(r),
+      ];
+    }),
+  );
 }
 if (by('connections').length) {
   out.push(`**Connections** — open WebSockets until the fd limit or failure.${med}`, '');
-  tbl(['server', 'attempted', 'open', 'failed', 'opened/s', 'fd limit', 'KiB/conn (RSS, no GC)', 'server alive', 'healthz at limit', 'healthz after close', 'notes'], by('connections').map((r) => {
-    const m = r.metrics;
-    return [label(r), fmtInt(m.attempted), fmtInt(m.open), fmtInt(m.failed), fmtInt(m.openPerSec), fmtInt(m.fdLimit), String(m.rssPerConnKiB ?? '–'), String(m.serverAlive ?? '–'), String(m.healthzAtLimit ?? '–'), String(m.healthzAfterClose ?? '–'), notes(r)];
-  }));
+  tbl(
+    [
+      'server',
+      'attempted',
+      'open',
+      'failed',
+      'opened/s',
+      'fd limit',
+      'KiB/conn (RSS, no GC)',
+      'server alive',
+      'healthz at limit',
+      'healthz after close',
+      'notes',
+    ],
+    by('connections').map((r) => {
+      const m = r.metrics;
+      return [
+        label(r),
+        fmtInt(m.attempted),
+        fmtInt(m.open),
+        fmtInt(m.failed),
+        fmtInt(m.openPerSec),
+        fmtInt(m.fdLimit),
+        String(m.rssPerConnKiB ?? '–'),
+        String(m.serverAlive ?? '–'),
+        String(m.healthzAtLimit ?? '–'),
+        String(m.healthzAfterClose ?? '–'),
+        notes(r),
+      ];
+    }),
+  );
 }
 if (by('wire').length) {
   const naive = by('wire').find((r) => r.server === 'naive-longpoll' && !r.error);
-  const total = (r: Result) => (r.metrics.totalBytesPerMsg ?? (r.metrics.downBytesPerMsg ?? NaN) + (r.metrics.upBytesPerMsg ?? NaN)) as number;
-  out.push(`**Wire** — ${cfg.wireMsgs} messages with a ${cfg.wireBody}-byte body, one at a time; bytes counted at the client's socket.${naive ? ' "÷ naive" = down+up as a share of the naive long-poll chat\'s.' : ''}${med}`, '');
-  tbl(['server', 'event payload B', 'down B/msg', 'framing B/msg', 'up B/msg', 'down+up B/msg', ...(naive ? ['÷ naive'] : []), 'notes'], by('wire').map((r) => {
-    const m = r.metrics;
-    const t = total(r);
-    const ratio = naive && !r.error ? t / total(naive) : NaN;
-    return [label(r), String(m.payloadBytes ?? '–'), String(m.downBytesPerMsg ?? '–'), m.framingBytesPerMsg == null ? '–' : String(m.framingBytesPerMsg), String(m.upBytesPerMsg ?? '–'),
-      Number.isFinite(t) ? String(Math.round(t * 10) / 10) : '–', ...(naive ? [Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '–'] : []), notes(r)];
-  }));
+  const total = (r: Result) =>
+    (r.metrics.totalBytesPerMsg ?? (r.metrics.downBytesPerMsg ?? NaN) + (r.metrics.upBytesPerMsg ?? NaN)) as number;
+  out.push(
+    `**Wire** — ${cfg.wireMsgs} messages with a ${cfg.wireBody}-byte body, one at a time; bytes counted at the client's socket.${naive ? ' "÷ naive" = down+up as a share of the naive long-poll chat\'s.' : ''}${med}`,
+    '',
+  );
+  tbl(
+    ['server', 'event payload B', 'down B/msg', 'framing B/msg', 'up B/msg', 'down+up B/msg', ...(naive ? ['÷ naive'] : []), 'notes'],
+    by('wire').map((r) => {
+      const m = r.metrics;
+      const t = total(r);
+      const ratio = naive && !r.error ? t / total(naive) : NaN;
+      return [
+        label(r),
+        String(m.payloadBytes ?? '–'),
+        String(m.downBytesPerMsg ?? '–'),
+        m.framingBytesPerMsg == null ? '–' : String(m.framingBytesPerMsg),
+        String(m.upBytesPerMsg ?? '–'),
+        Number.isFinite(t) ? String(Math.round(t * 10) / 10) : '–',
+        ...(naive ? [Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '–'] : []),
+        notes(r),
+      ];
+    }),
+  );
 }
 if (by('resume').length) {
-  out.push(`**Resume** — ${cfg.resumeN} clients drop at once while ${cfg.resumeRate} msg/s continue, reconnect with their cursors.${med}`, '');
-  tbl(['server', 'clients', 'missed while away', 'reconnect ms', 'caught up p50 ms', 'p99 ms', 'all caught up ms', 'lost', 'dup', 'notes'], by('resume').map((r) => {
-    const m = r.metrics;
-    return [label(r), fmtInt(r.n), fmtInt(m.missedWhileAway), fmtInt(m.reconnectMs), fmtMs(m.clientCatchUpMs?.p50), fmtMs(m.clientCatchUpMs?.p99), m.catchUpMs == null ? '–' : fmtInt(m.catchUpMs), fmtInt(m.lost), fmtInt(m.dup), notes(r)];
-  }));
+  out.push(
+    `**Resume** — ${cfg.resumeN} clients drop at once while ${cfg.resumeRate} msg/s continue, reconnect with their cursors.${med}`,
+    '',
+  );
+  tbl(
+    ['server', 'clients', 'missed while away', 'reconnect ms', 'caught up p50 ms', 'p99 ms', 'all caught up ms', 'lost', 'dup', 'notes'],
+    by('resume').map((r) => {
+      const m = r.metrics;
+      return [
+        label(r),
+        fmtInt(r.n),
+        fmtInt(m.missedWhileAway),
+        fmtInt(m.reconnectMs),
+        fmtMs(m.clientCatchUpMs?.p50),
+        fmtMs(m.clientCatchUpMs?.p99),
+        m.catchUpMs == null ? '–' : fmtInt(m.catchUpMs),
+        fmtInt(m.lost),
+        fmtInt(m.dup),
+        notes(r),
+      ];
+    }),
+  );
 }
 
 // Sizing: connections per node from the measured per-connection RSS.
 const idles = by('idle').filter((r) => r.server === 'hubbub' && !r.error && r.metrics.rssPerConnKiB > 0);
 if (idles.length) {
   const memGiB = Number(a['sizing-mem-gib']);
-  out.push(`**Sizing** — memory-bound connections per node with ${memGiB} GiB for the process (base RSS as measured before the connections), one connection per online user; the fd limit (${fmtInt(hardFd)} here) must be raised to match.`, '');
+  out.push(
+    `**Sizing** — memory-bound connections per node with ${memGiB} GiB for the process (base RSS as measured before the connections), one connection per online user; the fd limit (${fmtInt(hardFd)} here) must be raised to match.`,
+    '',
+  );
   const userCounts = [10_000, 100_000, 1_000_000];
-  tbl(['transport', 'KiB/conn', 'conns/node', ...userCounts.map((u) => `nodes for ${fmtInt(u)}`)], idles.map((r) => {
-    const per = r.metrics.rssPerConnKiB * 1024;
-    const perNode = Math.floor((memGiB * 1024 ** 3 - r.metrics.rssBeforeMiB * 1048576) / per);
-    return [`hubbub ${r.transport}`, String(r.metrics.rssPerConnKiB), fmtInt(perNode), ...userCounts.map((u) => fmtInt(Math.ceil(u / perNode)))];
-  }));
+  tbl(
+    ['transport', 'KiB/conn', 'conns/node', ...userCounts.map((u) => `nodes for ${fmtInt(u)}`)],
+    idles.map((r) => {
+      const per = r.metrics.rssPerConnKiB * 1024;
+      const perNode = Math.floor((memGiB * 1024 ** 3 - r.metrics.rssBeforeMiB * 1048576) / per);
+      return [
+        `hubbub ${r.transport}`,
+        String(r.metrics.rssPerConnKiB),
+        fmtInt(perNode),
+        ...userCounts.map((u) => fmtInt(Math.ceil(u / perNode))),
+      ];
+    }),
+  );
 }
 
 // Targets (issue 5).
-const find = (s: Result['scenario'], server: string, t: string, n?: number) => rows.find((r) => r.scenario === s && r.server === server && r.transport === t && (n === undefined || r.n === n) && !r.error);
+const find = (s: Result['scenario'], server: string, t: string, n?: number) =>
+  rows.find((r) => r.scenario === s && r.server === server && r.transport === t && (n === undefined || r.n === n) && !r.error);
 const targets: string[][] = [];
 const verdict = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'PASS' : 'FAIL');
-const pickN = (want: number) => (cfg.fanoutSizes.includes(want) ? want : Math.max(...cfg.fanoutSizes.filter((x) => x <= want), cfg.fanoutSizes[0]!));
+const pickN = (want: number) =>
+  cfg.fanoutSizes.includes(want) ? want : Math.max(...cfg.fanoutSizes.filter((x) => x <= want), cfg.fanoutSizes[0]!);
 {
   const n = pickN(5000);
   const ws = find('fanout', 'hubbub', 'ws', n);
   const base = find('fanout', 'baseline', 'baseline', n);
   const ratio = ws && base ? ws.metrics.latencyMs.p99 / base.metrics.latencyMs.p99 : NaN;
-  targets.push([`WS fanout ${fmtInt(n)}: p99 ≤ 1.3× raw ws p99`, ws && base ? `${fmtMs(ws.metrics.latencyMs.p99)} vs ${fmtMs(base.metrics.latencyMs.p99)} ms = ${ratio.toFixed(2)}×` : '–', verdict(ws && base ? ratio <= 1.3 : null)]);
+  targets.push([
+    `WS fanout ${fmtInt(n)}: p99 ≤ 1.3× raw ws p99`,
+    ws && base ? `${fmtMs(ws.metrics.latencyMs.p99)} vs ${fmtMs(base.metrics.latencyMs.p99)} ms = ${ratio.toFixed(2)}×` : '–',
+    verdict(ws && base ? ratio <= 1.3 : null),
+  ]);
   const n2 = pickN(15000);
   const ws2 = find('fanout', 'hubbub', 'ws', n2);
-  targets.push([`WS fanout ${fmtInt(n2)}: p99 ≤ 250 ms`, ws2 ? `${fmtMs(ws2.metrics.latencyMs.p99)} ms` : '–', verdict(ws2 ? ws2.metrics.latencyMs.p99 <= 250 : null)]);
+  targets.push([
+    `WS fanout ${fmtInt(n2)}: p99 ≤ 250 ms`,
+    ws2 ? `${fmtMs(ws2.metrics.latencyMs.p99)} ms` : '–',
+    verdict(ws2 ? ws2.metrics.latencyMs.p99 <= 250 : null),
+  ]);
   const lp = find('fanout', 'hubbub', 'longpoll', n);
-  targets.push([`Long-poll fanout ${fmtInt(n)}: p50 ≤ 100 ms, p99 ≤ 500 ms`, lp ? `p50 ${fmtMs(lp.metrics.latencyMs.p50)}, p99 ${fmtMs(lp.metrics.latencyMs.p99)} ms` : '–', verdict(lp ? lp.metrics.latencyMs.p50 <= 100 && lp.metrics.latencyMs.p99 <= 500 : null)]);
+  targets.push([
+    `Long-poll fanout ${fmtInt(n)}: p50 ≤ 100 ms, p99 ≤ 500 ms`,
+    lp ? `p50 ${fmtMs(lp.metrics.latencyMs.p50)}, p99 ${fmtMs(lp.metrics.latencyMs.p99)} ms` : '–',
+    verdict(lp ? lp.metrics.latencyMs.p50 <= 100 && lp.metrics.latencyMs.p99 <= 500 : null),
+  ]);
   const tw = find('throughput', 'hubbub', 'ws');
   const tb = find('throughput', 'baseline', 'baseline');
   const tr = tw && tb ? tw.metrics.deliveriesPerSec / tb.metrics.deliveriesPerSec : NaN;
-  targets.push(['Throughput: deliveries/s ≥ 0.75× raw ws', tw && tb ? `${fmtInt(tw.metrics.deliveriesPerSec)} vs ${fmtInt(tb.metrics.deliveriesPerSec)} = ${tr.toFixed(2)}×` : '–', verdict(tw && tb ? tr >= 0.75 : null)]);
+  targets.push([
+    'Throughput: deliveries/s ≥ 0.75× raw ws',
+    tw && tb ? `${fmtInt(tw.metrics.deliveriesPerSec)} vs ${fmtInt(tb.metrics.deliveriesPerSec)} = ${tr.toFixed(2)}×` : '–',
+    verdict(tw && tb ? tr >= 0.75 : null),
+  ]);
   const iw = find('idle', 'hubbub', 'ws');
-  targets.push(['Idle WS ≤ 10 KiB/conn', iw ? `${iw.metrics.rssPerConnKiB} KiB` : '–', verdict(iw ? iw.metrics.rssPerConnKiB <= 10 : null)]);
+  targets.push([
+    'Idle WS ≤ 10 KiB/conn',
+    iw ? `${iw.metrics.rssPerConnKiB} KiB` : '–',
+    verdict(iw ? iw.metrics.rssPerConnKiB <= 10 : null),
+  ]);
   const il = find('idle', 'hubbub', 'longpoll');
-  targets.push(['Idle long poll ≤ 12 KiB/conn', il ? `${il.metrics.rssPerConnKiB} KiB` : '–', verdict(il ? il.metrics.rssPerConnKiB <= 12 : null)]);
+  targets.push([
+    'Idle long poll ≤ 12 KiB/conn',
+    il ? `${il.metrics.rssPerConnKiB} KiB` : '–',
+    verdict(il ? il.metrics.rssPerConnKiB <= 12 : null),
+  ]);
   const cn = find('connections', 'hubbub', 'ws');
-  targets.push([`Connections ≥ 19,000${quick ? ' (quick mode stops early)' : ''}`, cn ? `${fmtInt(cn.metrics.open)} open` : '–', verdict(cn && !quick ? cn.metrics.open >= 19000 : null)]);
+  targets.push([
+    `Connections ≥ 19,000${quick ? ' (quick mode stops early)' : ''}`,
+    cn ? `${fmtInt(cn.metrics.open)} open` : '–',
+    verdict(cn && !quick ? cn.metrics.open >= 19000 : null),
+  ]);
   const ww = find('wire', 'hubbub', 'ws');
-  targets.push(['Wire WS bytes/msg ≤ event JSON + 8', ww ? `${ww.metrics.downBytesPerMsg} vs ${ww.metrics.payloadBytes} + 8` : '–', verdict(ww ? ww.metrics.downBytesPerMsg <= ww.metrics.payloadBytes + 8 : null)]);
+  targets.push([
+    'Wire WS bytes/msg ≤ event JSON + 8',
+    ww ? `${ww.metrics.downBytesPerMsg} vs ${ww.metrics.payloadBytes} + 8` : '–',
+    verdict(ww ? ww.metrics.downBytesPerMsg <= ww.metrics.payloadBytes + 8 : null),
+  ]);
   const wl = find('wire', 'hubbub', 'longpoll');
   const wn = find('wire', 'naive-longpoll', 'naive-longpoll');
   const wlr = wl && wn ? wl.metrics.totalBytesPerMsg / wn.metrics.totalBytesPerMsg : NaN;
-  targets.push(['Wire long poll down+up B/msg ≤ 0.5× naive long-poll chat', wl && wn ? `${wl.metrics.totalBytesPerMsg} vs ${wn.metrics.totalBytesPerMsg} = ${wlr.toFixed(2)}×` : '–', verdict(wl && wn ? wlr <= 0.5 : null)]);
+  targets.push([
+    'Wire long poll down+up B/msg ≤ 0.5× naive long-poll chat',
+    wl && wn ? `${wl.metrics.totalBytesPerMsg} vs ${wn.metrics.totalBytesPerMsg} = ${wlr.toFixed(2)}×` : '–',
+    verdict(wl && wn ? wlr <= 0.5 : null),
+  ]);
   // Loss is judged on every run, not on medians: one lossy run fails the target.
-  const hub = results.filter((r) => r.server === 'hubbub' && !r.error && (r.metrics.lost !== undefined));
+  const hub = results.filter((r) => r.server === 'hubbub' && !r.error && r.metrics.lost !== undefined);
   // Outstanding deliveries when the drain period ran out are late, not proven lost.
   const lossy = hub.filter((r) => r.metrics.dup > 0 || (r.metrics.lost > 0 && r.metrics.complete !== false));
   const late = hub.filter((r) => r.metrics.lost > 0 && r.metrics.complete === false && r.metrics.dup === 0);
   const name = (r: Result & { repeat: number }) => `${r.scenario} ${r.transport} ${fmtInt(r.n)}${repeats > 1 ? ` (run ${r.repeat})` : ''}`;
-  targets.push([`No loss, no duplicates (every hubbub scenario${repeats > 1 ? ', every run' : ''})`, `${hub.length - lossy.length - late.length}/${hub.length} complete and clean${lossy.length ? '; lost/dup: ' + lossy.map(name).join(', ') : ''}${late.length ? '; still delivering when the time limit ended: ' + late.map(name).join(', ') : ''}`, verdict(hub.length ? lossy.length === 0 : null)]);
+  targets.push([
+    `No loss, no duplicates (every hubbub scenario${repeats > 1 ? ', every run' : ''})`,
+    `${hub.length - lossy.length - late.length}/${hub.length} complete and clean${lossy.length ? '; lost/dup: ' + lossy.map(name).join(', ') : ''}${late.length ? '; still delivering when the time limit ended: ' + late.map(name).join(', ') : ''}`,
+    verdict(hub.length ? lossy.length === 0 : null),
+  ]);
 }
-out.push(repeats > 1 ? `**Targets** — on the medians of ${repeats} runs (loss and duplicates: on every run)`: '**Targets**', '');
-if (quick) out.push('> Quick mode is a smoke test at small sizes. These verdicts are not the issue-5 figures: with 300 idle connections, one-time costs still dominate KiB/conn.', '');
+out.push(repeats > 1 ? `**Targets** — on the medians of ${repeats} runs (loss and duplicates: on every run)` : '**Targets**', '');
+if (quick)
+  out.push(
+    '> Quick mode is a smoke test at small sizes. These verdicts are not the issue-5 figures: with 300 idle connections, one-time costs still dominate KiB/conn.',
+    '',
+  );
 tbl(['target', 'measured', 'result'], targets);
 const errors = results.filter((r) => r.error);
-out.push(`${results.length} results${repeats > 1 ? ` (${repeats} runs)` : ''} (${errors.length} errors) in ${Math.round((Date.now() - t0) / 1000)} s; appended to ${path.relative(ROOT_DIR, a.out!)}.`);
+out.push(
+  `${results.length} results${repeats > 1 ? ` (${repeats} runs)` : ''} (${errors.length} errors) in ${Math.round((Date.now() - t0) / 1000)} s; appended to ${path.relative(ROOT_DIR, a.out!)}.`,
+);
 process.stdout.write('\n' + out.join('\n') + '\n');
 process.exit(0);

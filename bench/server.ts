@@ -16,7 +16,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
-import { DEFAULTS } from '../src/config.js';
 import { LISTEN_BACKLOG } from '../src/serve.js';
 import { createServer } from '../src/server.js';
 
@@ -32,28 +31,46 @@ const dataDir = values['data-dir'] ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hub
 const tempDir = values['data-dir'] === undefined;
 const big = 1_000_000_000;
 
-const server = await createServer({
-  dataDir,
-  host: values.host,
-  port: Number(values.port),
-  logLevel: 'silent',
-  scryptCost: 1 << 10,
-  rateLimits: { login: big, loginPerIp: big, register: big, send: big, typing: big, friendRequests: big, sendPerIp: big, typingPerIp: big, friendRequestsPerIp: big },
-}, {
-  extensions: [(app, ctx) => {
-    app.get('/__bench/stats', async () => ({ memory: process.memoryUsage(), hub: ctx.hub.stats() }));
-    app.post('/__bench/heapsnapshot', async () => {
-      const gc = (globalThis as { gc?: () => void }).gc;
-      if (gc) gc();
-      return { file: v8.writeHeapSnapshot(path.join(os.tmpdir(), `hubbub-bench-${process.pid}-${Date.now()}.heapsnapshot`)) };
-    });
-    app.post('/__bench/gc', async () => {
-      const gc = (globalThis as { gc?: () => void }).gc;
-      if (gc) { gc(); gc(); }
-      return { gc: Boolean(gc) };
-    });
-  }],
-});
+const server = await createServer(
+  {
+    dataDir,
+    host: values.host,
+    port: Number(values.port),
+    logLevel: 'silent',
+    scryptCost: 1 << 10,
+    rateLimits: {
+      login: big,
+      loginPerIp: big,
+      register: big,
+      send: big,
+      typing: big,
+      friendRequests: big,
+      sendPerIp: big,
+      typingPerIp: big,
+      friendRequestsPerIp: big,
+    },
+  },
+  {
+    extensions: [
+      (app, ctx) => {
+        app.get('/__bench/stats', async () => ({ memory: process.memoryUsage(), hub: ctx.hub.stats() }));
+        app.post('/__bench/heapsnapshot', async () => {
+          const gc = (globalThis as { gc?: () => void }).gc;
+          if (gc) gc();
+          return { file: v8.writeHeapSnapshot(path.join(os.tmpdir(), `hubbub-bench-${process.pid}-${Date.now()}.heapsnapshot`)) };
+        });
+        app.post('/__bench/gc', async () => {
+          const gc = (globalThis as { gc?: () => void }).gc;
+          if (gc) {
+            gc();
+            gc();
+          }
+          return { gc: Boolean(gc) };
+        });
+      },
+    ],
+  },
+);
 
 await server.app.listen({ host: values.host, port: Number(values.port), backlog: LISTEN_BACKLOG });
 const addr = server.app.server.address();
@@ -70,7 +87,9 @@ async function stop(): Promise<void> {
   try {
     server.app.server.closeAllConnections?.();
     await server.close();
-  } catch { /* exiting anyway */ }
+  } catch {
+    /* exiting anyway */
+  }
   if (tempDir) fs.rmSync(dataDir, { recursive: true, force: true });
   process.exit(0);
 }

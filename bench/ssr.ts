@@ -45,11 +45,17 @@ async function renderOnly(): Promise<void> {
   const bundle = await loaded.bundle;
   const names = ['Ada Q.', 'Brook Q.', 'Cyd Q.'];
   const messages = Array.from({ length: 50 }, (_, i) => ({
-    id: String(1000 + i), conversationId: '1', senderId: String(i % 3), senderName: names[i % 3]!,
+    id: String(1000 + i),
+    conversationId: '1',
+    senderId: String(i % 3),
+    senderName: names[i % 3]!,
     body: `message ${i} — some <b>markup</b> & "quotes" that must stay text, and a few more words to make it a typical line`,
     createdAt: new Date(Date.UTC(2026, 10, 20, 10, i * 3)).toISOString(),
   }));
-  const rooms = [{ name: 'lobby', memberCount: 3 }, { name: ROOM, memberCount: 3 }];
+  const rooms = [
+    { name: 'lobby', memberCount: 3 },
+    { name: ROOM, memberCount: 3 },
+  ];
   const page = { roomName: ROOM, found: true, built: true, memberCount: 3, messages, rooms };
   for (let i = 0; i < 500; i++) await bundle.renderPublicRoom(page);
   let n = 0;
@@ -98,21 +104,26 @@ try {
     let stop = false;
     let writing: Promise<void> = Promise.resolve();
     const t0 = now();
-    await Promise.all(conns.map(async (c) => {
-      while (!stop) {
-        // What was committed before this request was sent must be on the page.
-        const want = newest;
-        const t = now();
-        const r = await c.request(head);
-        lat.push(now() - t);
-        const text = r.body.toString('utf8');
-        if (r.status !== 200 || !text.includes(want)) throw new Error(`bad page: ${r.status} (want "${want}")`);
-        bytes = r.body.length;
-        done++;
-        if (moving && done % EVERY === 0) writing = writing.then(async () => { newest = await post(); });
-        if (now() - t0 > SECONDS * 1000) stop = true;
-      }
-    }));
+    await Promise.all(
+      conns.map(async (c) => {
+        while (!stop) {
+          // What was committed before this request was sent must be on the page.
+          const want = newest;
+          const t = now();
+          const r = await c.request(head);
+          lat.push(now() - t);
+          const text = r.body.toString('utf8');
+          if (r.status !== 200 || !text.includes(want)) throw new Error(`bad page: ${r.status} (want "${want}")`);
+          bytes = r.body.length;
+          done++;
+          if (moving && done % EVERY === 0)
+            writing = writing.then(async () => {
+              newest = await post();
+            });
+          if (now() - t0 > SECONDS * 1000) stop = true;
+        }
+      }),
+    );
     await writing;
     const secs = (now() - t0) / 1000;
     for (const c of conns) c.destroy();
@@ -127,16 +138,20 @@ try {
     for (const moving of [false, true]) {
       const r = await phase(moving);
       rows.push({ run, kind: moving ? 'moving' : 'steady', ...r });
-      process.stderr.write(`run ${run} ${moving ? 'moving' : 'steady'}: ${r.rps.toFixed(0)} req/s, `
-        + `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.bytes} bytes\n`);
+      process.stderr.write(
+        `run ${run} ${moving ? 'moving' : 'steady'}: ${r.rps.toFixed(0)} req/s, ` +
+          `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.bytes} bytes\n`,
+      );
       await sleep(500);
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const kind of ['steady', 'moving']) {
     const rs = rows.filter((r) => r.kind === kind);
-    console.log(`${kind}: median ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.p50)).toFixed(1)} ms, `
-      + `p99 ${median(rs.map((r) => r.p99)).toFixed(1)} ms, page ${rs[0]!.bytes} bytes (${CONNS} connections, ${SECONDS} s × ${RUNS})`);
+    console.log(
+      `${kind}: median ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.p50)).toFixed(1)} ms, ` +
+        `p99 ${median(rs.map((r) => r.p99)).toFixed(1)} ms, page ${rs[0]!.bytes} bytes (${CONNS} connections, ${SECONDS} s × ${RUNS})`,
+    );
   }
 } finally {
   await srv.stop();

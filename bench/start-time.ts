@@ -36,7 +36,9 @@ async function readyAfter(deadlineMs: number, port: number, t0: number): Promise
     try {
       const r = await fetch(`http://127.0.0.1:${port}/readyz`);
       if (r.status === 200) return performance.now() - t0;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     if (performance.now() - t0 > deadlineMs) throw new Error('not ready within the deadline');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -49,7 +51,9 @@ for (let i = 0; i < Number(values.runs); i++) {
   const [cmd, ...args] = values.cmd.split(' ');
   const t0 = performance.now();
   const child = spawn(cmd!, [...args, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
-    cwd: ROOT_DIR, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HUBBUB_LOG_LEVEL: 'warn' },
+    cwd: ROOT_DIR,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, HUBBUB_LOG_LEVEL: 'warn' },
   });
   try {
     const ms = await readyAfter(30_000, port, t0);
@@ -63,5 +67,7 @@ for (let i = 0; i < Number(values.runs); i++) {
   }
 }
 const sorted = [...times].sort((a, b) => a - b);
-console.log(`start to /readyz 200: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms `
-  + `(min ${sorted[0]!.toFixed(0)}, max ${sorted[sorted.length - 1]!.toFixed(0)}, ${sorted.length} starts of "${values.cmd}")`);
+console.log(
+  `start to /readyz 200: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms ` +
+    `(min ${sorted[0]!.toFixed(0)}, max ${sorted[sorted.length - 1]!.toFixed(0)}, ${sorted.length} starts of "${values.cmd}")`,
+);

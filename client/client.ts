@@ -6,7 +6,16 @@ import { LongPollTransport } from './transports/longpoll.js';
 import { SseTransport } from './transports/sse.js';
 import type { CloseInfo, Reply, Transport, TransportHandlers } from './transports/transport.js';
 import { WsTransport, type WebSocketCtor } from './transports/ws.js';
-import { HubbubError, type Message, type PresenceSignal, type Signal, type Status, type StreamEvent, type TransportName, type TypingSignal } from './types.js';
+import {
+  HubbubError,
+  type Message,
+  type PresenceSignal,
+  type Signal,
+  type Status,
+  type StreamEvent,
+  type TransportName,
+  type TypingSignal,
+} from './types.js';
 
 export interface HubbubClientOptions {
   /** The server's origin, e.g. "https://chat.example.org"; a function is asked again on every (re)connect. Default: the page's origin. */
@@ -211,7 +220,10 @@ export class HubbubClient extends Emitter<ClientEvents> {
   private openTransport(): void {
     if (!this.running) return;
     while (!this.usable(this.chain[this.chainIndex]!)) {
-      if (this.chainIndex === this.chain.length - 1) return this.fail(new HubbubError('NO_TRANSPORT', 'No usable transport: pass a WebSocket constructor that accepts headers, or allow sse/longpoll.'));
+      if (this.chainIndex === this.chain.length - 1)
+        return this.fail(
+          new HubbubError('NO_TRANSPORT', 'No usable transport: pass a WebSocket constructor that accepts headers, or allow sse/longpoll.'),
+        );
       this.chainIndex++;
     }
     const gen = ++this.generation;
@@ -233,23 +245,32 @@ export class HubbubClient extends Emitter<ClientEvents> {
     }
     switch (name) {
       case 'ws':
-        this.current = new WsTransport({
-          url: base.replace(/^http/, 'ws') + `/api/v1/ws?${since}`,
-          headers: this.api.authHeaders(),
-          WebSocket: (this.opts.WebSocket ?? (globalThis as unknown as { WebSocket: WebSocketCtor }).WebSocket),
-          pingMs: this.opts.pingMs ?? 25_000,
-        }, handlers);
+        this.current = new WsTransport(
+          {
+            url: base.replace(/^http/, 'ws') + `/api/v1/ws?${since}`,
+            headers: this.api.authHeaders(),
+            WebSocket: this.opts.WebSocket ?? (globalThis as unknown as { WebSocket: WebSocketCtor }).WebSocket,
+            pingMs: this.opts.pingMs ?? 25_000,
+          },
+          handlers,
+        );
         break;
       case 'sse':
-        this.current = new SseTransport({
-          url: `${base}/api/v1/events?${since}`,
-          headers: this.api.authHeaders(),
-          fetch: (input, init) => (this.opts.fetch ?? globalThis.fetch)(input, init),
-          idleMs: this.opts.sseIdleMs ?? 45_000,
-        }, handlers);
+        this.current = new SseTransport(
+          {
+            url: `${base}/api/v1/events?${since}`,
+            headers: this.api.authHeaders(),
+            fetch: (input, init) => (this.opts.fetch ?? globalThis.fetch)(input, init),
+            idleMs: this.opts.sseIdleMs ?? 45_000,
+          },
+          handlers,
+        );
         break;
       case 'longpoll':
-        this.current = new LongPollTransport({ api: this.api, cursor: () => this.cursor ?? '', waitSeconds: this.opts.longPollWait ?? 25 }, handlers);
+        this.current = new LongPollTransport(
+          { api: this.api, cursor: () => this.cursor ?? '', waitSeconds: this.opts.longPollWait ?? 25 },
+          handlers,
+        );
         break;
     }
   }
@@ -319,10 +340,13 @@ export class HubbubClient extends Emitter<ClientEvents> {
   /** Reconnects after the backoff, or after the server's Retry-After when the stream was refused with one. */
   private schedule(gen: number, cause?: HubbubError): void {
     if (gen !== this.generation || !this.running) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (gen === this.generation) this.openTransport();
-    }, cause ? retryDelay(this.reconnect, cause) : this.reconnect.next());
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = null;
+        if (gen === this.generation) this.openTransport();
+      },
+      cause ? retryDelay(this.reconnect, cause) : this.reconnect.next(),
+    );
   }
 
   private fail(err: unknown): void {
@@ -344,7 +368,7 @@ export class HubbubClient extends Emitter<ClientEvents> {
   /** Resolves to the ack, or null when no WebSocket is open (the caller uses HTTP). */
   private requestOverWs(frame: Record<string, unknown>): Promise<Reply | null> {
     const t = this.current;
-    if (!t || t.name !== 'ws' || this.status !== 'online') return Promise.resolve(null);
+    if (t?.name !== 'ws' || this.status !== 'online') return Promise.resolve(null);
     const ref = this.nextRef();
     return new Promise<Reply | null>((resolve, reject) => {
       const timer = setTimeout(() => {

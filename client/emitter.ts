@@ -1,4 +1,4 @@
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: listeners of differently typed events share one registry; on() is typed per event
 type Listener = (...args: any[]) => void;
 
 /**

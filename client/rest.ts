@@ -1,5 +1,12 @@
 import type {
-  Conversation, ConversationDetail, ConversationSummary, FriendRequest, Message, Presence, StreamEvent, User,
+  Conversation,
+  ConversationDetail,
+  ConversationSummary,
+  FriendRequest,
+  Message,
+  Presence,
+  StreamEvent,
+  User,
 } from './types.js';
 import { HubbubError } from './types.js';
 
@@ -55,7 +62,10 @@ export class RestApi {
     let res: Response;
     try {
       res = await this.opts.fetch(this.url(path), {
-        method, headers, credentials: 'include', signal: init.signal,
+        method,
+        headers,
+        credentials: 'include',
+        signal: init.signal,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -64,7 +74,7 @@ export class RestApi {
     }
     this.keepCookie(res);
     const text = await res.text().catch(() => '');
-    let json: unknown = undefined;
+    let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
@@ -72,7 +82,12 @@ export class RestApi {
     }
     if (!res.ok) {
       const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new HubbubError(e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`, res.status, retryAfterMs(res.headers.get('retry-after')));
+      throw new HubbubError(
+        e?.code ?? `HTTP_${res.status}`,
+        e?.message ?? `HTTP ${res.status}`,
+        res.status,
+        retryAfterMs(res.headers.get('retry-after')),
+      );
     }
     return json as T;
   }
@@ -91,7 +106,11 @@ export class RestApi {
 
   // ── accounts ─────────────────────────────────────────────────────────────
   async register(username: string, password: string, displayName?: string): Promise<{ user: User; csrfToken: string }> {
-    const r = await this.request<{ user: User; csrfToken: string }>('POST', '/api/v1/auth/register', displayName === undefined ? { username, password } : { username, password, displayName });
+    const r = await this.request<{ user: User; csrfToken: string }>(
+      'POST',
+      '/api/v1/auth/register',
+      displayName === undefined ? { username, password } : { username, password, displayName },
+    );
     this.csrfToken = r.csrfToken;
     return r;
   }
@@ -160,7 +179,8 @@ export class RestApi {
   }
 
   async createGroup(name: string, members: string[] = []): Promise<ConversationDetail> {
-    return (await this.request<{ conversation: ConversationDetail }>('POST', '/api/v1/conversations', { kind: 'group', name, members })).conversation;
+    return (await this.request<{ conversation: ConversationDetail }>('POST', '/api/v1/conversations', { kind: 'group', name, members }))
+      .conversation;
   }
 
   async createRoom(name: string): Promise<ConversationDetail> {
@@ -168,11 +188,13 @@ export class RestApi {
   }
 
   async conversation(id: string): Promise<ConversationDetail> {
-    return (await this.request<{ conversation: ConversationDetail }>('GET', `/api/v1/conversations/${encodeURIComponent(id)}`)).conversation;
+    return (await this.request<{ conversation: ConversationDetail }>('GET', `/api/v1/conversations/${encodeURIComponent(id)}`))
+      .conversation;
   }
 
   async rename(id: string, name: string): Promise<Conversation> {
-    return (await this.request<{ conversation: Conversation }>('PATCH', `/api/v1/conversations/${encodeURIComponent(id)}`, { name })).conversation;
+    return (await this.request<{ conversation: Conversation }>('PATCH', `/api/v1/conversations/${encodeURIComponent(id)}`, { name }))
+      .conversation;
   }
 
   async addMember(id: string, username: string): Promise<void> {
@@ -192,12 +214,17 @@ export class RestApi {
   }
 
   async messages(id: string, page: { before?: string; limit?: number } = {}): Promise<Message[]> {
-    return (await this.request<{ messages: Message[] }>('GET', `/api/v1/conversations/${encodeURIComponent(id)}/messages${query(page)}`)).messages;
+    return (await this.request<{ messages: Message[] }>('GET', `/api/v1/conversations/${encodeURIComponent(id)}/messages${query(page)}`))
+      .messages;
   }
 
   /** One attempt; HubbubClient.send retries with the same clientMsgId. */
   sendMessage(id: string, body: string, clientMsgId?: string): Promise<{ message: Message; duplicate: boolean }> {
-    return this.request('POST', `/api/v1/conversations/${encodeURIComponent(id)}/messages`, clientMsgId === undefined ? { body } : { body, clientMsgId });
+    return this.request(
+      'POST',
+      `/api/v1/conversations/${encodeURIComponent(id)}/messages`,
+      clientMsgId === undefined ? { body } : { body, clientMsgId },
+    );
   }
 
   async markRead(id: string, upTo: string): Promise<void> {
@@ -209,7 +236,9 @@ export class RestApi {
   }
 
   async rooms(): Promise<Array<Conversation & { memberCount: number; lastMessageAt: string | null }>> {
-    return (await this.request<{ rooms: Array<Conversation & { memberCount: number; lastMessageAt: string | null }> }>('GET', '/api/v1/rooms')).rooms;
+    return (
+      await this.request<{ rooms: Array<Conversation & { memberCount: number; lastMessageAt: string | null }> }>('GET', '/api/v1/rooms')
+    ).rooms;
   }
 
   roomMessages(name: string, page: { before?: string; limit?: number } = {}): Promise<{ room: Conversation; messages: Message[] }> {
@@ -235,6 +264,8 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | n
 }
 
 function query(params: Record<string, string | number | undefined>): string {
-  const parts = Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
   return parts.length ? `?${parts.join('&')}` : '';
 }

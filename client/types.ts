@@ -4,8 +4,19 @@
  * server cannot drift apart.
  */
 export type {
-  Conversation, ConversationDetail, ConversationKind, ConversationSummary, EventPayload, EventType,
-  FriendRequest, Member, Message, Presence, Signal, StreamEvent, User,
+  Conversation,
+  ConversationDetail,
+  ConversationKind,
+  ConversationSummary,
+  EventPayload,
+  EventType,
+  FriendRequest,
+  Member,
+  Message,
+  Presence,
+  Signal,
+  StreamEvent,
+  User,
 } from '../src/domain/types.js';
 import type { Signal } from '../src/domain/types.js';
 
@@ -28,7 +39,12 @@ export class HubbubError extends Error {
    */
   readonly retryAfterMs: number | null;
 
-  constructor(readonly code: string, message: string, readonly status = 0, retryAfterMs: number | null = null) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 0,
+    retryAfterMs: number | null = null,
+  ) {
     super(message);
     this.name = 'HubbubError';
     this.retryAfterMs = retryAfterMs;

@@ -15,14 +15,21 @@ const SRC = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 
 
 /** A folder's rank: a file may import its own folder or a lower rank, never a higher one or a sibling. */
 const RANK = {
-  domain: 0, 'config.ts': 0,
-  store: 1, bus: 1,
+  domain: 0,
+  'config.ts': 0,
+  store: 1,
+  bus: 1,
   hub: 2,
   services: 3,
   edge: 4,
-  transports: 5, compat: 5, ssr: 5,
+  transports: 5,
+  compat: 5,
+  ssr: 5,
   http: 6,
-  'config-sources.ts': 7, 'server.ts': 7, 'serve.ts': 8, 'cli.ts': 9,
+  'config-sources.ts': 7,
+  'server.ts': 7,
+  'serve.ts': 8,
+  'cli.ts': 9,
 };
 
 const files = [];
@@ -46,25 +53,39 @@ for (const file of files) {
     deps.push(target);
     const [from, to] = [unit(file), unit(target)];
     if (from === to) continue;
-    if (!(from in RANK) || !(to in RANK)) problems.push(`${rel(file)}: ${!(from in RANK) ? from : to} has no layer in scripts/check-imports.mjs`);
-    else if (RANK[to] >= RANK[from]) problems.push(`${rel(file)} imports ${rel(target)}: ${from} may not depend on ${to} (layers: docs/architecture.md)`);
+    if (!(from in RANK) || !(to in RANK))
+      problems.push(`${rel(file)}: ${!(from in RANK) ? from : to} has no layer in scripts/check-imports.mjs`);
+    else if (RANK[to] >= RANK[from])
+      problems.push(`${rel(file)} imports ${rel(target)}: ${from} may not depend on ${to} (layers: docs/architecture.md)`);
   }
   graph.set(file, deps);
 }
 
 // Tarjan's strongly connected components: any with more than one file (or a file importing itself) is a cycle.
 let next = 0;
-const index = new Map(), low = new Map(), stack = [], onStack = new Set();
+const index = new Map(),
+  low = new Map(),
+  stack = [],
+  onStack = new Set();
 function visit(v) {
-  index.set(v, next); low.set(v, next++); stack.push(v); onStack.add(v);
+  index.set(v, next);
+  low.set(v, next++);
+  stack.push(v);
+  onStack.add(v);
   for (const w of graph.get(v) ?? []) {
-    if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))); }
-    else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)));
+    if (!index.has(w)) {
+      visit(w);
+      low.set(v, Math.min(low.get(v), low.get(w)));
+    } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)));
   }
   if (low.get(v) !== index.get(v)) return;
   const scc = [];
   let w;
-  do { w = stack.pop(); onStack.delete(w); scc.push(w); } while (w !== v);
+  do {
+    w = stack.pop();
+    onStack.delete(w);
+    scc.push(w);
+  } while (w !== v);
   if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) problems.push(`import cycle: ${scc.map(rel).sort().join(' ⇄ ')}`);
 }
 for (const f of files) if (!index.has(f)) visit(f);

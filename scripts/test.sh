@@ -11,6 +11,9 @@ bash scripts/setup-browser.sh || { echo "test: could not install Chromium" >&2; 
 echo "── type check"
 npx tsc --noEmit -p tsconfig.json || status=1
 
+echo "── lint and format (Biome)"
+npx biome ci . || status=1
+
 echo "── import cycles and layers (src/)"
 node scripts/check-imports.mjs || status=1
 

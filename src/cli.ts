@@ -27,8 +27,22 @@ function common(cmd: Command): Command {
 
 /** Options whose name is a configuration key (commander camel-cases --max-connections-per-ip to maxConnectionsPerIp). */
 const KEY_OPTIONS = [
-  'host', 'port', 'dataDir', 'databaseUrl', 'redisUrl', 'logLevel', 'trustProxy', 'nodeId', 'maxConnections', 'maxConnectionsPerUser',
-  'maxConnectionsPerIp', 'maxWaitSeconds', 'bodyLimit', 'logCapacity', 'metricsHost', 'metricsPort',
+  'host',
+  'port',
+  'dataDir',
+  'databaseUrl',
+  'redisUrl',
+  'logLevel',
+  'trustProxy',
+  'nodeId',
+  'maxConnections',
+  'maxConnectionsPerUser',
+  'maxConnectionsPerIp',
+  'maxWaitSeconds',
+  'bodyLimit',
+  'logCapacity',
+  'metricsHost',
+  'metricsPort',
 ] as const;
 
 function configFrom(opts: Record<string, unknown>): ConfigInput {
@@ -43,7 +57,10 @@ function configFrom(opts: Record<string, unknown>): ConfigInput {
   return resolveConfigInput({ file: opts.config as string | undefined, env: process.env, flags });
 }
 
-async function withAdmin<T>(opts: Record<string, unknown>, fn: (a: { auth: AuthService; store: Awaited<ReturnType<typeof openStore>> }) => Promise<T>): Promise<T> {
+async function withAdmin<T>(
+  opts: Record<string, unknown>,
+  fn: (a: { auth: AuthService; store: Awaited<ReturnType<typeof openStore>> }) => Promise<T>,
+): Promise<T> {
   const config = makeConfig(configFrom(opts));
   const store = await openStore(config);
   await store.migrate();
@@ -63,10 +80,7 @@ async function readPassword(given: string | undefined): Promise<string> {
   return data.replace(/\r?\n$/, '');
 }
 
-const program = new Command('hubbub')
-  .description('hubbub — a self-hosted real-time chat server')
-  .showHelpAfterError()
-  .exitOverride();
+const program = new Command('hubbub').description('hubbub — a self-hosted real-time chat server').showHelpAfterError().exitOverride();
 
 common(program.command('serve').description('start the server'))
   .option('--host <host>', 'address to listen on (env HUBBUB_HOST)')
@@ -75,7 +89,7 @@ common(program.command('serve').description('start the server'))
   .option('--origin <origin...>', 'origins allowed to open WebSockets with a cookie (env HUBBUB_ALLOWED_ORIGINS)')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env HUBBUB_LOG_LEVEL)')
   .option('--trust-proxy <value>', 'trust X-Forwarded-For: true, a hop count or proxy addresses (env HUBBUB_TRUST_PROXY)')
-  .option('--node-id <name>', 'this node\'s name on the bus and in logs (env HUBBUB_NODE_ID)')
+  .option('--node-id <name>', "this node's name on the bus and in logs (env HUBBUB_NODE_ID)")
   .option('--max-connections <n>', 'live streams per node (env HUBBUB_MAX_CONNECTIONS)')
   .option('--max-connections-per-user <n>', 'live streams per user per node (env HUBBUB_MAX_CONNECTIONS_PER_USER)')
   .option('--max-connections-per-ip <n>', 'live streams per client IP per node (env HUBBUB_MAX_CONNECTIONS_PER_IP)')
@@ -100,7 +114,7 @@ common(user.command('add <username>').description('create a user (password from 
       console.log(`created user ${u.username} (id ${u.id})`);
     });
   });
-common(user.command('passwd <username>').description('set a user\'s password (from --password, HUBBUB_PASSWORD or stdin)'))
+common(user.command('passwd <username>').description("set a user's password (from --password, HUBBUB_PASSWORD or stdin)"))
   .option('--password <password>', 'the new password')
   .action(async (username: string, opts) => {
     const password = await readPassword(opts.password);
@@ -110,7 +124,16 @@ common(user.command('passwd <username>').description('set a user\'s password (fr
     });
   });
 common(user.command('list').description('list users'))
-  .option('--limit <n>', 'how many', (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer'); return n; }, 100)
+  .option(
+    '--limit <n>',
+    'how many',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+      return n;
+    },
+    100,
+  )
   .action(async (opts) => {
     await withAdmin(opts, async ({ store }) => {
       for (const u of await store.listUsers(opts.limit, 0)) console.log(`${u.id}\t${u.username}\t${u.displayName}\t${u.createdAt}`);
@@ -118,14 +141,19 @@ common(user.command('list').description('list users'))
   });
 
 const room = program.command('room').description('manage public rooms');
-common(room.command('add <name>').description('create a public room'))
-  .action(async (name: string, opts) => {
-    await withAdmin(opts, async ({ store }) => {
-      const { normalizeRoomName } = await import('./domain/rules.js');
-      const { conversation } = await store.createConversation({ kind: 'room', name: normalizeRoomName(name), ownerId: null, memberIds: [], now: new Date().toISOString() });
-      console.log(`created room ${conversation.name} (id ${conversation.id})`);
+common(room.command('add <name>').description('create a public room')).action(async (name: string, opts) => {
+  await withAdmin(opts, async ({ store }) => {
+    const { normalizeRoomName } = await import('./domain/rules.js');
+    const { conversation } = await store.createConversation({
+      kind: 'room',
+      name: normalizeRoomName(name),
+      ownerId: null,
+      memberIds: [],
+      now: new Date().toISOString(),
     });
+    console.log(`created room ${conversation.name} (id ${conversation.id})`);
   });
+});
 
 try {
   await program.parseAsync(process.argv);

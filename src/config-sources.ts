@@ -9,10 +9,10 @@ import { NESTED, checkInput, configKeys, envName, fail, specOf, type ConfigInput
  */
 
 /** Sets a flattened key on a ConfigInput. */
-function put(out: Record<string, any>, key: string, value: unknown): void {
+function put(out: Record<string, unknown>, key: string, value: unknown): void {
   const [head, tail] = key.split('.') as [string, string | undefined];
   if (tail === undefined) out[head] = value;
-  else (out[head] ??= {})[tail] = value;
+  else ((out[head] ??= {}) as Record<string, unknown>)[tail] = value;
 }
 
 /** A string (environment variable, flag) as `key`'s typed value; refused naming `source`. */
@@ -30,10 +30,17 @@ function parseString(key: string, raw: string, source: string): unknown {
       if (['0', 'false', 'no', 'off'].includes(v)) return false;
       return bad('must be true or false');
     }
-    case 'list': return raw.split(',').map((s) => s.trim()).filter(Boolean);
-    case 'enum': return spec.values.includes(raw) ? raw : bad(`must be one of ${spec.values.join(', ')}`);
-    case 'trustProxy': return raw === 'true' ? true : raw === 'false' ? false : /^\d+$/.test(raw) ? Number(raw) : raw;
-    case 'string': return raw;
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    case 'enum':
+      return spec.values.includes(raw) ? raw : bad(`must be one of ${spec.values.join(', ')}`);
+    case 'trustProxy':
+      return raw === 'true' ? true : raw === 'false' ? false : /^\d+$/.test(raw) ? Number(raw) : raw;
+    case 'string':
+      return raw;
   }
 }
 
@@ -80,10 +87,10 @@ export function resolveConfigInput(sources: { file?: string; env?: NodeJS.Proces
   }
   checkInput(flags, ' (from a flag)');
   layers.push(flags);
-  const out: Record<string, any> = {};
+  const out: Record<string, unknown> = {};
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) {
-      if ((NESTED as readonly string[]).includes(k)) out[k] = { ...out[k], ...(v as object) };
+      if ((NESTED as readonly string[]).includes(k)) out[k] = { ...(out[k] as object | undefined), ...(v as object) };
       else out[k] = v;
     }
   }

@@ -137,7 +137,18 @@ export const DEFAULTS: Config = {
   maxWaitSeconds: 55,
   bodyLimit: 64 * 1024,
   loginMaxDelaySeconds: 60,
-  rateLimits: { login: 10, loginPerIp: 60, loginFailuresPerAccount: 10, register: 20, send: 100, typing: 20, friendRequests: 60, sendPerIp: 1000, typingPerIp: 200, friendRequestsPerIp: 300 },
+  rateLimits: {
+    login: 10,
+    loginPerIp: 60,
+    loginFailuresPerAccount: 10,
+    register: 20,
+    send: 100,
+    typing: 20,
+    friendRequests: 60,
+    sendPerIp: 1000,
+    typingPerIp: 200,
+    friendRequestsPerIp: 300,
+  },
   maxConnections: 100_000,
   maxConnectionsPerUser: 32,
   maxConnectionsPerIp: 256,
@@ -162,7 +173,6 @@ export const DEFAULTS: Config = {
   metricsToken: '',
   storeRetryAfterSeconds: 5,
 };
-
 
 export type ConfigInput = Partial<Omit<Config, 'rateLimits'>> & { rateLimits?: Partial<Config['rateLimits']> };
 
@@ -205,31 +215,73 @@ const positive = int(1);
 
 /** Every key's type and hard range; cross-key rules are in makeConfig. A key missing here is a compile error. */
 const SPEC: { [K in Exclude<keyof Config, 'rateLimits'>]: Spec } & { rateLimits: { [K in keyof Config['rateLimits']]: Spec } } = {
-  host: str, port: int(0, 65535), dataDir: str, databaseUrl: str, redisUrl: str, databaseSchema: str, busPrefix: str,
-  allowedOrigins: { kind: 'list' }, trustProxy: { kind: 'trustProxy' }, secureCookies: { kind: 'bool' },
+  host: str,
+  port: int(0, 65535),
+  dataDir: str,
+  databaseUrl: str,
+  redisUrl: str,
+  databaseSchema: str,
+  busPrefix: str,
+  allowedOrigins: { kind: 'list' },
+  trustProxy: { kind: 'trustProxy' },
+  secureCookies: { kind: 'bool' },
   logLevel: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
-  nodeId: str, sessionTtlDays: int(1, 3650), tokenTtlDays: int(1, 36500), logCapacity: int(100), maxWaitSeconds: int(1, 55),
+  nodeId: str,
+  sessionTtlDays: int(1, 3650),
+  tokenTtlDays: int(1, 36500),
+  logCapacity: int(100),
+  maxWaitSeconds: int(1, 55),
   // Below 1 MiB a burst of large messages would push readers to the store almost at once.
-  logCapacityBytes: int(1024 * 1024), bodyLimit: int(1024),
+  logCapacityBytes: int(1024 * 1024),
+  bodyLimit: int(1024),
   rateLimits: {
-    login: positive, loginPerIp: positive, loginFailuresPerAccount: positive, register: positive, send: positive, typing: positive,
-    friendRequests: positive, sendPerIp: positive, typingPerIp: positive, friendRequestsPerIp: positive,
+    login: positive,
+    loginPerIp: positive,
+    loginFailuresPerAccount: positive,
+    register: positive,
+    send: positive,
+    typing: positive,
+    friendRequests: positive,
+    sendPerIp: positive,
+    typingPerIp: positive,
+    friendRequestsPerIp: positive,
   },
-  loginMaxDelaySeconds: int(1, 86_400), maxConnections: positive, maxConnectionsPerUser: positive, maxConnectionsPerIp: positive,
-  legacyLongPollsPerIp: positive, legacyMaxLongPolls: positive, legacyMaxSockets: positive, legacySocketsPerIp: positive,
+  loginMaxDelaySeconds: int(1, 86_400),
+  maxConnections: positive,
+  maxConnectionsPerUser: positive,
+  maxConnectionsPerIp: positive,
+  legacyLongPollsPerIp: positive,
+  legacyMaxLongPolls: positive,
+  legacyMaxSockets: positive,
+  legacySocketsPerIp: positive,
   // Below 32 KiB a valid 4000-character message (up to 4 bytes a character, with its envelope) might not fit in a frame.
-  wsMaxPayloadBytes: int(32 * 1024, 64 * 1024 * 1024), wsBadFrameLimit: positive,
-  authCacheSeconds: int(1, 3600), authStaleGraceSeconds: int(0, 86_400), authCacheEntries: int(100), loginThrottleEntries: int(100),
+  wsMaxPayloadBytes: int(32 * 1024, 64 * 1024 * 1024),
+  wsBadFrameLimit: positive,
+  authCacheSeconds: int(1, 3600),
+  authStaleGraceSeconds: int(0, 86_400),
+  authCacheEntries: int(100),
+  loginThrottleEntries: int(100),
   // Below 100 ms the poll is a query per node a few times per event-loop stall, for latency the bus already gives.
   headPollMs: int(100, 60_000),
-  maxQueueBytes: int(64 * 1024), writeWindow: int(1024), scryptCost: int(2, 1 << 20), webDir: str,
-  sqliteSynchronous: { kind: 'enum', values: ['NORMAL', 'FULL'] }, metricsHost: str, metricsPort: int(0, 65535), metricsToken: str,
+  maxQueueBytes: int(64 * 1024),
+  writeWindow: int(1024),
+  scryptCost: int(2, 1 << 20),
+  webDir: str,
+  sqliteSynchronous: { kind: 'enum', values: ['NORMAL', 'FULL'] },
+  metricsHost: str,
+  metricsPort: int(0, 65535),
+  metricsToken: str,
   storeRetryAfterSeconds: int(1, 3600),
 };
 
 /** Keys whose value is an object of keys (flattened with a dot elsewhere). */
 export const NESTED = ['rateLimits'] as const;
-export const specOf = (key: string): Spec | undefined => key.split('.').reduce<any>((o, k) => (o && typeof o === 'object' && !('kind' in o) ? o[k] : undefined), SPEC);
+export const specOf = (key: string): Spec | undefined =>
+  key
+    .split('.')
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' && !('kind' in o) ? (o as Record<string, unknown>)[k] : undefined), SPEC) as
+    | Spec
+    | undefined;
 
 /** Every key, nested ones flattened with a dot ("rateLimits.sendPerIp"). */
 export function configKeys(): string[] {
@@ -238,7 +290,13 @@ export function configKeys(): string[] {
 
 /** rateLimits.sendPerIp → HUBBUB_RATE_LIMITS_SEND_PER_IP. */
 export function envName(key: string): string {
-  return 'HUBBUB_' + key.split('.').map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+  return (
+    'HUBBUB_' +
+    key
+      .split('.')
+      .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+      .join('_')
+  );
 }
 
 export const fail = (msg: string): never => {
@@ -252,17 +310,25 @@ function typeError(spec: Spec, value: unknown): string | null {
       if (typeof value !== 'number' || !Number.isInteger(value)) return 'must be an integer';
       if (value < spec.min || (spec.max !== undefined && value > spec.max)) return `must be ${spec.min}–${spec.max ?? '∞'}`;
       return null;
-    case 'string': return typeof value === 'string' ? null : 'must be a string';
-    case 'bool': return typeof value === 'boolean' ? null : 'must be true or false';
-    case 'list': return Array.isArray(value) && value.every((v) => typeof v === 'string') ? null : 'must be a list of strings';
-    case 'enum': return typeof value === 'string' && spec.values.includes(value) ? null : `must be one of ${spec.values.join(', ')}`;
-    case 'trustProxy': return ['boolean', 'string'].includes(typeof value) || (Number.isInteger(value) && (value as number) >= 0) ? null : 'must be true, false, a hop count or proxy addresses';
+    case 'string':
+      return typeof value === 'string' ? null : 'must be a string';
+    case 'bool':
+      return typeof value === 'boolean' ? null : 'must be true or false';
+    case 'list':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? null : 'must be a list of strings';
+    case 'enum':
+      return typeof value === 'string' && spec.values.includes(value) ? null : `must be one of ${spec.values.join(', ')}`;
+    case 'trustProxy':
+      return ['boolean', 'string'].includes(typeof value) || (Number.isInteger(value) && (value as number) >= 0)
+        ? null
+        : 'must be true, false, a hop count or proxy addresses';
   }
 }
 
 /** Checks an input object key by key: unknown keys and wrong types are refused, naming the key and `where` it came from. */
 export function checkInput(input: Record<string, unknown>, where: string, prefix = ''): void {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) fail(`${prefix ? prefix.slice(0, -1) : 'the configuration'}${where} must be an object`);
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    fail(`${prefix ? prefix.slice(0, -1) : 'the configuration'}${where} must be an object`);
   for (const [k, v] of Object.entries(input)) {
     const key = prefix + k;
     if (v === undefined) continue;
@@ -280,7 +346,8 @@ export function checkInput(input: Record<string, unknown>, where: string, prefix
 /** The defaults with `input` laid over them, validated (types, ranges, contradictions), then frozen. */
 export function makeConfig(input: ConfigInput = {}): Readonly<Config> {
   checkInput(input as Record<string, unknown>, '');
-  const defined = <T extends object>(o: T | undefined): Partial<T> => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const defined = <T extends object>(o: T | undefined): Partial<T> =>
+    Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
   const c: Config = { ...DEFAULTS, ...defined(input), rateLimits: { ...DEFAULTS.rateLimits, ...defined(input.rateLimits) } } as Config;
   if (input.maxConnections === undefined) c.maxConnections = defaultMaxConnections();
   if (c.databaseUrl && !/^postgres(ql)?:\/\//.test(c.databaseUrl)) fail('databaseUrl must start with postgres://');
@@ -288,12 +355,14 @@ export function makeConfig(input: ConfigInput = {}): Readonly<Config> {
   if (c.redisUrl && !c.databaseUrl) fail('a Redis bus joins several nodes, which need a shared PostgreSQL database (set databaseUrl too)');
   if (c.databaseSchema && !/^[a-z_][a-z0-9_]{0,62}$/.test(c.databaseSchema)) fail('databaseSchema must be a lower-case SQL identifier');
   if (c.maxConnectionsPerUser > c.maxConnections) fail('maxConnectionsPerUser must be 1–maxConnections');
-  if (c.legacyLongPollsPerIp > c.legacyMaxLongPolls) fail(`legacyLongPollsPerIp (${c.legacyLongPollsPerIp}) must not exceed legacyMaxLongPolls (${c.legacyMaxLongPolls})`);
-  if (c.legacySocketsPerIp > c.legacyMaxSockets) fail(`legacySocketsPerIp (${c.legacySocketsPerIp}) must not exceed legacyMaxSockets (${c.legacyMaxSockets})`);
+  if (c.legacyLongPollsPerIp > c.legacyMaxLongPolls)
+    fail(`legacyLongPollsPerIp (${c.legacyLongPollsPerIp}) must not exceed legacyMaxLongPolls (${c.legacyMaxLongPolls})`);
+  if (c.legacySocketsPerIp > c.legacyMaxSockets)
+    fail(`legacySocketsPerIp (${c.legacySocketsPerIp}) must not exceed legacyMaxSockets (${c.legacyMaxSockets})`);
   if (c.writeWindow >= c.maxQueueBytes) fail(`writeWindow (${c.writeWindow}) must be below maxQueueBytes (${c.maxQueueBytes})`);
   if ((c.scryptCost & (c.scryptCost - 1)) !== 0) fail('scryptCost must be a power of two');
   if (c.metricsToken && c.metricsToken.length < 16) fail('metricsToken must be at least 16 characters (or empty)');
-  if (c.metricsPort !== 0 && c.metricsPort === c.port && c.metricsHost === c.host) fail('metricsPort must differ from port (a separate listener)');
+  if (c.metricsPort !== 0 && c.metricsPort === c.port && c.metricsHost === c.host)
+    fail('metricsPort must differ from port (a separate listener)');
   return Object.freeze({ ...c, rateLimits: Object.freeze(c.rateLimits), allowedOrigins: Object.freeze([...c.allowedOrigins]) as string[] });
 }
-

@@ -19,8 +19,12 @@ export async function serve(input: ConfigInput): Promise<void> {
   const config = makeConfig(input);
   const server = await createServer(input, { logger: { level: config.logLevel } });
   const address = await server.app.listen({ host: config.host, port: config.port, backlog: LISTEN_BACKLOG });
-  server.app.log.info({ address, store: server.store.dialect, bus: config.redisUrl ? 'redis' : 'memory' }, `hubbub listening on ${address}`);
-  if (config.metricsPort) server.app.log.info(`metrics on ${await server.metrics.listen({ host: config.metricsHost, port: config.metricsPort })}/metrics`);
+  server.app.log.info(
+    { address, store: server.store.dialect, bus: config.redisUrl ? 'redis' : 'memory' },
+    `hubbub listening on ${address}`,
+  );
+  if (config.metricsPort)
+    server.app.log.info(`metrics on ${await server.metrics.listen({ host: config.metricsHost, port: config.metricsPort })}/metrics`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -28,7 +32,10 @@ export async function serve(input: ConfigInput): Promise<void> {
     server.app.log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -65,13 +65,23 @@ export async function createServer(input: ConfigInput = {}, appOpts: AppOptions 
   const store = health.watch();
   const bus = await openBus(config);
   const hub = new Hub(store, bus, {
-    nodeId: config.nodeId, logCapacity: config.logCapacity, logCapacityBytes: config.logCapacityBytes, pollInterval: config.headPollMs, maxQueueBytes: config.maxQueueBytes, writeWindow: config.writeWindow,
+    nodeId: config.nodeId,
+    logCapacity: config.logCapacity,
+    logCapacityBytes: config.logCapacityBytes,
+    pollInterval: config.headPollMs,
+    maxQueueBytes: config.maxQueueBytes,
+    writeWindow: config.writeWindow,
   });
   await hub.start();
   const chat = new ChatService(store, hub);
   const auth = new AuthService(store, {
-    sessionTtlMs: config.sessionTtlDays * 86_400_000, tokenTtlMs: config.tokenTtlDays * 86_400_000, scryptCost: config.scryptCost,
-    commit: (e) => hub.committed(e), onEntries: (l) => hub.onEntries(l), throttle: loginThrottleOptions(config), cache: authCacheOptions(config),
+    sessionTtlMs: config.sessionTtlDays * 86_400_000,
+    tokenTtlMs: config.tokenTtlDays * 86_400_000,
+    scryptCost: config.scryptCost,
+    commit: (e) => hub.committed(e),
+    onEntries: (l) => hub.onEntries(l),
+    throttle: loginThrottleOptions(config),
+    cache: authCacheOptions(config),
   });
   const presence = new PresenceService(hub, store);
   await ensureLobby(store, chat);
@@ -86,7 +96,11 @@ export async function createServer(input: ConfigInput = {}, appOpts: AppOptions 
 
   let closing: Promise<void> | null = null;
   return {
-    ...ctx, app, bus, metrics, health,
+    ...ctx,
+    app,
+    bus,
+    metrics,
+    health,
     close() {
       closing ??= (async () => {
         await app.close();

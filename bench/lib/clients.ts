@@ -135,7 +135,11 @@ export interface Client {
  * Reconnects with growing, jittered delays until it works or `stopped()`.
  * `busy` keeps one retry loop per client.
  */
-async function retryConnect(c: { connect(): Promise<void>; stats: ClientStats }, stopped: () => boolean, busy: { retrying: boolean }): Promise<void> {
+async function retryConnect(
+  c: { connect(): Promise<void>; stats: ClientStats },
+  stopped: () => boolean,
+  busy: { retrying: boolean },
+): Promise<void> {
   if (busy.retrying) return;
   busy.retrying = true;
   c.stats.reconnects++;
@@ -146,7 +150,9 @@ async function retryConnect(c: { connect(): Promise<void>; stats: ClientStats },
       try {
         await c.connect();
         return;
-      } catch { /* next attempt */ }
+      } catch {
+        /* next attempt */
+      }
     }
   } finally {
     busy.retrying = false;
@@ -159,7 +165,10 @@ function newStats(): ClientStats {
 
 // ── WebSocket ────────────────────────────────────────────────────────────────
 
-interface Pending { resolve: (v: any) => void; reject: (e: Error) => void }
+interface Pending {
+  resolve: (v: any) => void;
+  reject: (e: Error) => void;
+}
 
 /** Settles a connect() promise once: resolved by the hello, rejected by whatever fails first. */
 function opening(resolve: () => void, reject: (err: Error) => void): { opened: boolean; ok(): void; fail(err: Error): void } {
@@ -250,21 +259,33 @@ export class HubWs implements Client {
       const open = opening(resolve, reject);
       const path = '/api/v1/ws' + (this.cursor ? `?since=${encodeURIComponent(this.cursor)}` : '');
       let lw: LeanWs | null = null;
-      LeanWs.connect({ host: this.o.base.hostname, port: Number(this.o.base.port), path, headers: { authorization: `Bearer ${this.o.token}` }, localAddress: this.o.localAddress }, {
-        onText: (data) => this.onText(data, open.ok),
-        onClose: (code) => {
-          this.stats.closeCodes[code] = (this.stats.closeCodes[code] ?? 0) + 1;
-          if (lw && this.lean === lw) this.ended(code, open);
+      LeanWs.connect(
+        {
+          host: this.o.base.hostname,
+          port: Number(this.o.base.port),
+          path,
+          headers: { authorization: `Bearer ${this.o.token}` },
+          localAddress: this.o.localAddress,
         },
-      }).then((conn) => {
-        lw = conn;
-        this.lean = conn;
-        this.sock = conn.socket;
-        if (conn.socket.destroyed) open.fail(new Error('closed before hello'));
-      }, (err: Error) => {
-        this.stats.errors++;
-        open.fail(err);
-      });
+        {
+          onText: (data) => this.onText(data, open.ok),
+          onClose: (code) => {
+            this.stats.closeCodes[code] = (this.stats.closeCodes[code] ?? 0) + 1;
+            if (lw && this.lean === lw) this.ended(code, open);
+          },
+        },
+      ).then(
+        (conn) => {
+          lw = conn;
+          this.lean = conn;
+          this.sock = conn.socket;
+          if (conn.socket.destroyed) open.fail(new Error('closed before hello'));
+        },
+        (err: Error) => {
+          this.stats.errors++;
+          open.fail(err);
+        },
+      );
     });
   }
 
@@ -360,7 +381,10 @@ export class HubWs implements Client {
   }
 
   bytes(): { read: number; written: number } {
-    return { read: this.bytesBefore.read + (this.sock?.bytesRead ?? 0), written: this.bytesBefore.written + (this.sock?.bytesWritten ?? 0) };
+    return {
+      read: this.bytesBefore.read + (this.sock?.bytesRead ?? 0),
+      written: this.bytesBefore.written + (this.sock?.bytesWritten ?? 0),
+    };
   }
 }
 
@@ -388,7 +412,14 @@ export class HubSse implements Client {
       let over = false;
       const headers: http.OutgoingHttpHeaders = { authorization: `Bearer ${this.o.token}`, accept: 'text/event-stream' };
       if (this.cursor) headers['last-event-id'] = this.cursor;
-      const req = http.request({ host: this.o.base.hostname, port: this.o.base.port, path: '/api/v1/events', headers, agent: false, localAddress: this.o.localAddress });
+      const req = http.request({
+        host: this.o.base.hostname,
+        port: this.o.base.port,
+        path: '/api/v1/events',
+        headers,
+        agent: false,
+        localAddress: this.o.localAddress,
+      });
       this.req = req;
       /** This request is over (error, end, close — whichever comes first, once). */
       const finish = (err?: Error) => {
@@ -458,7 +489,9 @@ export class HubSse implements Client {
     if (event === 'hello') {
       try {
         this.cursor = JSON.parse(data).cursor ?? this.cursor;
-      } catch { /* ignore */ }
+      } catch {
+        /* ignore */
+      }
       hello();
       return;
     }
@@ -495,7 +528,10 @@ export class HubSse implements Client {
   }
 
   bytes(): { read: number; written: number } {
-    return { read: this.bytesBefore.read + (this.sock?.bytesRead ?? 0), written: this.bytesBefore.written + (this.sock?.bytesWritten ?? 0) };
+    return {
+      read: this.bytesBefore.read + (this.sock?.bytesRead ?? 0),
+      written: this.bytesBefore.written + (this.sock?.bytesWritten ?? 0),
+    };
   }
 }
 
@@ -512,7 +548,6 @@ export class HubLongPoll implements Client {
   private readonly conn: RawHttpConn;
   /** The request headers after the request line: what Node's http client would send, in its order. */
   private readonly headerLines: string;
-  private loop: Promise<void> | null = null;
   private gen = 0;
   /** Set while a waiting poll is in flight. */
   waiting = false;
@@ -534,7 +569,7 @@ export class HubLongPoll implements Client {
       }
       this.cursor = r.body.cursor;
     }
-    this.loop = this.run(++this.gen);
+    void this.run(++this.gen);
   }
 
   /**
@@ -616,26 +651,37 @@ export class BaselineWs implements Client {
 
   connect(): Promise<void> {
     if (this.o.lean ?? wsClient.lean) {
-      return LeanWs.connect({ host: this.o.base.hostname, port: Number(this.o.base.port), path: '/', headers: {}, localAddress: this.o.localAddress }, {
-        onText: (data) => {
-          this.o.onPayload?.(data.length);
-          scanTagsBuf(data, (n, t) => this.o.sink.delivery(this.index, n, t));
+      return LeanWs.connect(
+        { host: this.o.base.hostname, port: Number(this.o.base.port), path: '/', headers: {}, localAddress: this.o.localAddress },
+        {
+          onText: (data) => {
+            this.o.onPayload?.(data.length);
+            scanTagsBuf(data, (n, t) => this.o.sink.delivery(this.index, n, t));
+          },
+          onClose: (code) => {
+            this.stats.closeCodes[code] = (this.stats.closeCodes[code] ?? 0) + 1;
+          },
         },
-        onClose: (code) => {
-          this.stats.closeCodes[code] = (this.stats.closeCodes[code] ?? 0) + 1;
+      ).then(
+        (lw) => {
+          this.lean = lw;
+          this.sock = lw.socket;
         },
-      }).then((lw) => {
-        this.lean = lw;
-        this.sock = lw.socket;
-      }, (err: Error) => {
-        this.stats.errors++;
-        throw err;
-      });
+        (err: Error) => {
+          this.stats.errors++;
+          throw err;
+        },
+      );
     }
     return new Promise((resolve, reject) => {
       const url = new URL('/', this.o.base);
       url.protocol = 'ws:';
-      const ws = new WebSocket(url, { perMessageDeflate: this.o.deflate ?? false, localAddress: this.o.localAddress, handshakeTimeout: 30_000, skipUTF8Validation: true } as WebSocket.ClientOptions);
+      const ws = new WebSocket(url, {
+        perMessageDeflate: this.o.deflate ?? false,
+        localAddress: this.o.localAddress,
+        handshakeTimeout: 30_000,
+        skipUTF8Validation: true,
+      } as WebSocket.ClientOptions);
       this.ws = ws;
       ws.on('upgrade', (res) => {
         this.sock = res.socket as net.Socket;
@@ -697,25 +743,41 @@ const JQUERY_FORM_HEADERS = {
 
 /** jQuery.param: `null` is sent as an empty value, spaces as '+'. */
 function formBody(fields: Record<string, string | null>): string {
-  return Object.entries(fields).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v ?? '')}`).join('&').replace(/%20/g, '+');
+  return Object.entries(fields)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v ?? '')}`)
+    .join('&')
+    .replace(/%20/g, '+');
 }
 
 /**
  * One `$.ajax({type: 'post', url, data: fields})` over a keep-alive agent. Node adds `Host` and
  * `Connection: keep-alive` (as hubbub's long-poll client gets them); nothing else is sent.
  */
-export function jqueryPost(agent: http.Agent, base: URL, path: string, fields: Record<string, string | null>, onReq?: (req: http.ClientRequest) => void): Promise<{ status: number; body: Buffer }> {
+export function jqueryPost(
+  agent: http.Agent,
+  base: URL,
+  path: string,
+  fields: Record<string, string | null>,
+  onReq?: (req: http.ClientRequest) => void,
+): Promise<{ status: number; body: Buffer }> {
   const payload = formBody(fields);
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      agent, host: base.hostname, port: base.port, method: 'POST', path,
-      headers: { ...JQUERY_FORM_HEADERS, 'Content-Length': Buffer.byteLength(payload) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        method: 'POST',
+        path,
+        headers: { ...JQUERY_FORM_HEADERS, 'Content-Length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     onReq?.(req);
     req.end(payload);
@@ -740,7 +802,6 @@ export class NaiveLongPoll implements Client {
   private req: http.ClientRequest | null = null;
   private stopped = false;
   private readonly agent: CountingAgent;
-  private loop: Promise<void> | null = null;
   private gen = 0;
 
   constructor(private readonly o: ClientOpts) {
@@ -751,13 +812,15 @@ export class NaiveLongPoll implements Client {
   /** Starts polling (the page's first poll has no cursor: the server answers with its whole buffer). */
   async connect(): Promise<void> {
     this.stopped = false;
-    this.loop = this.run(++this.gen);
+    void this.run(++this.gen);
   }
 
   private async run(gen: number): Promise<void> {
     while (!this.stopped && gen === this.gen) {
       try {
-        const r = await jqueryPost(this.agent, this.o.base, '/updatemsg', { cursor: this.cursor }, (req) => { this.req = req; });
+        const r = await jqueryPost(this.agent, this.o.base, '/updatemsg', { cursor: this.cursor }, (req) => {
+          this.req = req;
+        });
         this.polls++;
         if (gen !== this.gen) return;
         if (r.status === 200) {
@@ -798,10 +861,15 @@ export class NaiveLongPoll implements Client {
 
 export function makeClient(kind: ClientKind, o: ClientOpts): Client {
   switch (kind) {
-    case 'ws': return new HubWs(o);
-    case 'sse': return new HubSse(o);
-    case 'longpoll': return new HubLongPoll(o);
-    case 'baseline': return new BaselineWs(o);
-    case 'naive-longpoll': return new NaiveLongPoll(o);
+    case 'ws':
+      return new HubWs(o);
+    case 'sse':
+      return new HubSse(o);
+    case 'longpoll':
+      return new HubLongPoll(o);
+    case 'baseline':
+      return new BaselineWs(o);
+    case 'naive-longpoll':
+      return new NaiveLongPoll(o);
   }
 }

@@ -26,10 +26,16 @@ export class LeanWs {
   private closeCode = 1006;
 
   // Handlers come with connect(): frames that arrive with the 101 are parsed before connect() resolves.
-  private constructor(readonly socket: net.Socket, private readonly on: LeanWsHandlers) {}
+  private constructor(
+    readonly socket: net.Socket,
+    private readonly on: LeanWsHandlers,
+  ) {}
 
   /** Resolves once the server answered 101; rejects with the status and body otherwise. */
-  static connect(o: { host: string; port: number; path: string; headers: Record<string, string>; localAddress?: string; timeoutMs?: number }, on: LeanWsHandlers): Promise<LeanWs> {
+  static connect(
+    o: { host: string; port: number; path: string; headers: Record<string, string>; localAddress?: string; timeoutMs?: number },
+    on: LeanWsHandlers,
+  ): Promise<LeanWs> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: o.host, port: o.port, localAddress: o.localAddress });
       socket.setNoDelay(true);
@@ -45,8 +51,9 @@ export class LeanWs {
       socket.on('error', fail);
       socket.on('close', () => fail(new Error('closed during the handshake')));
       socket.on('connect', () => {
-        let req = `GET ${o.path} HTTP/1.1\r\nHost: ${o.host}:${o.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n`
-          + `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n`;
+        let req =
+          `GET ${o.path} HTTP/1.1\r\nHost: ${o.host}:${o.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n`;
         for (const [k, v] of Object.entries(o.headers)) req += `${k}: ${v}\r\n`;
         socket.write(req + '\r\n');
       });
@@ -61,7 +68,9 @@ export class LeanWs {
           const text = head.toString('utf8');
           socket.once('end', () => fail(new Error(`ws upgrade refused: ${status} ${text.slice(end + 4, end + 204)}`)));
           socket.removeListener('data', onHandshake);
-          socket.on('data', (more: Buffer) => { head = head && Buffer.concat([head, more]); });
+          socket.on('data', (more: Buffer) => {
+            head = head && Buffer.concat([head, more]);
+          });
           return;
         }
         const rest = head.subarray(end + 4);
@@ -93,7 +102,7 @@ export class LeanWs {
   }
 
   private onData(chunk: Buffer): void {
-    let b: Buffer = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+    const b: Buffer = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
     let at = 0;
     while (b.length - at >= 2) {
       const op = b[at]! & 0x0f;
@@ -114,7 +123,8 @@ export class LeanWs {
       const payload = b.subarray(at + hdr, at + hdr + len);
       at += hdr + len;
       if (op === 1) this.on.onText(payload);
-      else if (op === 9) this.control(0x8a, payload); // ping → pong
+      else if (op === 9)
+        this.control(0x8a, payload); // ping → pong
       else if (op === 8) {
         this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
         this.control(0x88, payload.subarray(0, 2));

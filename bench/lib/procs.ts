@@ -46,7 +46,8 @@ export async function startServer(kind: ServerScript, opts: SpawnOpts & { dataDi
   }
   const args = [...nodeArgs, script, '--port', '0', ...(opts.dataDir ? ['--data-dir', opts.dataDir] : []), ...(opts.extraArgs ?? [])];
   const cpus = opts.cpu === 'all' ? `0-${os.cpus().length - 1}` : opts.cpu === null ? null : String(opts.cpu);
-  const [cmd, argv] = cpus !== null && hasTaskset ? ['taskset', ['-c', cpus, process.execPath, ...args]] as const : [process.execPath, args] as const;
+  const [cmd, argv] =
+    cpus !== null && hasTaskset ? (['taskset', ['-c', cpus, process.execPath, ...args]] as const) : ([process.execPath, args] as const);
   const child = spawn(cmd, argv, { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -54,7 +55,9 @@ export async function startServer(kind: ServerScript, opts: SpawnOpts & { dataDi
     if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
   });
   let exited = false;
-  child.on('exit', () => { exited = true; });
+  child.on('exit', () => {
+    exited = true;
+  });
   const ready = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout! });
     const timer = setTimeout(() => reject(new Error(`${kind} server did not start in 30 s\n${stderr}`)), 30_000);
@@ -65,7 +68,9 @@ export async function startServer(kind: ServerScript, opts: SpawnOpts & { dataDi
           clearTimeout(timer);
           resolve({ port: j.port, pid: j.pid });
         }
-      } catch { /* not our line */ }
+      } catch {
+        /* not our line */
+      }
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -74,7 +79,10 @@ export async function startServer(kind: ServerScript, opts: SpawnOpts & { dataDi
   });
   child.stdout!.resume();
   return {
-    kind, port: ready.port, pid: ready.pid, child,
+    kind,
+    port: ready.port,
+    pid: ready.pid,
+    child,
     base: new URL(`http://127.0.0.1:${ready.port}`),
     alive: () => !exited,
     async stop(graceMs = 10_000) {

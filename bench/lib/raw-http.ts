@@ -24,7 +24,11 @@ export class RawHttpConn {
   private pending: { resolve: (r: RawResponse) => void; reject: (e: Error) => void } | null = null;
   private readonly sockets: net.Socket[] = [];
 
-  constructor(private readonly host: string, private readonly port: number, private readonly localAddress?: string) {}
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly localAddress?: string,
+  ) {}
 
   /** Writes `head` (request line, headers, blank line; no body) and resolves with the response. */
   request(head: string): Promise<RawResponse> {

@@ -14,7 +14,11 @@ import path from 'node:path';
 import { startServer } from './procs.js';
 import { CountingAgent, now, pool, request } from './util.js';
 
-export interface Account { username: string; token: string; id: string }
+export interface Account {
+  username: string;
+  token: string;
+  id: string;
+}
 export interface Seed {
   users: Account[];
   senders: Account[];
@@ -33,10 +37,18 @@ const PASSWORD = 'bench-password-1';
 const SEED_VERSION = 3;
 export function seedKey(spec: { users: number; senders: number; roomSizes: number[] }): string {
   const sizes = [...new Set(spec.roomSizes)].sort((a, b) => a - b);
-  return createHash('sha256').update(JSON.stringify({ u: spec.users, s: spec.senders, r: sizes, v: SEED_VERSION })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify({ u: spec.users, s: spec.senders, r: sizes, v: SEED_VERSION }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
-export async function seedData(root: string, spec: { users: number; senders: number; roomSizes: number[] }, log: (s: string) => void, reuse = true): Promise<{ dir: string; seed: Seed }> {
+export async function seedData(
+  root: string,
+  spec: { users: number; senders: number; roomSizes: number[] },
+  log: (s: string) => void,
+  reuse = true,
+): Promise<{ dir: string; seed: Seed }> {
   const sizes = [...new Set(spec.roomSizes)].sort((a, b) => a - b);
   const key = seedKey(spec);
   void root;
@@ -57,8 +69,12 @@ export async function seedData(root: string, spec: { users: number; senders: num
     const make = async (username: string): Promise<Account> => {
       for (let attempt = 0; ; attempt++) {
         try {
-          const reg = await request(agent, base, 'POST', '/api/v1/auth/register', { body: { username, password: PASSWORD }, timeoutMs: 60_000 });
-          if (reg.status !== 201 && !(reg.status === 409 && attempt > 0)) throw new Error(`register ${username}: ${reg.status} ${reg.text.slice(0, 200)}`);
+          const reg = await request(agent, base, 'POST', '/api/v1/auth/register', {
+            body: { username, password: PASSWORD },
+            timeoutMs: 60_000,
+          });
+          if (reg.status !== 201 && !(reg.status === 409 && attempt > 0))
+            throw new Error(`register ${username}: ${reg.status} ${reg.text.slice(0, 200)}`);
           const tok = await request(agent, base, 'POST', '/api/v1/tokens', { body: { username, password: PASSWORD }, timeoutMs: 60_000 });
           if (tok.status !== 201) throw new Error(`token ${username}: ${tok.status} ${tok.text.slice(0, 200)}`);
           return { username, token: tok.body.token, id: String(tok.body.user?.id ?? reg.body?.user?.id) };
@@ -71,8 +87,16 @@ export async function seedData(root: string, spec: { users: number; senders: num
     const senderNames = Array.from({ length: spec.senders }, (_, i) => `bs${String(i).padStart(3, '0')}`);
     let done = 0;
     const progress = setInterval(() => log(`seed: ${done}/${spec.users + spec.senders} users`), 5000);
-    const senders = await pool(senderNames, 64, async (n) => { const a = await make(n); done++; return a; });
-    const users = await pool(names, 64, async (n) => { const a = await make(n); done++; return a; });
+    const senders = await pool(senderNames, 64, async (n) => {
+      const a = await make(n);
+      done++;
+      return a;
+    });
+    const users = await pool(names, 64, async (n) => {
+      const a = await make(n);
+      done++;
+      return a;
+    });
     clearInterval(progress);
     const tUsers = (now() - t0) / 1000;
     log(`seed: ${users.length + senders.length} users with tokens in ${tUsers.toFixed(1)} s`);
@@ -81,7 +105,10 @@ export async function seedData(root: string, spec: { users: number; senders: num
     const rooms: Record<string, string> = {};
     const owner = senders[0]!;
     for (const size of sizes) {
-      const r = await request(agent, base, 'POST', '/api/v1/conversations', { token: owner.token, body: { kind: 'room', name: `bench-${size}-${key.slice(0, 6)}` } });
+      const r = await request(agent, base, 'POST', '/api/v1/conversations', {
+        token: owner.token,
+        body: { kind: 'room', name: `bench-${size}-${key.slice(0, 6)}` },
+      });
       if (r.status !== 201) throw new Error(`create room: ${r.status} ${r.text}`);
       const id = String(r.body.conversation.id);
       rooms[size] = id;

@@ -17,7 +17,10 @@ export class Tracker implements Sink {
   from = 0;
   recordLatency = true;
 
-  constructor(readonly clients: number, expectedMsgs = 256) {
+  constructor(
+    readonly clients: number,
+    expectedMsgs = 256,
+  ) {
     this.counts = Array.from({ length: clients }, () => new Uint8Array(Math.max(16, expectedMsgs)));
     this.contiguous = new Int32Array(clients).fill(-1);
   }

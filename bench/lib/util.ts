@@ -48,7 +48,14 @@ export function latencySummary(values: Float64Array): { p50: number; p95: number
   let sum = 0;
   for (let i = 0; i < s.length; i++) sum += s[i]!;
   const r = (x: number) => Math.round(x * 100) / 100;
-  return { p50: r(pct(s, 0.5)), p95: r(pct(s, 0.95)), p99: r(pct(s, 0.99)), max: r(s.length ? s[s.length - 1]! : NaN), mean: r(s.length ? sum / s.length : NaN), n: s.length };
+  return {
+    p50: r(pct(s, 0.5)),
+    p95: r(pct(s, 0.95)),
+    p99: r(pct(s, 0.99)),
+    max: r(s.length ? s[s.length - 1]! : NaN),
+    mean: r(s.length ? sum / s.length : NaN),
+    n: s.length,
+  };
 }
 
 /** A growable Float64Array. */
@@ -99,10 +106,20 @@ export function socketBytes(sockets: readonly net.Socket[]): { read: number; wri
   return { read, written };
 }
 
-export interface JsonResponse<T = any> { status: number; body: T; text: string }
+export interface JsonResponse<T = any> {
+  status: number;
+  body: T;
+  text: string;
+}
 
 /** One JSON request over a keep-alive agent. */
-export function request<T = any>(agent: http.Agent, base: URL, method: string, path: string, opts: { token?: string; body?: unknown; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<JsonResponse<T>> {
+export function request<T = any>(
+  agent: http.Agent,
+  base: URL,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<JsonResponse<T>> {
   return new Promise((resolve, reject) => {
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const headers: http.OutgoingHttpHeaders = {};
@@ -173,12 +190,17 @@ export function readSystemBusySeconds(): number {
 
 /** Busy fraction of each CPU over `ms` (from /proc/stat): how shared the machine is right now. */
 export async function cpuBusy(ms = 1000): Promise<number[]> {
-  const read = () => fs.readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).map((l) => {
-    const f = l.trim().split(/\s+/).slice(1).map(Number);
-    const idle = f[3]! + (f[4] ?? 0);
-    const total = f.reduce((a, b) => a + b, 0);
-    return { idle, total };
-  });
+  const read = () =>
+    fs
+      .readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .filter((l) => /^cpu\d+ /.test(l))
+      .map((l) => {
+        const f = l.trim().split(/\s+/).slice(1).map(Number);
+        const idle = f[3]! + (f[4] ?? 0);
+        const total = f.reduce((a, b) => a + b, 0);
+        return { idle, total };
+      });
   try {
     const a = read();
     await sleep(ms);

@@ -21,7 +21,10 @@ export class LongPollTransport implements Transport {
   private opened = false;
   private done = false;
 
-  constructor(private readonly opts: LongPollOptions, private readonly h: TransportHandlers) {
+  constructor(
+    private readonly opts: LongPollOptions,
+    private readonly h: TransportHandlers,
+  ) {
     void this.run();
   }
 
@@ -53,7 +56,11 @@ export class LongPollTransport implements Transport {
       } catch (err) {
         if (this.done) return;
         const e = err instanceof HubbubError ? err : new HubbubError('NETWORK', String(err));
-        const info: CloseInfo = { kind: e.status === 401 ? 'fatal' : e.status === 0 ? 'retry' : kindForCode(e.code), opened: this.opened, error: e };
+        const info: CloseInfo = {
+          kind: e.status === 401 ? 'fatal' : e.status === 0 ? 'retry' : kindForCode(e.code),
+          opened: this.opened,
+          error: e,
+        };
         this.done = true;
         this.h.close(info);
         return;

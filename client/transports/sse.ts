@@ -23,7 +23,10 @@ export class SseTransport implements Transport {
   private done = false;
   private idle: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly opts: SseOptions, private readonly h: TransportHandlers) {
+  constructor(
+    private readonly opts: SseOptions,
+    private readonly h: TransportHandlers,
+  ) {
     void this.run();
   }
 
@@ -46,7 +49,10 @@ export class SseTransport implements Transport {
 
   private touch(): void {
     if (this.idle) clearTimeout(this.idle);
-    this.idle = setTimeout(() => this.end({ kind: 'retry', opened: this.opened, error: new HubbubError('TIMEOUT', 'The event stream went silent.') }), this.opts.idleMs);
+    this.idle = setTimeout(
+      () => this.end({ kind: 'retry', opened: this.opened, error: new HubbubError('TIMEOUT', 'The event stream went silent.') }),
+      this.opts.idleMs,
+    );
   }
 
   private async run(): Promise<void> {
@@ -55,10 +61,16 @@ export class SseTransport implements Transport {
     try {
       res = await this.opts.fetch(this.opts.url, {
         headers: { accept: 'text/event-stream', ...this.opts.headers },
-        credentials: 'include', cache: 'no-store', signal: this.abort.signal,
+        credentials: 'include',
+        cache: 'no-store',
+        signal: this.abort.signal,
       });
     } catch (err) {
-      return this.end({ kind: 'retry', opened: false, error: new HubbubError('NETWORK', `No answer from the server: ${(err as Error).message}`) });
+      return this.end({
+        kind: 'retry',
+        opened: false,
+        error: new HubbubError('NETWORK', `No answer from the server: ${(err as Error).message}`),
+      });
     }
     if (!res.ok || !res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
       const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;

@@ -60,7 +60,14 @@ export function dispatchRecord(json: string, h: TransportHandlers): boolean {
  * revoked or its account gone (WebSocket says so by its 45xx close code; SSE and long poll
  * only by the code, so the list is needed there).
  */
-const FATAL_CODES = new Set(['AUTH_REQUIRED', 'STREAM_AUTH_REQUIRED', 'ORIGIN_FORBIDDEN', 'INVALID_CREDENTIALS', 'SESSION_REVOKED', 'ACCOUNT_DELETED']);
+const FATAL_CODES = new Set([
+  'AUTH_REQUIRED',
+  'STREAM_AUTH_REQUIRED',
+  'ORIGIN_FORBIDDEN',
+  'INVALID_CREDENTIALS',
+  'SESSION_REVOKED',
+  'ACCOUNT_DELETED',
+]);
 
 export function kindForCode(code: string): CloseInfo['kind'] {
   if (code === 'CURSOR_EXPIRED' || code === 'INVALID_CURSOR') return 'reset';

@@ -8,19 +8,23 @@ import { dispatchRecord, kindForCode, type CloseInfo, type Reply, type Transport
  */
 export interface WebSocketLike {
   readonly readyState: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the browser's and ws's event types differ; only what is read is used
   onopen: ((ev: any) => void) | null;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the browser's and ws's event types differ; only what is read is used
   onmessage: ((ev: any) => void) | null;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the browser's and ws's event types differ; only what is read is used
   onclose: ((ev: any) => void) | null;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the browser's and ws's event types differ; only what is read is used
   onerror: ((ev: any) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
 
-export type WebSocketCtor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) => WebSocketLike;
+export type WebSocketCtor = new (
+  url: string,
+  protocols?: string | string[],
+  options?: { headers?: Record<string, string> },
+) => WebSocketLike;
 
 const OPEN = 1;
 
@@ -48,7 +52,10 @@ export class WsTransport implements Transport {
   private pings = 0;
   private streamError: HubbubError | undefined;
 
-  constructor(opts: WsOptions, private readonly h: TransportHandlers) {
+  constructor(
+    opts: WsOptions,
+    private readonly h: TransportHandlers,
+  ) {
     const hasHeaders = Object.keys(opts.headers).length > 0;
     this.ws = hasHeaders ? new opts.WebSocket(opts.url, undefined, { headers: opts.headers }) : new opts.WebSocket(opts.url);
     this.ws.onmessage = (ev: { data: unknown }) => this.onMessage(ev.data);
@@ -114,7 +121,8 @@ export class WsTransport implements Transport {
     const info: CloseInfo = { kind: 'retry', opened: this.opened };
     if (code === 4010) info.kind = 'reset';
     else if (code >= 4500 && code <= 4999) info.kind = 'fatal';
-    info.error = this.streamError ?? new HubbubError(reason || 'DISCONNECTED', `The WebSocket closed (${code}${reason ? ' ' + reason : ''}).`);
+    info.error =
+      this.streamError ?? new HubbubError(reason || 'DISCONNECTED', `The WebSocket closed (${code}${reason ? ' ' + reason : ''}).`);
     if (this.streamError && info.kind === 'retry') info.kind = kindForCode(this.streamError.code);
     this.h.close(info);
   }

@@ -14,6 +14,7 @@ const defaultLog = { warn: (obj: object, msg: string) => console.warn(`[hubbub] 
 
 /** Drops anything that is not a well-formed BusMessage: another deployment or version may share the channel. */
 function parse(raw: string): BusMessage | null {
+  // biome-ignore lint/suspicious/noExplicitAny: untrusted JSON, checked field by field below
   let m: any;
   try {
     m = JSON.parse(raw);
@@ -22,8 +23,13 @@ function parse(raw: string): BusMessage | null {
   }
   if (!m || typeof m.node !== 'string') return null;
   if (m.kind === 'head' && Number.isSafeInteger(m.seq)) return { kind: 'head', node: m.node, seq: m.seq };
-  if (m.kind === 'signal' && (m.conversationId === null || typeof m.conversationId === 'string')
-    && Array.isArray(m.userIds) && m.userIds.every((u: unknown) => typeof u === 'string') && typeof m.frame === 'string') {
+  if (
+    m.kind === 'signal' &&
+    (m.conversationId === null || typeof m.conversationId === 'string') &&
+    Array.isArray(m.userIds) &&
+    m.userIds.every((u: unknown) => typeof u === 'string') &&
+    typeof m.frame === 'string'
+  ) {
     return { kind: 'signal', node: m.node, conversationId: m.conversationId, userIds: m.userIds, frame: m.frame };
   }
   return null;
@@ -127,7 +133,11 @@ export class RedisBus implements Bus {
 
   /** QUIT when connected (lets pending replies finish, bounded); otherwise just stop reconnecting. */
   private async end(conn: Redis): Promise<void> {
-    if (conn.status === 'ready') await this.within(1000, conn.quit().catch(() => undefined));
+    if (conn.status === 'ready')
+      await this.within(
+        1000,
+        conn.quit().catch(() => undefined),
+      );
     if (conn.status !== 'end') conn.disconnect();
   }
 }

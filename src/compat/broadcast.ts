@@ -59,7 +59,8 @@ export async function broadcastRoutes(app: FastifyInstance, ctx: Ctx, feed: Lobb
       // A browser always sends Origin on a WebSocket upgrade; a client without one is not a web page.
       if (req.headers.origin !== undefined && !originAllowed(req.headers.origin, req, ctx)) throw new AppError('ORIGIN_FORBIDDEN');
       if (sockets.size >= ctx.config.legacyMaxSockets) throw new AppError('RATE_LIMITED', 'Too many /msg connections; try again shortly.');
-      if ((perIp.get(req.ip) ?? 0) >= ctx.config.legacySocketsPerIp) throw new AppError('RATE_LIMITED', 'Too many /msg connections from your address.');
+      if ((perIp.get(req.ip) ?? 0) >= ctx.config.legacySocketsPerIp)
+        throw new AppError('RATE_LIMITED', 'Too many /msg connections from your address.');
     },
     handler: async () => {
       throw new AppError('BAD_REQUEST', 'GET /msg is a WebSocket endpoint: open it with new WebSocket("ws://…/msg").');
@@ -90,7 +91,11 @@ export async function broadcastRoutes(app: FastifyInstance, ctx: Ctx, feed: Lobb
           if (socket.readyState === socket.OPEN) socket.send(errorJson(new AppError('RATE_LIMITED')));
           return;
         }
-        const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+        const text = Buffer.isBuffer(data)
+          ? data.toString('utf8')
+          : Array.isArray(data)
+            ? Buffer.concat(data).toString('utf8')
+            : Buffer.from(data).toString('utf8');
         pending++;
         // One post at a time per socket, so a client's frames reach the lobby in the order sent.
         chain = chain.then(async () => {

@@ -82,14 +82,19 @@ export function chatdemoRoutes(app: FastifyInstance, ctx: Ctx, feed: LobbyFeed):
     const recent = feed.recent.slice();
     const cursor = encodeCursor(feed.head);
     const nonce = randomBytes(16).toString('base64');
-    return reply
-      .type('text/html; charset=UTF-8')
-      .header('Cache-Control', 'no-store')
-      // Message HTML is escaped on the server; the policy is the second line: only this page's own script runs.
-      .header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`)
-      .header('X-Content-Type-Options', 'nosniff')
-      .header('Referrer-Policy', 'same-origin')
-      .send(page(recent.map(renderMessage), xsrf, cursor, nonce));
+    return (
+      reply
+        .type('text/html; charset=UTF-8')
+        .header('Cache-Control', 'no-store')
+        // Message HTML is escaped on the server; the policy is the second line: only this page's own script runs.
+        .header(
+          'Content-Security-Policy',
+          `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+        )
+        .header('X-Content-Type-Options', 'nosniff')
+        .header('Referrer-Policy', 'same-origin')
+        .send(page(recent.map(renderMessage), xsrf, cursor, nonce))
+    );
   });
 }
 

@@ -45,7 +45,10 @@ export function decodeComponent(raw: Uint8Array): string | null {
 }
 
 function invalid(where: string): AppError {
-  return new AppError('BAD_REQUEST', `The ${where} is not valid percent-encoded UTF-8 (each "%" needs two hex digits, and the bytes must be UTF-8).`);
+  return new AppError(
+    'BAD_REQUEST',
+    `The ${where} is not valid percent-encoded UTF-8 (each "%" needs two hex digits, and the bytes must be UTF-8).`,
+  );
 }
 
 /**

@@ -103,7 +103,10 @@ export function checkSameSite(req: FastifyRequest, ctx: Ctx): void {
     }
   }
   if (from !== null && !originAllowed(from, req, ctx)) {
-    throw new AppError('CSRF_FAILED', 'Cross-site post refused: legacy endpoints accept posts only from pages on this site (or in allowedOrigins).');
+    throw new AppError(
+      'CSRF_FAILED',
+      'Cross-site post refused: legacy endpoints accept posts only from pages on this site (or in allowedOrigins).',
+    );
   }
 }
 
@@ -117,7 +120,10 @@ export function postLimit(ctx: Ctx): { preHandler: (req: FastifyRequest) => Prom
  * in old engines (as Tornado's json_encode: "</" and U+2028/2029 escaped).
  */
 export function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/<\//g, '<\\/').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/<\//g, '<\\/')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /**

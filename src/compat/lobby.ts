@@ -69,7 +69,11 @@ export class LobbyFeed {
   private unsubscribe: (() => void) | null = null;
   private closed = false;
 
-  private constructor(private readonly ctx: Ctx, readonly lobbyId: string, readonly guest: User) {}
+  private constructor(
+    private readonly ctx: Ctx,
+    readonly lobbyId: string,
+    readonly guest: User,
+  ) {}
 
   /** Finds the lobby, makes sure the guest exists and has joined it, and starts following the log. */
   static async open(ctx: Ctx): Promise<LobbyFeed> {
@@ -203,15 +207,24 @@ export class LobbyFeed {
    * leaves or the server shuts down (seed 000's client, which cannot re-poll
    * after an empty answer).
    */
-  async poll(position: number, limit: number, waitMs: number, ip: string, connection: EventEmitter, onIdle?: () => void): Promise<LobbyMessage[]> {
+  async poll(
+    position: number,
+    limit: number,
+    waitMs: number,
+    ip: string,
+    connection: EventEmitter,
+    onIdle?: () => void,
+  ): Promise<LobbyMessage[]> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const r = await this.after(position, limit);
       if (r.messages.length > 0 || waitMs <= 0 || this.closed || this.ctx.hub.stopped) return r.messages;
       position = r.position;
       // Bounded in all (config.legacyMaxLongPolls) and per client IP (config.legacyLongPollsPerIp, 20 by default):
       // with 100 per IP, 50 addresses held every one of 5000 slots and locked everyone else out; with 20 it takes 250.
-      if (this.waiters.size >= this.ctx.config.legacyMaxLongPolls) throw new AppError('RATE_LIMITED', 'Too many legacy clients are waiting; try again shortly.');
-      if ((this.waitersByIp.get(ip) ?? 0) >= this.ctx.config.legacyLongPollsPerIp) throw new AppError('RATE_LIMITED', 'Too many waiting requests from your address; try again shortly.');
+      if (this.waiters.size >= this.ctx.config.legacyMaxLongPolls)
+        throw new AppError('RATE_LIMITED', 'Too many legacy clients are waiting; try again shortly.');
+      if ((this.waitersByIp.get(ip) ?? 0) >= this.ctx.config.legacyLongPollsPerIp)
+        throw new AppError('RATE_LIMITED', 'Too many waiting requests from your address; try again shortly.');
       const result = await new Promise<LobbyMessage[] | null>((resolve) => {
         const w = this.waiter(limit, ip, resolve);
         // attach() may deliver at once (and so settle the waiter) before it returns.

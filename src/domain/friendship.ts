@@ -38,7 +38,7 @@ export interface StoredRequest {
 
 /** Only the recipient answers, and only a pending request; to anyone else it does not exist. */
 export function decideAnswer(request: StoredRequest | null, userId: string, accept: boolean): 'accept' | 'decline' {
-  if (!request || request.status !== 'pending' || request.toId !== userId) throw new AppError('FRIEND_REQUEST_NOT_FOUND');
+  if (request?.status !== 'pending' || request.toId !== userId) throw new AppError('FRIEND_REQUEST_NOT_FOUND');
   return accept ? 'accept' : 'decline';
 }
 

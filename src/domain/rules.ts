@@ -70,9 +70,14 @@ export function checkPassword(raw: string, username?: string): string {
   if (username && lower.includes(username.toLowerCase())) throw new AppError('PASSWORD_CONTAINS_USERNAME');
   const result = strength(password, username ? [username] : []);
   if (result.score < MIN_PASSWORD_SCORE) {
-    const common = result.sequence.some((m) => m.pattern === 'dictionary' && (m as { dictionaryName?: string }).dictionaryName === 'passwords-common');
+    const common = result.sequence.some(
+      (m) => m.pattern === 'dictionary' && (m as { dictionaryName?: string }).dictionaryName === 'passwords-common',
+    );
     if (common) throw new AppError('PASSWORD_TOO_COMMON');
-    throw new AppError('WEAK_PASSWORD', 'That password is too easy to guess (a repetition, sequence, keyboard run or date); choose a longer or less regular one.');
+    throw new AppError(
+      'WEAK_PASSWORD',
+      'That password is too easy to guess (a repetition, sequence, keyboard run or date); choose a longer or less regular one.',
+    );
   }
   return password;
 }

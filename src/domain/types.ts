@@ -80,7 +80,12 @@ export type EventPayload =
   /** An account was deleted: drop it from audience indexes, close its connections, forget its messages. */
   | { type: 'user.deleted'; userId: string }
   /** Credentials were revoked: one token (`tokenHash`) or, with null, every token of the user. */
-  | { type: 'auth.revoked'; userId: string; tokenHash: string | null; reason: 'logout' | 'logout-all' | 'password' | 'expired' | 'suspended' };
+  | {
+      type: 'auth.revoked';
+      userId: string;
+      tokenHash: string | null;
+      reason: 'logout' | 'logout-all' | 'password' | 'expired' | 'suspended';
+    };
 
 export type EventType = EventPayload['type'];
 

@@ -66,7 +66,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export function checkCsrf(request: FastifyRequest): void {
   const p = request.principal;
-  if (!p || p.via !== 'session' || !MUTATING.has(request.method)) return;
+  if (p?.via !== 'session' || !MUTATING.has(request.method)) return;
   const given = request.headers['x-csrf-token'];
   if (typeof given !== 'string' || !p.csrfToken) throw new AppError('CSRF_FAILED');
   const a = Buffer.from(given);

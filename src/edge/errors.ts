@@ -50,7 +50,10 @@ export function retryAfterFor(err: AppError, storeRetryAfterSeconds: number): nu
 
 export function sendError(reply: FastifyReply, err: AppError, retryAfterSeconds: number | null = null): FastifyReply {
   if (retryAfterSeconds !== null && !reply.hasHeader('retry-after')) reply.header('Retry-After', String(retryAfterSeconds));
-  return reply.code(err.status).type('application/json').send({ error: { code: err.code, message: err.message } });
+  return reply
+    .code(err.status)
+    .type('application/json')
+    .send({ error: { code: err.code, message: err.message } });
 }
 
 /**

@@ -16,23 +16,75 @@ export function metricsRegistry(app: FastifyInstance, ctx: Ctx): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({
-    name: 'hubbub_connections', help: 'Live subscribers by transport', labelNames: ['transport'], registers: [registry],
+    name: 'hubbub_connections',
+    help: 'Live subscribers by transport',
+    labelNames: ['transport'],
+    registers: [registry],
     collect() {
       this.reset();
       for (const [k, v] of Object.entries(ctx.hub.stats().byKind)) this.set({ transport: k }, v);
     },
   });
-  new Gauge({ name: 'hubbub_longpoll_waiters', help: 'Long polls waiting for events', registers: [registry], collect() { this.set(ctx.hub.stats().byKind.longpoll ?? 0); } });
-  new Gauge({ name: 'hubbub_log_head', help: 'Highest event position this node has ingested', registers: [registry], collect() { this.set(ctx.hub.head); } });
-  new Gauge({ name: 'hubbub_log_entries', help: 'Events held in memory', registers: [registry], collect() { this.set(ctx.hub.stats().logEntries); } });
+  new Gauge({
+    name: 'hubbub_longpoll_waiters',
+    help: 'Long polls waiting for events',
+    registers: [registry],
+    collect() {
+      this.set(ctx.hub.stats().byKind.longpoll ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'hubbub_log_head',
+    help: 'Highest event position this node has ingested',
+    registers: [registry],
+    collect() {
+      this.set(ctx.hub.head);
+    },
+  });
+  new Gauge({
+    name: 'hubbub_log_entries',
+    help: 'Events held in memory',
+    registers: [registry],
+    collect() {
+      this.set(ctx.hub.stats().logEntries);
+    },
+  });
 
-  new Gauge({ name: 'hubbub_session_queued_bytes', help: 'Bytes queued or in flight for live sessions; a frame shared by several sessions counts once', registers: [registry], collect() { this.set(ctx.hub.stats().queuedBytes ?? 0); } });
-  new Gauge({ name: 'hubbub_session_queue_peak_bytes', help: 'The largest per-session queue seen', registers: [registry], collect() { this.set(ctx.hub.stats().peakSessionQueueBytes ?? 0); } });
-  new Gauge({ name: 'hubbub_slow_consumer_closes_total', help: 'Sessions closed with 4001 because their queue passed its bound (a queue overflow)', registers: [registry], collect() { this.set(ctx.hub.stats().slowConsumerCloses ?? 0); } });
-  const events = new Counter({ name: 'hubbub_events_total', help: 'Stored events ingested by this node, by type', labelNames: ['type'], registers: [registry] });
+  new Gauge({
+    name: 'hubbub_session_queued_bytes',
+    help: 'Bytes queued or in flight for live sessions; a frame shared by several sessions counts once',
+    registers: [registry],
+    collect() {
+      this.set(ctx.hub.stats().queuedBytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'hubbub_session_queue_peak_bytes',
+    help: 'The largest per-session queue seen',
+    registers: [registry],
+    collect() {
+      this.set(ctx.hub.stats().peakSessionQueueBytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'hubbub_slow_consumer_closes_total',
+    help: 'Sessions closed with 4001 because their queue passed its bound (a queue overflow)',
+    registers: [registry],
+    collect() {
+      this.set(ctx.hub.stats().slowConsumerCloses ?? 0);
+    },
+  });
+  const events = new Counter({
+    name: 'hubbub_events_total',
+    help: 'Stored events ingested by this node, by type',
+    labelNames: ['type'],
+    registers: [registry],
+  });
   const fanout = new Histogram({
-    name: 'hubbub_fanout_latency_seconds', help: 'From a message\'s commit (server clock) to its hand-off to every local subscriber',
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
+    name: 'hubbub_fanout_latency_seconds',
+    help: "From a message's commit (server clock) to its hand-off to every local subscriber",
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
   });
   ctx.hub.onEntries((entries) => {
     // Compared with the commit's wall-clock timestamp, so the wall clock it must be (a jump skews one sample, nothing else).
@@ -45,7 +97,12 @@ export function metricsRegistry(app: FastifyInstance, ctx: Ctx): Registry {
       }
     }
   });
-  const limited = new Counter({ name: 'hubbub_rate_limited_total', help: 'Requests refused with RATE_LIMITED, by route', labelNames: ['route'], registers: [registry] });
+  const limited = new Counter({
+    name: 'hubbub_rate_limited_total',
+    help: 'Requests refused with RATE_LIMITED, by route',
+    labelNames: ['route'],
+    registers: [registry],
+  });
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode === 429) limited.inc({ route: req.routeOptions.url ?? 'unknown' });
   });
@@ -67,7 +124,10 @@ export function metricsHandler(registry: Registry, token: string, open: boolean)
     const given = auth.startsWith('Bearer ') ? digest(auth.slice(7)) : null;
     const allowed = want ? given !== null && timingSafeEqual(given, want) : open;
     if (!allowed) return sendError(reply, new AppError('NOT_FOUND', `No route ${req.method} /metrics.`));
-    return reply.type(registry.contentType).header('Cache-Control', 'no-store').send(await registry.metrics());
+    return reply
+      .type(registry.contentType)
+      .header('Cache-Control', 'no-store')
+      .send(await registry.metrics());
   };
 }
 

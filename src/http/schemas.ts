@@ -11,7 +11,10 @@ export const S = {
   changePassword: obj({ currentPassword: str(1, 256), newPassword: str(1, 1024) }, ['currentPassword', 'newPassword']),
   updateMe: obj({ displayName: str(0, 256) }, ['displayName']),
   friendRequest: obj({ username: str(1, 64) }, ['username']),
-  createConversation: obj({ kind: { type: 'string', enum: ['group', 'room'] }, name: str(1, 64), members: { type: 'array', maxItems: 100, items: str(1, 64) } }, ['kind', 'name']),
+  createConversation: obj(
+    { kind: { type: 'string', enum: ['group', 'room'] }, name: str(1, 64), members: { type: 'array', maxItems: 100, items: str(1, 64) } },
+    ['kind', 'name'],
+  ),
   rename: obj({ name: str(1, 64) }, ['name']),
   addMember: obj({ username: str(1, 64) }, ['username']),
   // Body length is checked after trimming by the domain (BODY_EMPTY / BODY_TOO_LONG); the schema only bounds the raw size.

@@ -21,7 +21,11 @@ export interface LogEntry {
 
 export function toEntry(e: StoredEvent): LogEntry {
   return {
-    seq: e.seq, type: e.type, conversationId: e.conversationId, targets: e.targets, payload: e.payload,
+    seq: e.seq,
+    type: e.type,
+    conversationId: e.conversationId,
+    targets: e.targets,
+    payload: e.payload,
     frame: '{"cursor":"' + encodeCursor(e.seq) + '",' + e.payload.slice(1),
   };
 }
@@ -63,7 +67,11 @@ export class EventLog {
   /** The entries' estimated bytes (entryCost). */
   bytes = 0;
 
-  constructor(head: number, private readonly capacity: number, private readonly capacityBytes = Number.MAX_SAFE_INTEGER) {
+  constructor(
+    head: number,
+    private readonly capacity: number,
+    private readonly capacityBytes = Number.MAX_SAFE_INTEGER,
+  ) {
     if (!(capacity >= 1) || !(capacityBytes >= 1)) throw new Error('Invalid log bounds: capacity and capacityBytes must be at least 1');
     this.head = head;
     this.startAfter = head;

@@ -18,7 +18,10 @@ export class FanOut {
   private done: Promise<void> | null = null;
   private readonly listeners = new Set<EntryListener>();
 
-  constructor(private readonly registry: SubscriberRegistry, private readonly index: AudienceIndex) {}
+  constructor(
+    private readonly registry: SubscriberRegistry,
+    private readonly index: AudienceIndex,
+  ) {}
 
   /**
    * Fan-out runs once per event-loop turn for everything ingested in it. When
@@ -35,10 +38,12 @@ export class FanOut {
     if (this.pending.length === 0) this.pendingSince = performance.now();
     for (const e of entries) this.pending.push(e);
     if (this.done) return;
-    this.done = new Promise((resolve) => setImmediate(() => {
-      this.flush();
-      resolve();
-    }));
+    this.done = new Promise((resolve) =>
+      setImmediate(() => {
+        this.flush();
+        resolve();
+      }),
+    );
   }
 
   /** Hands every ingested, not yet fanned-out entry to its subscribers now (also before an attach, so none gets an entry twice). */

@@ -47,12 +47,24 @@ export class Hub {
   private readonly meter = new QueueMeter();
   private closed = false;
 
-  constructor(readonly store: Store, private readonly bus: Bus, readonly opts: HubOptions) {
+  constructor(
+    readonly store: Store,
+    private readonly bus: Bus,
+    readonly opts: HubOptions,
+  ) {
     this.limits = { maxBytes: opts.maxQueueBytes ?? 4 * 1024 * 1024, window: opts.writeWindow ?? 256 * 1024 };
     if (this.limits.window >= this.limits.maxBytes) throw new Error('Invalid hub options: writeWindow must be below maxQueueBytes');
     this.tail = new LogTail(store, this.index, opts.logCapacity, opts.logCapacityBytes ?? 64 * 1024 * 1024);
     this.fanOut = new FanOut(this.registry, this.index);
-    this.intake = new Intake(store, bus, opts.nodeId, this.tail, this.index, (c) => this.act(c), (e) => this.fanOut.schedule(e));
+    this.intake = new Intake(
+      store,
+      bus,
+      opts.nodeId,
+      this.tail,
+      this.index,
+      (c) => this.act(c),
+      (e) => this.fanOut.schedule(e),
+    );
   }
 
   get stopped(): boolean {
@@ -209,10 +221,18 @@ export class Hub {
 
   stats(): HubStats {
     return {
-      subscribers: this.registry.subscribers, byKind: this.registry.byKind(), usersOnline: this.registry.usersOnline,
-      head: this.tail.head, logEntries: this.tail.length, logBytes: this.tail.bytes, conversationsIndexed: this.index.size,
-      sessions: this.registry.openSessions, queuedBytes: this.meter.queuedBytes, peakSessionQueueBytes: this.meter.peakSessionBytes,
-      maxQueueBytes: this.limits.maxBytes, slowConsumerCloses: this.meter.slowConsumerCloses,
+      subscribers: this.registry.subscribers,
+      byKind: this.registry.byKind(),
+      usersOnline: this.registry.usersOnline,
+      head: this.tail.head,
+      logEntries: this.tail.length,
+      logBytes: this.tail.bytes,
+      conversationsIndexed: this.index.size,
+      sessions: this.registry.openSessions,
+      queuedBytes: this.meter.queuedBytes,
+      peakSessionQueueBytes: this.meter.peakSessionBytes,
+      maxQueueBytes: this.limits.maxBytes,
+      slowConsumerCloses: this.meter.slowConsumerCloses,
     };
   }
 
@@ -249,7 +269,6 @@ export class Hub {
     for (const uid of to) for (const s of this.registry.of(uid) ?? []) s.signal(frame);
   }
 }
-
 
 export interface HubStats {
   subscribers: number;

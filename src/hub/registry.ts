@@ -33,7 +33,7 @@ export class SubscriberRegistry {
 
   remove(sub: Subscriber): void {
     const set = this.byUser.get(sub.userId);
-    if (!set || !set.delete(sub)) return;
+    if (!set?.delete(sub)) return;
     this.count--;
     if (set.size === 0) {
       this.byUser.delete(sub.userId);

@@ -75,7 +75,8 @@ export class LogTail {
   async checkCursor(after: number, catchUp: () => Promise<void>): Promise<void> {
     if (after > this.log.head) {
       await catchUp();
-      if (after > this.log.head) throw new AppError('CURSOR_EXPIRED', 'The cursor is ahead of this server\'s log (was the database replaced?); reload your state.');
+      if (after > this.log.head)
+        throw new AppError('CURSOR_EXPIRED', "The cursor is ahead of this server's log (was the database replaced?); reload your state.");
     }
     // Memory only holds what is retained; below it, ask the store how far history was pruned.
     if (!this.log.covers(after)) this.floor = await this.store.floorSeq();

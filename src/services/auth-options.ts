@@ -58,6 +58,12 @@ export interface AuthCacheOptions {
   maxEntries: number;
 }
 
-export function authCacheOptions(config: Pick<Config, 'authCacheSeconds' | 'authStaleGraceSeconds' | 'authCacheEntries'>): AuthCacheOptions {
-  return { freshMs: config.authCacheSeconds * 1000, staleGraceMs: config.authStaleGraceSeconds * 1000, maxEntries: config.authCacheEntries };
+export function authCacheOptions(
+  config: Pick<Config, 'authCacheSeconds' | 'authStaleGraceSeconds' | 'authCacheEntries'>,
+): AuthCacheOptions {
+  return {
+    freshMs: config.authCacheSeconds * 1000,
+    staleGraceMs: config.authStaleGraceSeconds * 1000,
+    maxEntries: config.authCacheEntries,
+  };
 }

@@ -5,7 +5,14 @@ import type { StoredEvent, User } from '../domain/types.js';
 import { DEFAULTS } from '../config.js';
 import { isStoreUnavailable } from '../store/failures.js';
 import type { RevokeReason, Store } from '../store/store.js';
-import { authCacheOptions, type AuthCacheOptions, type AuthOptions, type ClientInfo, type Principal, type SessionInfo } from './auth-options.js';
+import {
+  authCacheOptions,
+  type AuthCacheOptions,
+  type AuthOptions,
+  type ClientInfo,
+  type Principal,
+  type SessionInfo,
+} from './auth-options.js';
 import { LoginThrottle } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
@@ -34,7 +41,10 @@ export class AuthService {
   /** Password hashes computed to check a password (a metric; the throttle tests count them). */
   passwordChecks = 0;
 
-  constructor(private readonly store: Store, private readonly opts: AuthOptions) {
+  constructor(
+    private readonly store: Store,
+    private readonly opts: AuthOptions,
+  ) {
     this.dummyHash = hashPassword('dummy-password', opts.scryptCost);
     this.throttle = opts.throttle ? new LoginThrottle(opts.throttle) : null;
     this.clock = opts.clock ?? (() => performance.now());
@@ -129,19 +139,34 @@ export class AuthService {
     const name = accountKey(displayName);
     if (name === selfUsername) return; // one's own username (the default) is one's own
     const other = await this.store.getUserByUsername(name);
-    if (other && other.id !== selfId) throw new AppError('INVALID_DISPLAY_NAME', 'That display name is another user\'s username; choose another.');
+    if (other && other.id !== selfId)
+      throw new AppError('INVALID_DISPLAY_NAME', "That display name is another user's username; choose another.");
   }
 
   async openSession(user: User, client: ClientInfo = {}): Promise<{ token: string; csrfToken: string }> {
     const t = token();
     const csrfToken = token();
-    await this.store.createAuthToken({ tokenHash: sha256(t), userId: user.id, kind: 'session', csrfToken, expiresAt: Date.now() + this.opts.sessionTtlMs, ...clip(client) });
+    await this.store.createAuthToken({
+      tokenHash: sha256(t),
+      userId: user.id,
+      kind: 'session',
+      csrfToken,
+      expiresAt: Date.now() + this.opts.sessionTtlMs,
+      ...clip(client),
+    });
     return { token: t, csrfToken };
   }
 
   async issueBearer(user: User, client: ClientInfo = {}): Promise<string> {
     const t = 'hb_' + token();
-    await this.store.createAuthToken({ tokenHash: sha256(t), userId: user.id, kind: 'bearer', csrfToken: null, expiresAt: Date.now() + this.opts.tokenTtlMs, ...clip(client) });
+    await this.store.createAuthToken({
+      tokenHash: sha256(t),
+      userId: user.id,
+      kind: 'bearer',
+      csrfToken: null,
+      expiresAt: Date.now() + this.opts.tokenTtlMs,
+      ...clip(client),
+    });
     return t;
   }
 
@@ -245,8 +270,13 @@ export class AuthService {
     return (await this.store.listAuthTokens(p.user.id))
       .filter((t) => t.expiresAt >= wall)
       .map((t) => ({
-        id: sessionId(t.tokenHash), kind: t.kind, current: t.tokenHash === p.tokenHash,
-        createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, userAgent: t.userAgent, ip: t.ip,
+        id: sessionId(t.tokenHash),
+        kind: t.kind,
+        current: t.tokenHash === p.tokenHash,
+        createdAt: t.createdAt,
+        lastUsedAt: t.lastUsedAt,
+        userAgent: t.userAgent,
+        ip: t.ip,
       }));
   }
 

@@ -12,7 +12,11 @@ import type { Store } from '../store/store.js';
  * serves it to live readers. Nothing here knows about HTTP or sockets.
  */
 export class ChatService {
-  constructor(private readonly store: Store, private readonly hub: Hub, private readonly clock: () => Date = () => new Date()) {}
+  constructor(
+    private readonly store: Store,
+    private readonly hub: Hub,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
 
   private now(): string {
     return this.clock().toISOString();
@@ -63,12 +67,24 @@ export class ChatService {
       if (!(await this.store.areFriends(me.id, u.id))) throw new AppError('FRIENDSHIP_REQUIRED', `${u.username} is not your friend.`);
       members.push(u.id);
     }
-    const { conversation, events } = await this.store.createConversation({ kind: 'group', name: normalizeConversationName(name), ownerId: me.id, memberIds: members, now: this.now() });
+    const { conversation, events } = await this.store.createConversation({
+      kind: 'group',
+      name: normalizeConversationName(name),
+      ownerId: me.id,
+      memberIds: members,
+      now: this.now(),
+    });
     return this.commit(events, conversation);
   }
 
   async createRoom(owner: User | null, name: string): Promise<ConversationDetail> {
-    const { conversation, events } = await this.store.createConversation({ kind: 'room', name: normalizeRoomName(name), ownerId: owner?.id ?? null, memberIds: [], now: this.now() });
+    const { conversation, events } = await this.store.createConversation({
+      kind: 'room',
+      name: normalizeRoomName(name),
+      ownerId: owner?.id ?? null,
+      memberIds: [],
+      now: this.now(),
+    });
     return this.commit(events, conversation);
   }
 
@@ -167,12 +183,24 @@ export class ChatService {
    * `live` throws when the caller's connection was revoked meanwhile; it runs
    * last, right before the write.
    */
-  async send(me: User, conversationId: string, rawBody: string, clientMsgId: string | null, live: () => void = () => undefined): Promise<{ message: Message; duplicate: boolean }> {
+  async send(
+    me: User,
+    conversationId: string,
+    rawBody: string,
+    clientMsgId: string | null,
+    live: () => void = () => undefined,
+  ): Promise<{ message: Message; duplicate: boolean }> {
     const body = normalizeBody(rawBody);
-    if (clientMsgId !== null && (clientMsgId.length === 0 || clientMsgId.length > MAX_CLIENT_MSG_ID)) throw new AppError('VALIDATION_FAILED', 'clientMsgId is 1–64 characters.');
+    if (clientMsgId !== null && (clientMsgId.length === 0 || clientMsgId.length > MAX_CLIENT_MSG_ID))
+      throw new AppError('VALIDATION_FAILED', 'clientMsgId is 1–64 characters.');
     const kind = await this.kindOf(conversationId);
     const isMember = !!(await this.store.getMember(conversationId, me.id));
-    decidePost({ senderExists: true, conversation: { kind }, isMember, friendsWithPeer: isMember && kind === 'direct' && (await this.friendsWithPeer(me, conversationId)) });
+    decidePost({
+      senderExists: true,
+      conversation: { kind },
+      isMember,
+      friendsWithPeer: isMember && kind === 'direct' && (await this.friendsWithPeer(me, conversationId)),
+    });
     live();
     const r = await this.store.appendMessage({ conversationId, senderId: me.id, body, clientMsgId, now: this.now() });
     return this.commit(r.events, { message: r.message, duplicate: r.duplicate });

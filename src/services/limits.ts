@@ -22,7 +22,10 @@ export class AbuseLimits {
   private readonly legacyPostIp: WindowLimiter;
   hits = 0;
 
-  constructor(private readonly config: Readonly<Config>, private readonly hub: Hub) {
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly hub: Hub,
+  ) {
     const r = config.rateLimits;
     this.sendUser = new WindowLimiter(r.send, 10_000);
     this.sendIp = new WindowLimiter(r.sendPerIp, 10_000);

@@ -28,13 +28,18 @@ export class PresenceService {
   private chain: Promise<void> = Promise.resolve();
   readonly opts: PresenceOptions;
 
-  constructor(private readonly hub: Hub, private readonly store: Store = hub.store, opts: Partial<PresenceOptions> = {}) {
+  constructor(
+    private readonly hub: Hub,
+    private readonly store: Store = hub.store,
+    opts: Partial<PresenceOptions> = {},
+  ) {
     this.opts = { graceMs: 3000, ...opts };
     hub.onPresence((userId, present) => (present ? this.arrived(userId) : this.left(userId)));
   }
 
   status(userId: string): { status: Presence; lastSeen: string | null } {
-    if (this.hub.isOnline(userId) || this.announced.has(userId)) return { status: this.away.has(userId) ? 'away' : 'online', lastSeen: null };
+    if (this.hub.isOnline(userId) || this.announced.has(userId))
+      return { status: this.away.has(userId) ? 'away' : 'online', lastSeen: null };
     return { status: 'offline', lastSeen: this.lastSeen.get(userId) ?? null };
   }
 

@@ -16,7 +16,11 @@ export class WindowLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
   private lastSweep = 0;
 
-  constructor(private readonly max: number, private readonly windowMs: number, private readonly clock: () => number = monotonicNow) {}
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+    private readonly clock: () => number = monotonicNow,
+  ) {}
 
   take(key: string): boolean {
     const now = this.clock();
@@ -59,19 +63,30 @@ export class TypingService {
   readonly opts: TypingOptions;
 
   /** `wallClock` stamps `until` (a time clients compare with theirs); the limit runs on monotonic time. */
-  constructor(private readonly hub: Hub, opts: Partial<TypingOptions> & Pick<TypingOptions, 'perTenSeconds'>, private readonly wallClock: () => Date = () => new Date()) {
+  constructor(
+    private readonly hub: Hub,
+    opts: Partial<TypingOptions> & Pick<TypingOptions, 'perTenSeconds'>,
+    private readonly wallClock: () => Date = () => new Date(),
+  ) {
     this.opts = { ttlMs: 5000, ...opts };
     this.limiter = new WindowLimiter(this.opts.perTenSeconds, 10_000);
   }
 
   async typing(me: Pick<User, 'id' | 'username'>, conversationId: string): Promise<void> {
     if (!/^\d{1,15}$/.test(conversationId)) throw new AppError('CONVERSATION_NOT_FOUND');
-    if (!this.limiter.take(me.id)) throw new AppError('RATE_LIMITED', 'Too many typing signals; at most ' + this.opts.perTenSeconds + ' per 10 seconds.');
+    if (!this.limiter.take(me.id))
+      throw new AppError('RATE_LIMITED', 'Too many typing signals; at most ' + this.opts.perTenSeconds + ' per 10 seconds.');
     const members = await this.hub.currentMembers(conversationId);
     if (!members.includes(me.id)) throw new AppError('NOT_A_MEMBER');
     const to = members.filter((id) => id !== me.id);
     if (to.length === 0) return;
-    const signal: Signal = { type: 'typing', conversationId, userId: me.id, username: me.username, until: new Date(this.wallClock().getTime() + this.opts.ttlMs).toISOString() };
+    const signal: Signal = {
+      type: 'typing',
+      conversationId,
+      userId: me.id,
+      username: me.username,
+      until: new Date(this.wallClock().getTime() + this.opts.ttlMs).toISOString(),
+    };
     await this.hub.signal(null, to, JSON.stringify(signal));
   }
 }

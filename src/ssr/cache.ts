@@ -31,7 +31,11 @@ interface Page {
 export class PageCache {
   private readonly pages = new Map<string, Page>();
 
-  constructor(private readonly maxPages = MAX_PAGES, private readonly maxAgeMs = MAX_AGE_MS, private readonly clock = () => performance.now()) {} // an age: monotonic, a wall-clock jump must not pin or drop pages
+  constructor(
+    private readonly maxPages = MAX_PAGES,
+    private readonly maxAgeMs = MAX_AGE_MS,
+    private readonly clock = () => performance.now(),
+  ) {} // an age: monotonic, a wall-clock jump must not pin or drop pages
 
   /** The page rendered for `room` at this head with this build, if it is still fresh. */
   get(room: string, head: number, build: string): string | null {

@@ -140,7 +140,7 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     }
     const rooms = (await ctx.store.listRooms()).map((r) => ({ name: r.name ?? '', memberCount: r.memberCount }));
     const messages: Message[] = room ? await ctx.chat.history(null, room.id, null, SSR_MESSAGES) : [];
-    const memberCount = room ? (await ctx.store.getConversation(room.id))?.memberCount ?? 0 : 0;
+    const memberCount = room ? ((await ctx.store.getConversation(room.id))?.memberCount ?? 0) : 0;
     const name = room?.name ?? requested;
     const meta = roomHead(room ? { name } : null, messages);
     if (!loaded) return sendHtml(reply, inject(tpl.html, meta, NOT_RENDERED, null), room ? 200 : 404);
@@ -169,10 +169,13 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
 const SPLASH = '<div class="boot-splash" aria-busy="true" aria-label="Loading"><span class="brand-mark" aria-hidden="true">h</span></div>';
 
 function notBuiltNote(): string {
-  return '<p class="ssr-note" role="note">The web app is not built yet (run <code>npm run build:web</code>); '
-    + 'public rooms are still readable here.</p>';
+  return (
+    '<p class="ssr-note" role="note">The web app is not built yet (run <code>npm run build:web</code>); ' +
+    'public rooms are still readable here.</p>'
+  );
 }
 
 /** In place of a public room when the server bundle is not built (a source tree before its first build). */
-const NOT_RENDERED = '<p class="ssr-note" role="note">This page is rendered by the web app\'s server bundle, which is not built yet '
-  + '(run <code>npm run build:web</code>, or start with <code>npm start</code>).</p>';
+const NOT_RENDERED =
+  '<p class="ssr-note" role="note">This page is rendered by the web app\'s server bundle, which is not built yet ' +
+  '(run <code>npm run build:web</code>, or start with <code>npm start</code>).</p>';

@@ -38,8 +38,8 @@ export function roomHead(room: { name: string } | null, messages: Message[]): Pa
   if (!room) return { title: 'Room not found · hubbub', description: 'That room does not exist on this hubbub server.' };
   const last = messages[messages.length - 1];
   const description = last
-    ? `#${room.name} on hubbub, a public chat room: ${messages.length} recent messages. `
-      + `Latest from ${last.senderName}: “${truncate(last.body, 110)}”`
+    ? `#${room.name} on hubbub, a public chat room: ${messages.length} recent messages. ` +
+      `Latest from ${last.senderName}: “${truncate(last.body, 110)}”`
     : `#${room.name} on hubbub, a public chat room. No messages yet — be the first to say hello.`;
   return { title: `#${room.name} · hubbub`, description };
 }

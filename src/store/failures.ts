@@ -13,7 +13,17 @@ import type { ErrorCode } from '../domain/errors.js';
  */
 
 /** Node's socket errors: the server is down, restarting or unreachable. */
-const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
+const NET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+]);
 
 /**
  * PostgreSQL SQLSTATEs (Appendix A) that mean "not now": connection
@@ -53,7 +63,7 @@ export function classifyStoreError(err: unknown): ErrorCode | null {
   if (direct) return direct;
   // Node's connect() to several addresses fails with an AggregateError of each attempt's error.
   if (e && Array.isArray(e.errors)) for (const inner of e.errors) if (classifyOne(inner)) return classifyOne(inner);
-  if (e && e.cause && e.cause !== err) return classifyOne(e.cause as { code?: unknown });
+  if (e?.cause && e.cause !== err) return classifyOne(e.cause as { code?: unknown });
   return null;
 }
 

@@ -14,8 +14,11 @@ export abstract class PostgresAccounts {
   async createUser(input: { username: string; displayName: string; passwordHash: string }): Promise<User> {
     const now = new Date().toISOString();
     try {
-      const r = await get<UserRow>(this.p.pool, 'INSERT INTO users (username, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING *',
-        [input.username, input.displayName, input.passwordHash, now]);
+      const r = await get<UserRow>(
+        this.p.pool,
+        'INSERT INTO users (username, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING *',
+        [input.username, input.displayName, input.passwordHash, now],
+      );
       return userOf(r!);
     } catch (err) {
       if (isUniqueViolation(err, 'users_username')) throw new AppError('USERNAME_TAKEN');
@@ -33,8 +36,13 @@ export abstract class PostgresAccounts {
   }
   async searchUsers(prefix: string, limit: number): Promise<User[]> {
     const escaped = prefix.replace(/[\\%_]/g, (c) => '\\' + c);
-    return (await all<UserRow>(this.p.pool, "SELECT * FROM users WHERE lower(username) LIKE lower($1) ESCAPE '\\' ORDER BY lower(username) LIMIT $2",
-      [escaped + '%', limit])).map(userOf);
+    return (
+      await all<UserRow>(
+        this.p.pool,
+        "SELECT * FROM users WHERE lower(username) LIKE lower($1) ESCAPE '\\' ORDER BY lower(username) LIMIT $2",
+        [escaped + '%', limit],
+      )
+    ).map(userOf);
   }
   async listUsers(limit: number, offset: number): Promise<User[]> {
     return (await all<UserRow>(this.p.pool, PG_SQL.usersPage, [limit, offset])).map(userOf);
@@ -62,7 +70,17 @@ export abstract class PostgresAccounts {
   // ── credentials ────────────────────────────────────────────────────────
   async createAuthToken(i: Parameters<Store['createAuthToken']>[0]): Promise<void> {
     const at = i.createdAt ?? Date.now();
-    await this.p.pool.query(PG_SQL.insertToken, [i.tokenHash, i.userId, i.kind, i.csrfToken, i.expiresAt, at, at, i.userAgent ?? null, i.ip ?? null]);
+    await this.p.pool.query(PG_SQL.insertToken, [
+      i.tokenHash,
+      i.userId,
+      i.kind,
+      i.csrfToken,
+      i.expiresAt,
+      at,
+      at,
+      i.userAgent ?? null,
+      i.ip ?? null,
+    ]);
   }
   async getAuthToken(tokenHash: string) {
     const r = await get<TokenRow>(this.p.pool, PG_SQL.tokenByHash, [tokenHash]);
@@ -72,25 +90,44 @@ export abstract class PostgresAccounts {
     await this.p.pool.query(PG_SQL.touchToken, [at, tokenHash]);
   }
   async listAuthTokens(userId: string): Promise<AuthTokenInfo[]> {
-    return (await all<TokenRow>(this.p.pool, 'SELECT * FROM auth_tokens WHERE user_id = $1 ORDER BY created_at NULLS FIRST, token_hash COLLATE "C"',
-      [idOrNone(userId)])).map(tokenInfoOf);
+    return (
+      await all<TokenRow>(
+        this.p.pool,
+        'SELECT * FROM auth_tokens WHERE user_id = $1 ORDER BY created_at NULLS FIRST, token_hash COLLATE "C"',
+        [idOrNone(userId)],
+      )
+    ).map(tokenInfoOf);
   }
   async deleteAuthToken(tokenHash: string, reason: RevokeReason): Promise<StoredEvent[]> {
     return this.p.logTx(async (db) => {
       const r = await get<TokenRow>(db, `${PG_SQL.deleteToken} RETURNING user_id`, [tokenHash]);
       if (!r) return [];
-      return [await this.p.insertEvent(db, { type: 'auth.revoked', userId: String(r.user_id), tokenHash, reason }, null, [], new Date().toISOString())];
+      return [
+        await this.p.insertEvent(
+          db,
+          { type: 'auth.revoked', userId: String(r.user_id), tokenHash, reason },
+          null,
+          [],
+          new Date().toISOString(),
+        ),
+      ];
     });
   }
   async deleteAuthTokensOfUser(userId: string, reason: RevokeReason, exceptTokenHash?: string): Promise<StoredEvent[]> {
     return this.p.logTx(async (db) => {
       const now = new Date().toISOString();
-      const gone = await all<TokenRow>(db, `WITH d AS (DELETE FROM auth_tokens WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2 RETURNING token_hash, created_at)
-        SELECT token_hash FROM d ORDER BY created_at NULLS FIRST, token_hash COLLATE "C"`, [idOrNone(userId), exceptTokenHash ?? null]);
+      const gone = await all<TokenRow>(
+        db,
+        `WITH d AS (DELETE FROM auth_tokens WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2 RETURNING token_hash, created_at)
+        SELECT token_hash FROM d ORDER BY created_at NULLS FIRST, token_hash COLLATE "C"`,
+        [idOrNone(userId), exceptTokenHash ?? null],
+      );
       if (gone.length === 0) return [];
-      if (exceptTokenHash === undefined) return [await this.p.insertEvent(db, { type: 'auth.revoked', userId, tokenHash: null, reason }, null, [], now)];
+      if (exceptTokenHash === undefined)
+        return [await this.p.insertEvent(db, { type: 'auth.revoked', userId, tokenHash: null, reason }, null, [], now)];
       const out: StoredEvent[] = [];
-      for (const r of gone) out.push(await this.p.insertEvent(db, { type: 'auth.revoked', userId, tokenHash: r.token_hash, reason }, null, [], now));
+      for (const r of gone)
+        out.push(await this.p.insertEvent(db, { type: 'auth.revoked', userId, tokenHash: r.token_hash, reason }, null, [], now));
       return out;
     });
   }

@@ -18,7 +18,15 @@ interface PendingAppend {
 /** Appends committed together at most (bounds a batch's statement and its lock hold). */
 const MAX_APPEND_BATCH = 200;
 
-interface AllocRow { n: Int; id: Int; seq: Int; kind: ConversationKind | null; sender_exists: boolean; member: boolean; friends: boolean }
+interface AllocRow {
+  n: Int;
+  id: Int;
+  seq: Int;
+  kind: ConversationKind | null;
+  sender_exists: boolean;
+  member: boolean;
+  friends: boolean;
+}
 
 /**
  * Sent in BEGIN's round trip, right after the lock: a message id and a
@@ -66,9 +74,12 @@ export class PgAppender {
 
   async append(input: AppendInput): Promise<AppendResult> {
     // Before the lock: the retry check and the sender's name need no ordering.
-    const pre = await getPrepared<Partial<MessageRow> & { display_name: string }>(this.p.pool, 'hubbub_append_check',
+    const pre = await getPrepared<Partial<MessageRow> & { display_name: string }>(
+      this.p.pool,
+      'hubbub_append_check',
       'SELECT u.display_name, d.* FROM users u LEFT JOIN messages d ON d.sender_id = u.id AND d.client_msg_id = $2 WHERE u.id = $1',
-      [idOrNone(input.senderId), input.clientMsgId]);
+      [idOrNone(input.senderId), input.clientMsgId],
+    );
     if (pre?.id != null) return { message: messageOf(pre as MessageRow), events: [], duplicate: true };
     if (!pre) throw new AppError('USER_NOT_FOUND');
     return new Promise((resolve, reject) => {
@@ -83,7 +94,7 @@ export class PgAppender {
         const batch = this.queue.splice(0, MAX_APPEND_BATCH);
         try {
           const outcomes = await this.commit(batch);
-          batch.forEach((p, i) => settle(p, outcomes[i]!));
+          for (const [i, p] of batch.entries()) settle(p, outcomes[i]!);
         } catch (err) {
           if (batch.length === 1) batch[0]!.reject(err);
           else for (const p of batch) await this.commit([p]).then(([o]) => settle(p, o!), p.reject);
@@ -95,47 +106,78 @@ export class PgAppender {
   }
 
   private commit(batch: PendingAppend[]): Promise<Array<AppendResult | Error>> {
-    const first = allocAndDecide(batch.map((p) => idOrNone(p.input.conversationId)), batch.map((p) => idOrNone(p.input.senderId)));
-    return this.p.tx<Array<AppendResult | Error>, AllocRow>(async (db, rows) => {
-      const byN = [...rows].sort((x, y) => Number(x.n) - Number(y.n));
-      const refusals = byN.map(refusal);
-      // Paired in ascending order whatever order the rows came in (message ids follow seq order too);
-      // a refused append leaves its id and position unused.
-      const ids = rows.map((r) => Number(r.id)).sort((x, y) => x - y);
-      const seqs = rows.map((r) => Number(r.seq)).sort((x, y) => x - y);
-      const planned = batch.flatMap(({ input, senderName }, i) => {
-        if (refusals[i]) return [];
-        const message: Message = { id: String(ids[i]), conversationId: input.conversationId, senderId: input.senderId, senderName, body: input.body, createdAt: input.now };
-        if (input.clientMsgId != null) message.clientMsgId = input.clientMsgId;
-        return [{ i, message, seq: seqs[i]!, payload: JSON.stringify({ type: 'message.created', message } satisfies EventPayload) }];
-      });
-      const inserted = new Set<string>();
-      if (planned.length > 0) {
-        const column = <T>(f: (p: (typeof planned)[number]) => T) => planned.map(f);
-        const values = [column((p) => p.message.id), column((p) => p.message.conversationId), column((p) => p.message.senderId),
-          column((p) => p.message.senderName), column((p) => p.message.body), column((p) => p.message.clientMsgId ?? null),
-          column((p) => p.message.createdAt), column((p) => p.seq), column((p) => p.payload)];
-        for (const r of (await db.query({ name: 'hubbub_append_batch', text: APPEND, values })).rows as Array<{ id: Int }>) inserted.add(String(r.id));
-      }
-      const outcomes: Array<AppendResult | Error> = refusals.map((r) => r as Error);
-      for (const p of planned) {
-        if (inserted.has(p.message.id)) {
-          outcomes[p.i] = { message: p.message, events: [{ seq: p.seq, type: 'message.created', conversationId: p.message.conversationId, targets: [], payload: p.payload }], duplicate: false };
-        } else {
-          // The same clientMsgId committed since our check, or earlier in this batch: answer with the stored one.
-          const dup = await get<MessageRow>(db, PG_SQL.messageBySenderKey, [p.message.senderId, p.message.clientMsgId]);
-          outcomes[p.i] = { message: messageOf(dup!), events: [], duplicate: true };
+    const first = allocAndDecide(
+      batch.map((p) => idOrNone(p.input.conversationId)),
+      batch.map((p) => idOrNone(p.input.senderId)),
+    );
+    return this.p.tx<Array<AppendResult | Error>, AllocRow>(
+      async (db, rows) => {
+        const byN = [...rows].sort((x, y) => Number(x.n) - Number(y.n));
+        const refusals = byN.map(refusal);
+        // Paired in ascending order whatever order the rows came in (message ids follow seq order too);
+        // a refused append leaves its id and position unused.
+        const ids = rows.map((r) => Number(r.id)).sort((x, y) => x - y);
+        const seqs = rows.map((r) => Number(r.seq)).sort((x, y) => x - y);
+        const planned = batch.flatMap(({ input, senderName }, i) => {
+          if (refusals[i]) return [];
+          const message: Message = {
+            id: String(ids[i]),
+            conversationId: input.conversationId,
+            senderId: input.senderId,
+            senderName,
+            body: input.body,
+            createdAt: input.now,
+          };
+          if (input.clientMsgId != null) message.clientMsgId = input.clientMsgId;
+          return [{ i, message, seq: seqs[i]!, payload: JSON.stringify({ type: 'message.created', message } satisfies EventPayload) }];
+        });
+        const inserted = new Set<string>();
+        if (planned.length > 0) {
+          const column = <T>(f: (p: (typeof planned)[number]) => T) => planned.map(f);
+          const values = [
+            column((p) => p.message.id),
+            column((p) => p.message.conversationId),
+            column((p) => p.message.senderId),
+            column((p) => p.message.senderName),
+            column((p) => p.message.body),
+            column((p) => p.message.clientMsgId ?? null),
+            column((p) => p.message.createdAt),
+            column((p) => p.seq),
+            column((p) => p.payload),
+          ];
+          for (const r of (await db.query({ name: 'hubbub_append_batch', text: APPEND, values })).rows as Array<{ id: Int }>)
+            inserted.add(String(r.id));
         }
-      }
-      return outcomes;
-    }, { lockLog: true, first });
+        const outcomes: Array<AppendResult | Error> = refusals.map((r) => r as Error);
+        for (const p of planned) {
+          if (inserted.has(p.message.id)) {
+            outcomes[p.i] = {
+              message: p.message,
+              events: [{ seq: p.seq, type: 'message.created', conversationId: p.message.conversationId, targets: [], payload: p.payload }],
+              duplicate: false,
+            };
+          } else {
+            // The same clientMsgId committed since our check, or earlier in this batch: answer with the stored one.
+            const dup = await get<MessageRow>(db, PG_SQL.messageBySenderKey, [p.message.senderId, p.message.clientMsgId]);
+            outcomes[p.i] = { message: messageOf(dup!), events: [], duplicate: true };
+          }
+        }
+        return outcomes;
+      },
+      { lockLog: true, first },
+    );
   }
 }
 
 /** decidePost on the state read under the lock: the refusal, or null where the append may go in. */
 function refusal(s: AllocRow): AppError | null {
   try {
-    decidePost({ senderExists: s.sender_exists, conversation: s.kind ? { kind: s.kind } : null, isMember: s.member, friendsWithPeer: s.friends });
+    decidePost({
+      senderExists: s.sender_exists,
+      conversation: s.kind ? { kind: s.kind } : null,
+      isMember: s.member,
+      friendsWithPeer: s.friends,
+    });
     return null;
   } catch (err) {
     if (err instanceof AppError) return err;

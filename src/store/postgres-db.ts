@@ -91,7 +91,8 @@ export class PgDb {
   private closed = false;
 
   constructor(connectionString: string, opts: { schema?: string; max?: number } = {}) {
-    if (opts.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(opts.schema)) throw new Error(`Invalid schema name: ${opts.schema}`);
+    if (opts.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(opts.schema))
+      throw new Error(`Invalid schema name: ${opts.schema}`);
     this.schema = opts.schema ?? null;
     this.schemaKey = hash32(this.schema ?? '');
     this.lockSql = `SELECT pg_advisory_xact_lock(${LOG_LOCK}, ${this.schemaKey})`;
@@ -105,7 +106,9 @@ export class PgDb {
       // Nodes starting at once wait here: CREATE … IF NOT EXISTS is not safe against a concurrent creator.
       await db.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK}, ${this.schemaKey})`);
       if (this.schema) await db.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
-      await db.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      await db.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+      );
       const done = Number((await get<{ v: Int }>(db, 'SELECT coalesce(max(version), 0) AS v FROM schema_migrations'))!.v);
       for (let v = done; v < POSTGRES_MIGRATIONS.length; v++) {
         await db.query(POSTGRES_MIGRATIONS[v]!);
@@ -162,21 +165,34 @@ export class PgDb {
   }
 
   /** Only inside logTx. With `seq`, uses a position already taken (a membership span starts at it). */
-  async insertEvent(db: Db, payload: EventPayload, conversationId: string | null, targets: string[], now: string, seq?: number): Promise<StoredEvent> {
+  async insertEvent(
+    db: Db,
+    payload: EventPayload,
+    conversationId: string | null,
+    targets: string[],
+    now: string,
+    seq?: number,
+  ): Promise<StoredEvent> {
     const json = JSON.stringify(payload);
     const unique = [...new Set(targets)];
-    const r = await get<{ seq: Int }>(db,
+    const r = await get<{ seq: Int }>(
+      db,
       `WITH e AS (INSERT INTO events (seq, type, conv_id, payload, created_at)
                   VALUES (coalesce($1, nextval('event_positions')), $2, $3, $4, $5) RETURNING seq),
             t AS (INSERT INTO event_targets (user_id, seq) SELECT u, e.seq FROM e, unnest($6::bigint[]) u)
-       SELECT seq FROM e`, [seq ?? null, payload.type, conversationId, json, now, unique]);
+       SELECT seq FROM e`,
+      [seq ?? null, payload.type, conversationId, json, now, unique],
+    );
     return { seq: Number(r!.seq), type: payload.type, conversationId, targets: unique, payload: json };
   }
 
   // ── reading the log ────────────────────────────────────────────────────
   async headSeq(): Promise<number> {
     // max(seq) is safe to read: positions commit in order (see the class comment). After pruning everything, the floor is the head.
-    const r = await get<{ s: Int }>(this.pool, "SELECT coalesce((SELECT max(seq) FROM events), (SELECT value::bigint FROM meta WHERE key = 'pruned_through'), 0) AS s");
+    const r = await get<{ s: Int }>(
+      this.pool,
+      "SELECT coalesce((SELECT max(seq) FROM events), (SELECT value::bigint FROM meta WHERE key = 'pruned_through'), 0) AS s",
+    );
     return Number(r!.s);
   }
   async floorSeq(): Promise<number> {
@@ -185,10 +201,15 @@ export class PgDb {
   }
   async readEvents(after: number, limit: number): Promise<StoredEvent[]> {
     // One statement, so events and their targets come from one snapshot.
-    return (await all<EventRow>(this.pool,
-      `SELECT e.seq, e.type, e.conv_id, e.payload,
+    return (
+      await all<EventRow>(
+        this.pool,
+        `SELECT e.seq, e.type, e.conv_id, e.payload,
               coalesce((SELECT array_agg(t.user_id::text ORDER BY t.user_id) FROM event_targets t WHERE t.seq = e.seq), '{}') AS targets
-       FROM events e WHERE e.seq > $1 ORDER BY e.seq LIMIT $2`, [after, limit])).map(eventOf);
+       FROM events e WHERE e.seq > $1 ORDER BY e.seq LIMIT $2`,
+        [after, limit],
+      )
+    ).map(eventOf);
   }
   async readUserEvents(userId: string, after: number, upTo: number, limit: number): Promise<StoredEvent[]> {
     const id = idOrNone(userId);
@@ -200,7 +221,9 @@ export class PgDb {
       await db.query(PG_SQL.pruneTargets, [beforeSeq]);
       await db.query(
         `INSERT INTO meta (key, value) VALUES ('pruned_through', $1)
-         ON CONFLICT (key) DO UPDATE SET value = GREATEST(meta.value::bigint, excluded.value::bigint)::text`, [String(beforeSeq)]);
+         ON CONFLICT (key) DO UPDATE SET value = GREATEST(meta.value::bigint, excluded.value::bigint)::text`,
+        [String(beforeSeq)],
+      );
       return n;
     });
   }

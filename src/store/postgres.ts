@@ -4,16 +4,44 @@ import { directKey, idOrNone, orderedPair } from '../domain/ids.js';
 import { decideCreate, decideJoin, decideLeave, heirOf, initialMembers } from '../domain/ownership.js';
 import { decideMarkRead } from '../domain/read-pointer.js';
 import type {
-  Conversation, ConversationDetail, ConversationKind, ConversationSummary, EventPayload, FriendRequest, Member,
-  MembershipSpan, Message, StoredEvent, User,
+  Conversation,
+  ConversationDetail,
+  ConversationKind,
+  ConversationSummary,
+  EventPayload,
+  FriendRequest,
+  Member,
+  MembershipSpan,
+  Message,
+  StoredEvent,
+  User,
 } from '../domain/types.js';
 import { PostgresAccounts } from './postgres-accounts.js';
 import { PgAppender } from './postgres-append.js';
 import { type Db, PgDb, all, exists, get } from './postgres-db.js';
 import {
-  type ConversationRow, type Int, type MemberRow, type MembershipRow, type MessageRow, type PeerRow, type Prefixed, type RequestRow,
-  type RoomRow, type SummaryRow, type UserRow,
-  candidateOf, conversationOf, lastReadOf, memberOf, messageOf, peerOf, requestOf, roomOf, spanOf, unprefix, userOf,
+  type ConversationRow,
+  type Int,
+  type MemberRow,
+  type MembershipRow,
+  type MessageRow,
+  type PeerRow,
+  type Prefixed,
+  type RequestRow,
+  type RoomRow,
+  type SummaryRow,
+  type UserRow,
+  candidateOf,
+  conversationOf,
+  lastReadOf,
+  memberOf,
+  messageOf,
+  peerOf,
+  requestOf,
+  roomOf,
+  spanOf,
+  unprefix,
+  userOf,
 } from './rows.js';
 import { PG_SQL as SQL } from './sql.js';
 import type { Store } from './store.js';
@@ -48,14 +76,20 @@ export class PostgresStore extends PostgresAccounts implements Store {
     await db.query(SQL.setRequestStatus, ['accepted', req.id]);
     await db.query(SQL.insertFriendship, [...orderedPair(String(req.from_id), String(req.to_id)), now]);
     const { from, to } = requestOf(req);
-    return [await this.p.insertEvent(db, { type: 'friend.accepted', requestId: String(req.id), users: [from, to] }, null, [from.id, to.id], now)];
+    return [
+      await this.p.insertEvent(db, { type: 'friend.accepted', requestId: String(req.id), users: [from, to] }, null, [from.id, to.id], now),
+    ];
   }
   async requestFriendship(fromId: string, toId: string, now: string): Promise<StoredEvent[]> {
     return this.p.logTx(async (db) => {
       const [from, to] = [idOrNone(fromId), idOrNone(toId)];
       const decision = decideFriendRequest({
-        fromId, toId, targetExists: await exists(db, SQL.userExists, [to]), friends: await this.friends(db, from, to),
-        reverse: (await get<RequestRow>(db, SQL.pendingRequest, [to, from])) ?? null, pending: await exists(db, SQL.pendingRequest, [from, to]),
+        fromId,
+        toId,
+        targetExists: await exists(db, SQL.userExists, [to]),
+        friends: await this.friends(db, from, to),
+        reverse: (await get<RequestRow>(db, SQL.pendingRequest, [to, from])) ?? null,
+        pending: await exists(db, SQL.pendingRequest, [from, to]),
       });
       if (decision.do === 'accept') return this.accept(db, decision.request, now);
       const { id } = (await get<{ id: Int }>(db, SQL.insertRequest, [from, to, now]))!;
@@ -70,23 +104,38 @@ export class PostgresStore extends PostgresAccounts implements Store {
       if (answer === 'accept') return this.accept(db, req!, now);
       await db.query(SQL.setRequestStatus, ['declined', req!.id]);
       const [fromId, toId] = [String(req!.from_id), String(req!.to_id)];
-      return [await this.p.insertEvent(db, { type: 'friend.declined', requestId: String(req!.id), fromId, toId }, null, [fromId, toId], now)];
+      return [
+        await this.p.insertEvent(db, { type: 'friend.declined', requestId: String(req!.id), fromId, toId }, null, [fromId, toId], now),
+      ];
     });
   }
   async removeFriendship(userId: string, friendId: string): Promise<StoredEvent[]> {
     return this.p.logTx(async (db) => {
       decideUnfriend(await this.friends(db, userId, friendId));
       await db.query(SQL.deleteFriendship, orderedPair(idOrNone(userId), idOrNone(friendId)));
-      return [await this.p.insertEvent(db, { type: 'friend.removed', userIds: [userId, friendId] }, null, [userId, friendId], new Date().toISOString())];
+      return [
+        await this.p.insertEvent(
+          db,
+          { type: 'friend.removed', userIds: [userId, friendId] },
+          null,
+          [userId, friendId],
+          new Date().toISOString(),
+        ),
+      ];
     });
   }
   async areFriends(a: string, b: string): Promise<boolean> {
     return this.friends(this.p.pool, a, b);
   }
   async listFriends(userId: string): Promise<User[]> {
-    return (await all<UserRow>(this.p.pool,
-      `SELECT u.* FROM friendships f JOIN users u ON u.id = CASE WHEN f.user_a = $1 THEN f.user_b ELSE f.user_a END
-       WHERE f.user_a = $1 OR f.user_b = $1 ORDER BY lower(u.username)`, [idOrNone(userId)])).map(userOf);
+    return (
+      await all<UserRow>(
+        this.p.pool,
+        `SELECT u.* FROM friendships f JOIN users u ON u.id = CASE WHEN f.user_a = $1 THEN f.user_b ELSE f.user_a END
+       WHERE f.user_a = $1 OR f.user_b = $1 ORDER BY lower(u.username)`,
+        [idOrNone(userId)],
+      )
+    ).map(userOf);
   }
   async listFriendRequests(userId: string): Promise<{ incoming: FriendRequest[]; outgoing: FriendRequest[] }> {
     const rows = await all<RequestRow>(this.p.pool, SQL.pendingRequestsOf, [idOrNone(userId), idOrNone(userId)]);
@@ -109,7 +158,9 @@ export class PostgresStore extends PostgresAccounts implements Store {
       `WITH m AS (INSERT INTO memberships (conv_id, user_id, role, joined_seq) VALUES ($1, $2, $3, $4))
        INSERT INTO read_pointers (user_id, conv_id, message_id)
        VALUES ($2, $1, (SELECT coalesce(max(id), 0) FROM messages WHERE conv_id = $1))
-       ON CONFLICT (user_id, conv_id) DO UPDATE SET message_id = excluded.message_id`, [convId, userId, role, seq]);
+       ON CONFLICT (user_id, conv_id) DO UPDATE SET message_id = excluded.message_id`,
+      [convId, userId, role, seq],
+    );
   }
   async getOrCreateDirect(a: string, b: string, now: string): Promise<{ conversation: Conversation; events: StoredEvent[] }> {
     const key = directKey(a, b);
@@ -129,7 +180,9 @@ export class PostgresStore extends PostgresAccounts implements Store {
       return { conversation: conversationOf(row), events: [event] };
     });
   }
-  async createConversation(input: Parameters<Store['createConversation']>[0]): Promise<{ conversation: ConversationDetail; events: StoredEvent[] }> {
+  async createConversation(
+    input: Parameters<Store['createConversation']>[0],
+  ): Promise<{ conversation: ConversationDetail; events: StoredEvent[] }> {
     return this.p.logTx(async (db) => {
       const members = initialMembers(input.ownerId, input.memberIds);
       let everyMemberExists = true;
@@ -157,7 +210,9 @@ export class PostgresStore extends PostgresAccounts implements Store {
     return this.p.logTx(async (db) => {
       const r = await get<ConversationRow>(db, SQL.renameConversation, [name, idOrNone(id)]);
       if (!r) throw new AppError('CONVERSATION_NOT_FOUND');
-      return [await this.p.insertEvent(db, { type: 'conversation.updated', conversation: conversationOf(r) }, id, [], new Date().toISOString())];
+      return [
+        await this.p.insertEvent(db, { type: 'conversation.updated', conversation: conversationOf(r) }, id, [], new Date().toISOString()),
+      ];
     });
   }
   async getMember(conversationId: string, userId: string): Promise<Member | null> {
@@ -174,7 +229,16 @@ export class PostgresStore extends PostgresAccounts implements Store {
       const seq = await this.p.nextSeq(db);
       await this.insertMembership(db, conv, uid, 'member', seq);
       const member = memberOf({ ...u!, role: 'member' });
-      return [await this.p.insertEvent(db, { type: 'member.joined', conversationId, member, by }, conversationId, [], new Date().toISOString(), seq)];
+      return [
+        await this.p.insertEvent(
+          db,
+          { type: 'member.joined', conversationId, member, by },
+          conversationId,
+          [],
+          new Date().toISOString(),
+          seq,
+        ),
+      ];
     });
   }
   async removeMember(conversationId: string, userId: string, by: string | null): Promise<StoredEvent[]> {
@@ -196,7 +260,8 @@ export class PostgresStore extends PostgresAccounts implements Store {
     });
   }
   async listConversationsOf(userId: string): Promise<ConversationSummary[]> {
-    const rows = await all<SummaryJoinRow>(this.p.pool,
+    const rows = await all<SummaryJoinRow>(
+      this.p.pool,
       `SELECT c.*, rp.message_id AS last_read,
          (SELECT count(*) FROM memberships m2 WHERE m2.conv_id = c.id AND m2.left_seq IS NULL) AS member_count,
          (SELECT count(*) FROM messages x WHERE x.conv_id = c.id AND x.id > coalesce(rp.message_id, 0) AND x.sender_id <> $1) AS unread,
@@ -208,10 +273,14 @@ export class PostgresStore extends PostgresAccounts implements Store {
        LEFT JOIN LATERAL (SELECT * FROM messages x WHERE x.conv_id = c.id ORDER BY x.id DESC LIMIT 1) lm ON true
        LEFT JOIN LATERAL (SELECT u.* FROM memberships m3 JOIN users u ON u.id = m3.user_id
                           WHERE c.kind = 'direct' AND m3.conv_id = c.id AND m3.user_id <> $1 AND m3.left_seq IS NULL LIMIT 1) p ON true
-       WHERE m.user_id = $1 AND m.left_seq IS NULL`, [idOrNone(userId)]);
+       WHERE m.user_id = $1 AND m.left_seq IS NULL`,
+      [idOrNone(userId)],
+    );
     const out = rows.map((r): ConversationSummary => {
       const s: ConversationSummary = {
-        ...conversationOf(r), memberCount: Number(r.member_count), unread: Number(r.unread),
+        ...conversationOf(r),
+        memberCount: Number(r.member_count),
+        unread: Number(r.unread),
         lastMessage: r.lm_id == null ? null : messageOf(unprefix<'lm_', MessageRow>(r as Prefixed<'lm_', MessageRow>, 'lm_')),
         lastReadMessageId: lastReadOf(r.last_read),
       };
@@ -222,9 +291,12 @@ export class PostgresStore extends PostgresAccounts implements Store {
   }
   async conversationIdsOf(userId: string, kinds: readonly ConversationKind[]): Promise<string[]> {
     if (kinds.length === 0) return [];
-    const rows = await all<{ conv_id: Int }>(this.p.pool,
+    const rows = await all<{ conv_id: Int }>(
+      this.p.pool,
       `SELECT m.conv_id FROM memberships m JOIN conversations c ON c.id = m.conv_id
-       WHERE m.user_id = $1 AND m.left_seq IS NULL AND c.kind = ANY($2::text[]) ORDER BY m.conv_id`, [idOrNone(userId), [...kinds]]);
+       WHERE m.user_id = $1 AND m.left_seq IS NULL AND c.kind = ANY($2::text[]) ORDER BY m.conv_id`,
+      [idOrNone(userId), [...kinds]],
+    );
     return rows.map((r) => String(r.conv_id));
   }
   async membershipSpans(conversationId: string): Promise<MembershipSpan[]> {
@@ -237,9 +309,10 @@ export class PostgresStore extends PostgresAccounts implements Store {
   }
   async listMessages(conversationId: string, before: string | null, limit: number): Promise<Message[]> {
     const conv = idOrNone(conversationId);
-    const rows = before == null
-      ? await all<MessageRow>(this.p.pool, SQL.messagesLatest, [conv, limit])
-      : await all<MessageRow>(this.p.pool, SQL.messagesBefore, [conv, idOrNone(before), limit]);
+    const rows =
+      before == null
+        ? await all<MessageRow>(this.p.pool, SQL.messagesLatest, [conv, limit])
+        : await all<MessageRow>(this.p.pool, SQL.messagesBefore, [conv, idOrNone(before), limit]);
     return rows.reverse().map(messageOf);
   }
   async markRead(userId: string, conversationId: string, upTo: string): Promise<StoredEvent[]> {
@@ -249,7 +322,15 @@ export class PostgresStore extends PostgresAccounts implements Store {
       const cur = await get<{ message_id: Int }>(db, SQL.readPointer, [uid, conv]);
       if (!decideMarkRead({ messageInConversation: !!m, current: cur ? Number(cur.message_id) : null, upTo: Number(upTo) })) return [];
       await db.query(SQL.setReadPointer, [uid, conv, m!.id]);
-      return [await this.p.insertEvent(db, { type: 'read.updated', conversationId, userId, upTo: String(m!.id) }, null, [userId], new Date().toISOString())];
+      return [
+        await this.p.insertEvent(
+          db,
+          { type: 'read.updated', conversationId, userId, upTo: String(m!.id) },
+          null,
+          [userId],
+          new Date().toISOString(),
+        ),
+      ];
     });
   }
 

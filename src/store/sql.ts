@@ -86,5 +86,6 @@ export function toPg(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-export const PG_SQL: { readonly [K in keyof typeof SQL]: string } =
-  Object.fromEntries(Object.entries(SQL).map(([k, v]) => [k, toPg(v)])) as { [K in keyof typeof SQL]: string };
+export const PG_SQL: { readonly [K in keyof typeof SQL]: string } = Object.fromEntries(
+  Object.entries(SQL).map(([k, v]) => [k, toPg(v)]),
+) as { [K in keyof typeof SQL]: string };

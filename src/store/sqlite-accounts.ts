@@ -15,8 +15,13 @@ export abstract class SqliteAccounts {
     return this.d.tx(() => {
       if (this.d.exists('SELECT 1 FROM users WHERE username = ?', input.username)) throw new AppError('USERNAME_TAKEN');
       const now = new Date().toISOString();
-      const id = this.d.run('INSERT INTO users (username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?)',
-        input.username, input.displayName, input.passwordHash, now).lastInsertRowid;
+      const id = this.d.run(
+        'INSERT INTO users (username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?)',
+        input.username,
+        input.displayName,
+        input.passwordHash,
+        now,
+      ).lastInsertRowid;
       return { id: String(id), username: input.username, displayName: input.displayName, createdAt: now };
     });
   }
@@ -34,7 +39,9 @@ export abstract class SqliteAccounts {
   }
   async searchUsers(prefix: string, limit: number): Promise<User[]> {
     const escaped = prefix.replace(/[\\%_]/g, (c) => '\\' + c);
-    return this.d.all<UserRow>("SELECT * FROM users WHERE username LIKE ? ESCAPE '\\' ORDER BY username LIMIT ?", escaped + '%', limit).map(userOf);
+    return this.d
+      .all<UserRow>("SELECT * FROM users WHERE username LIKE ? ESCAPE '\\' ORDER BY username LIMIT ?", escaped + '%', limit)
+      .map(userOf);
   }
   async listUsers(limit: number, offset: number): Promise<User[]> {
     return this.d.all<UserRow>(SQL.usersPage, limit, offset).map(userOf);
@@ -70,14 +77,18 @@ export abstract class SqliteAccounts {
     this.d.run(SQL.touchToken, at, tokenHash);
   }
   async listAuthTokens(userId: string): Promise<AuthTokenInfo[]> {
-    return this.d.all<TokenRow>('SELECT * FROM auth_tokens WHERE user_id = ? ORDER BY created_at, token_hash', idOrNone(userId)).map(tokenInfoOf);
+    return this.d
+      .all<TokenRow>('SELECT * FROM auth_tokens WHERE user_id = ? ORDER BY created_at, token_hash', idOrNone(userId))
+      .map(tokenInfoOf);
   }
   async deleteAuthToken(tokenHash: string, reason: RevokeReason): Promise<StoredEvent[]> {
     return this.d.tx(() => {
       const r = this.d.get<TokenRow>(SQL.tokenByHash, tokenHash);
       if (!r) return [];
       this.d.run(SQL.deleteToken, tokenHash);
-      return [this.d.insertEvent({ type: 'auth.revoked', userId: String(r.user_id), tokenHash, reason }, null, [], new Date().toISOString())];
+      return [
+        this.d.insertEvent({ type: 'auth.revoked', userId: String(r.user_id), tokenHash, reason }, null, [], new Date().toISOString()),
+      ];
     });
   }
   async deleteAuthTokensOfUser(userId: string, reason: RevokeReason, exceptTokenHash?: string): Promise<StoredEvent[]> {
@@ -87,8 +98,11 @@ export abstract class SqliteAccounts {
         if (this.d.run('DELETE FROM auth_tokens WHERE user_id = ?', idOrNone(userId)).changes === 0) return [];
         return [this.d.insertEvent({ type: 'auth.revoked', userId, tokenHash: null, reason }, null, [], now)];
       }
-      const gone = this.d.all<TokenRow>('SELECT token_hash FROM auth_tokens WHERE user_id = ? AND token_hash <> ? ORDER BY created_at, token_hash',
-        idOrNone(userId), exceptTokenHash);
+      const gone = this.d.all<TokenRow>(
+        'SELECT token_hash FROM auth_tokens WHERE user_id = ? AND token_hash <> ? ORDER BY created_at, token_hash',
+        idOrNone(userId),
+        exceptTokenHash,
+      );
       return gone.map((r) => {
         this.d.run(SQL.deleteToken, r.token_hash);
         return this.d.insertEvent({ type: 'auth.revoked', userId, tokenHash: r.token_hash, reason }, null, [], now);

@@ -79,7 +79,10 @@ export class SqliteDb {
   /** Only inside a transaction. */
   insertEvent(payload: EventPayload, conversationId: string | null, targets: string[], now: string): StoredEvent {
     const json = JSON.stringify(payload);
-    const seq = Number(this.run('INSERT INTO events (type, conv_id, payload, created_at) VALUES (?, ?, ?, ?)', payload.type, conversationId, json, now).lastInsertRowid);
+    const seq = Number(
+      this.run('INSERT INTO events (type, conv_id, payload, created_at) VALUES (?, ?, ?, ?)', payload.type, conversationId, json, now)
+        .lastInsertRowid,
+    );
     const unique = [...new Set(targets)];
     for (const t of unique) this.run('INSERT INTO event_targets (user_id, seq) VALUES (?, ?)', t, seq);
     return { seq, type: payload.type, conversationId, targets: unique, payload: json };
@@ -102,7 +105,11 @@ export class SqliteDb {
     const rows = this.all<EventRow>('SELECT seq, type, conv_id, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?', after, limit);
     if (rows.length === 0) return [];
     const targets = new Map<number, string[]>();
-    for (const t of this.all<{ seq: Int; user_id: Int }>('SELECT seq, user_id FROM event_targets WHERE seq > ? AND seq <= ?', after, rows.at(-1)!.seq)) {
+    for (const t of this.all<{ seq: Int; user_id: Int }>(
+      'SELECT seq, user_id FROM event_targets WHERE seq > ? AND seq <= ?',
+      after,
+      rows.at(-1)!.seq,
+    )) {
       const list = targets.get(Number(t.seq)) ?? [];
       list.push(String(t.user_id));
       targets.set(Number(t.seq), list);
@@ -117,8 +124,11 @@ export class SqliteDb {
   prune(beforeSeq: number): number {
     const n = this.run(SQL.pruneEvents, beforeSeq).changes;
     this.run(SQL.pruneTargets, beforeSeq);
-    this.run(`INSERT INTO meta (key, value) VALUES ('pruned_through', ?)
-      ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`, String(beforeSeq));
+    this.run(
+      `INSERT INTO meta (key, value) VALUES ('pruned_through', ?)
+      ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))`,
+      String(beforeSeq),
+    );
     return n;
   }
 }

@@ -6,13 +6,39 @@ import { decidePost } from '../domain/posting.js';
 import { decideMarkRead } from '../domain/read-pointer.js';
 import { AppError } from '../domain/errors.js';
 import type {
-  Conversation, ConversationDetail, ConversationKind, ConversationSummary, EventPayload, FriendRequest, Member,
-  MembershipSpan, Message, StoredEvent, User,
+  Conversation,
+  ConversationDetail,
+  ConversationKind,
+  ConversationSummary,
+  EventPayload,
+  FriendRequest,
+  Member,
+  MembershipSpan,
+  Message,
+  StoredEvent,
+  User,
 } from '../domain/types.js';
 import {
-  type ConversationRow, type Int, type MemberRow, type MembershipRow, type MessageRow, type PeerRow, type RequestRow,
-  type RoomRow, type SummaryRow, type UserRow,
-  candidateOf, conversationOf, lastReadOf, memberOf, messageOf, peerOf, requestOf, roomOf, spanOf, userOf,
+  type ConversationRow,
+  type Int,
+  type MemberRow,
+  type MembershipRow,
+  type MessageRow,
+  type PeerRow,
+  type RequestRow,
+  type RoomRow,
+  type SummaryRow,
+  type UserRow,
+  candidateOf,
+  conversationOf,
+  lastReadOf,
+  memberOf,
+  messageOf,
+  peerOf,
+  requestOf,
+  roomOf,
+  spanOf,
+  userOf,
 } from './rows.js';
 import { SQL } from './sql.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
@@ -56,8 +82,12 @@ export class SqliteStore extends SqliteAccounts implements Store {
     return this.d.tx(() => {
       const [from, to] = [idOrNone(fromId), idOrNone(toId)];
       const decision = decideFriendRequest({
-        fromId, toId, targetExists: this.d.exists(SQL.userExists, to), friends: this.friends(from, to),
-        reverse: this.d.get<RequestRow>(SQL.pendingRequest, to, from) ?? null, pending: this.d.exists(SQL.pendingRequest, from, to),
+        fromId,
+        toId,
+        targetExists: this.d.exists(SQL.userExists, to),
+        friends: this.friends(from, to),
+        reverse: this.d.get<RequestRow>(SQL.pendingRequest, to, from) ?? null,
+        pending: this.d.exists(SQL.pendingRequest, from, to),
       });
       if (decision.do === 'accept') return this.accept(decision.request, now);
       const { id } = this.d.get<{ id: Int }>(SQL.insertRequest, from, to, now)!;
@@ -79,7 +109,9 @@ export class SqliteStore extends SqliteAccounts implements Store {
     return this.d.tx(() => {
       decideUnfriend(this.friends(userId, friendId));
       this.d.run(SQL.deleteFriendship, ...orderedPair(idOrNone(userId), idOrNone(friendId)));
-      return [this.d.insertEvent({ type: 'friend.removed', userIds: [userId, friendId] }, null, [userId, friendId], new Date().toISOString())];
+      return [
+        this.d.insertEvent({ type: 'friend.removed', userIds: [userId, friendId] }, null, [userId, friendId], new Date().toISOString()),
+      ];
     });
   }
   async areFriends(a: string, b: string): Promise<boolean> {
@@ -87,9 +119,15 @@ export class SqliteStore extends SqliteAccounts implements Store {
   }
   async listFriends(userId: string): Promise<User[]> {
     const id = idOrNone(userId);
-    return this.d.all<UserRow>(
-      `SELECT u.* FROM friendships f JOIN users u ON u.id = CASE WHEN f.user_a = ? THEN f.user_b ELSE f.user_a END
-       WHERE f.user_a = ? OR f.user_b = ? ORDER BY u.username`, id, id, id).map(userOf);
+    return this.d
+      .all<UserRow>(
+        `SELECT u.* FROM friendships f JOIN users u ON u.id = CASE WHEN f.user_a = ? THEN f.user_b ELSE f.user_a END
+       WHERE f.user_a = ? OR f.user_b = ? ORDER BY u.username`,
+        id,
+        id,
+        id,
+      )
+      .map(userOf);
   }
   async listFriendRequests(userId: string): Promise<{ incoming: FriendRequest[]; outgoing: FriendRequest[] }> {
     const rows = this.d.all<RequestRow>(SQL.pendingRequestsOf, idOrNone(userId), idOrNone(userId));
@@ -125,10 +163,16 @@ export class SqliteStore extends SqliteAccounts implements Store {
       return { conversation: conversationOf(row), events: [event] };
     });
   }
-  async createConversation(input: Parameters<Store['createConversation']>[0]): Promise<{ conversation: ConversationDetail; events: StoredEvent[] }> {
+  async createConversation(
+    input: Parameters<Store['createConversation']>[0],
+  ): Promise<{ conversation: ConversationDetail; events: StoredEvent[] }> {
     return this.d.tx(() => {
       const members = initialMembers(input.ownerId, input.memberIds);
-      decideCreate(input.kind, this.d.exists(SQL.roomByName, input.name), members.every((m) => this.d.exists(SQL.userExists, idOrNone(m.userId))));
+      decideCreate(
+        input.kind,
+        this.d.exists(SQL.roomByName, input.name),
+        members.every((m) => this.d.exists(SQL.userExists, idOrNone(m.userId))),
+      );
       const id = String(this.d.get<{ id: Int }>(SQL.insertConversation, input.kind, input.name, input.ownerId, input.now)!.id);
       const seq = this.d.nextSeq();
       for (const m of members) this.insertMembership(id, m.userId, m.role, seq);
@@ -161,7 +205,11 @@ export class SqliteStore extends SqliteAccounts implements Store {
     return this.d.tx(() => {
       const [conv, uid] = [idOrNone(conversationId), idOrNone(userId)];
       const u = this.user(uid);
-      decideJoin({ conversationExists: this.d.exists(SQL.conversationById, conv), alreadyMember: this.d.exists(SQL.currentMembership, conv, uid), userExists: !!u });
+      decideJoin({
+        conversationExists: this.d.exists(SQL.conversationById, conv),
+        alreadyMember: this.d.exists(SQL.currentMembership, conv, uid),
+        userExists: !!u,
+      });
       this.insertMembership(conv, uid, 'member', this.d.nextSeq());
       const member = memberOf({ ...u!, role: 'member' });
       return [this.d.insertEvent({ type: 'member.joined', conversationId, member, by }, conversationId, [], new Date().toISOString())];
@@ -194,14 +242,25 @@ export class SqliteStore extends SqliteAccounts implements Store {
          (SELECT max(id) FROM messages x WHERE x.conv_id = c.id) AS last_id
        FROM memberships m JOIN conversations c ON c.id = m.conv_id
        LEFT JOIN read_pointers rp ON rp.user_id = m.user_id AND rp.conv_id = c.id
-       WHERE m.user_id = ? AND m.left_seq IS NULL`, id, id);
+       WHERE m.user_id = ? AND m.left_seq IS NULL`,
+      id,
+      id,
+    );
     const out = rows.map((r): ConversationSummary => {
       const last = r.last_id == null ? null : messageOf(this.d.get<MessageRow>(SQL.messageById, r.last_id)!);
       const s: ConversationSummary = {
-        ...conversationOf(r), memberCount: Number(r.member_count), unread: Number(r.unread), lastMessage: last, lastReadMessageId: lastReadOf(r.last_read),
+        ...conversationOf(r),
+        memberCount: Number(r.member_count),
+        unread: Number(r.unread),
+        lastMessage: last,
+        lastReadMessageId: lastReadOf(r.last_read),
       };
       if (r.kind === 'direct') {
-        const p = this.d.get<PeerRow>('SELECT u.* FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.conv_id = ? AND m.user_id <> ? AND m.left_seq IS NULL', r.id, id);
+        const p = this.d.get<PeerRow>(
+          'SELECT u.* FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.conv_id = ? AND m.user_id <> ? AND m.left_seq IS NULL',
+          r.id,
+          id,
+        );
         if (p) s.peer = peerOf(p);
       }
       return s;
@@ -210,9 +269,13 @@ export class SqliteStore extends SqliteAccounts implements Store {
   }
   async conversationIdsOf(userId: string, kinds: readonly ConversationKind[]): Promise<string[]> {
     if (kinds.length === 0) return [];
-    return this.d.all<{ conv_id: Int }>(
-      `SELECT m.conv_id FROM memberships m JOIN conversations c ON c.id = m.conv_id
-       WHERE m.user_id = ? AND m.left_seq IS NULL AND c.kind IN (${kinds.map(() => '?').join(',')}) ORDER BY m.conv_id`, idOrNone(userId), ...kinds)
+    return this.d
+      .all<{ conv_id: Int }>(
+        `SELECT m.conv_id FROM memberships m JOIN conversations c ON c.id = m.conv_id
+       WHERE m.user_id = ? AND m.left_seq IS NULL AND c.kind IN (${kinds.map(() => '?').join(',')}) ORDER BY m.conv_id`,
+        idOrNone(userId),
+        ...kinds,
+      )
       .map((r) => String(r.conv_id));
   }
   async membershipSpans(conversationId: string): Promise<MembershipSpan[]> {
@@ -232,12 +295,20 @@ export class SqliteStore extends SqliteAccounts implements Store {
       const c = this.d.get<ConversationRow>(SQL.conversationById, conv);
       const peer = c?.kind === 'direct' ? this.d.get<{ user_id: Int }>(SQL.peer, conv, sender) : undefined;
       decidePost({
-        senderExists: !!u, conversation: c ?? null, isMember: this.d.exists(SQL.currentMembership, conv, sender),
+        senderExists: !!u,
+        conversation: c ?? null,
+        isMember: this.d.exists(SQL.currentMembership, conv, sender),
         friendsWithPeer: !!peer && this.friends(sender, String(peer.user_id)),
       });
       const row = this.d.get<MessageRow>(
         'INSERT INTO messages (conv_id, sender_id, sender_name, body, client_msg_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
-        conv, sender, u!.display_name, input.body, input.clientMsgId, input.now)!;
+        conv,
+        sender,
+        u!.display_name,
+        input.body,
+        input.clientMsgId,
+        input.now,
+      )!;
       const message = messageOf(row);
       // The sender has read what they wrote.
       this.d.run(SQL.setReadPointer, sender, conv, row.id);
@@ -247,9 +318,10 @@ export class SqliteStore extends SqliteAccounts implements Store {
   }
   async listMessages(conversationId: string, before: string | null, limit: number): Promise<Message[]> {
     const conv = idOrNone(conversationId);
-    const rows = before == null
-      ? this.d.all<MessageRow>(SQL.messagesLatest, conv, limit)
-      : this.d.all<MessageRow>(SQL.messagesBefore, conv, idOrNone(before), limit);
+    const rows =
+      before == null
+        ? this.d.all<MessageRow>(SQL.messagesLatest, conv, limit)
+        : this.d.all<MessageRow>(SQL.messagesBefore, conv, idOrNone(before), limit);
     return rows.reverse().map(messageOf);
   }
   async markRead(userId: string, conversationId: string, upTo: string): Promise<StoredEvent[]> {
@@ -259,7 +331,9 @@ export class SqliteStore extends SqliteAccounts implements Store {
       const cur = this.d.get<{ message_id: Int }>(SQL.readPointer, uid, conv);
       if (!decideMarkRead({ messageInConversation: !!m, current: cur ? Number(cur.message_id) : null, upTo: Number(msg) })) return [];
       this.d.run(SQL.setReadPointer, uid, conv, m!.id);
-      return [this.d.insertEvent({ type: 'read.updated', conversationId, userId, upTo: String(m!.id) }, null, [userId], new Date().toISOString())];
+      return [
+        this.d.insertEvent({ type: 'read.updated', conversationId, userId, upTo: String(m!.id) }, null, [userId], new Date().toISOString()),
+      ];
     });
   }
 

@@ -1,6 +1,15 @@
 import type {
-  Conversation, ConversationDetail, ConversationKind, ConversationSummary, FriendRequest,
-  EventPayload, Member, MembershipSpan, Message, StoredEvent, User,
+  Conversation,
+  ConversationDetail,
+  ConversationKind,
+  ConversationSummary,
+  FriendRequest,
+  EventPayload,
+  Member,
+  MembershipSpan,
+  Message,
+  StoredEvent,
+  User,
 } from '../domain/types.js';
 
 export type RevokeReason = Extract<EventPayload, { type: 'auth.revoked' }>['reason'];
@@ -59,8 +68,19 @@ export interface Store {
   deleteUser(userId: string): Promise<StoredEvent[]>;
 
   /** `createdAt` (ms, wall clock, default now) also starts `lastUsedAt`. */
-  createAuthToken(input: { tokenHash: string; userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number; createdAt?: number; userAgent?: string | null; ip?: string | null }): Promise<void>;
-  getAuthToken(tokenHash: string): Promise<{ userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number; lastUsedAt: number | null } | null>;
+  createAuthToken(input: {
+    tokenHash: string;
+    userId: string;
+    kind: 'session' | 'bearer';
+    csrfToken: string | null;
+    expiresAt: number;
+    createdAt?: number;
+    userAgent?: string | null;
+    ip?: string | null;
+  }): Promise<void>;
+  getAuthToken(
+    tokenHash: string,
+  ): Promise<{ userId: string; kind: 'session' | 'bearer'; csrfToken: string | null; expiresAt: number; lastUsedAt: number | null } | null>;
   /** Records use for the session list; callers write it at most once a minute per token, never per request. */
   touchAuthToken(tokenHash: string, at: number): Promise<void>;
   /** Every credential of a user, expired ones included, oldest first (the session list filters). */
@@ -93,7 +113,13 @@ export interface Store {
   // ── conversations and membership ───────────────────────────────────────
   /** The one direct conversation of two users, created (with its event) on first use. */
   getOrCreateDirect(a: string, b: string, now: string): Promise<{ conversation: Conversation; events: StoredEvent[] }>;
-  createConversation(input: { kind: 'group' | 'room'; name: string; ownerId: string | null; memberIds: string[]; now: string }): Promise<{ conversation: ConversationDetail; events: StoredEvent[] }>;
+  createConversation(input: {
+    kind: 'group' | 'room';
+    name: string;
+    ownerId: string | null;
+    memberIds: string[];
+    now: string;
+  }): Promise<{ conversation: ConversationDetail; events: StoredEvent[] }>;
   getConversation(id: string): Promise<ConversationDetail | null>;
   getRoomByName(name: string): Promise<Conversation | null>;
   listRooms(): Promise<Array<Conversation & { memberCount: number; lastMessageAt: string | null }>>;
@@ -121,7 +147,13 @@ export interface Store {
    * current member (NOT_A_MEMBER) or, in a direct conversation, no longer a
    * friend of the other (FRIENDSHIP_REQUIRED).
    */
-  appendMessage(input: { conversationId: string; senderId: string; body: string; clientMsgId: string | null; now: string }): Promise<{ message: Message; events: StoredEvent[]; duplicate: boolean }>;
+  appendMessage(input: {
+    conversationId: string;
+    senderId: string;
+    body: string;
+    clientMsgId: string | null;
+    now: string;
+  }): Promise<{ message: Message; events: StoredEvent[]; duplicate: boolean }>;
   /** Newest last. `before` is a message id; at most `limit`. */
   listMessages(conversationId: string, before: string | null, limit: number): Promise<Message[]>;
   /** Moves the read pointer forward only; no event when it would not move. */

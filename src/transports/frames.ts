@@ -25,8 +25,11 @@ const SHAPES: Record<ClientFrame['type'], Record<string, Field>> = {
 
 export const MAX_REF = 64;
 
-const fail = (ref: string | null, code: 'INVALID_JSON' | 'VALIDATION_FAILED' | 'UNKNOWN_FRAME_TYPE' | 'BINARY_FRAME', message?: string): ParsedFrame =>
-  ({ ok: false, ref, error: new AppError(code, message) });
+const fail = (
+  ref: string | null,
+  code: 'INVALID_JSON' | 'VALIDATION_FAILED' | 'UNKNOWN_FRAME_TYPE' | 'BINARY_FRAME',
+  message?: string,
+): ParsedFrame => ({ ok: false, ref, error: new AppError(code, message) });
 
 /**
  * Checks one client frame without touching any state: JSON text, an object,
@@ -42,7 +45,8 @@ export function parseClientFrame(data: Buffer | string, isBinary: boolean): Pars
   } catch {
     return fail(null, 'INVALID_JSON', 'The frame is not valid JSON.');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(null, 'VALIDATION_FAILED', 'A frame is a JSON object.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return fail(null, 'VALIDATION_FAILED', 'A frame is a JSON object.');
   const obj = value as Record<string, unknown>;
   const ref = typeof obj.ref === 'string' && obj.ref.length > 0 && obj.ref.length <= MAX_REF ? obj.ref : null;
   const type = obj.type;
@@ -50,7 +54,8 @@ export function parseClientFrame(data: Buffer | string, isBinary: boolean): Pars
   if (ref === null) return fail(null, 'VALIDATION_FAILED', `Every frame needs a string "ref" of 1–${MAX_REF} characters.`);
   const shape = SHAPES[type as ClientFrame['type']];
   for (const key of Object.keys(obj)) {
-    if (key !== 'type' && key !== 'ref' && !Object.hasOwn(shape, key)) return fail(ref, 'VALIDATION_FAILED', `Unknown field "${key.slice(0, 40)}" in a ${type} frame.`);
+    if (key !== 'type' && key !== 'ref' && !Object.hasOwn(shape, key))
+      return fail(ref, 'VALIDATION_FAILED', `Unknown field "${key.slice(0, 40)}" in a ${type} frame.`);
   }
   for (const [key, f] of Object.entries(shape)) {
     const v = obj[key];

@@ -21,10 +21,14 @@ import { SYNC_KEYS, syncBody, syncParams } from './sync.js';
  * helmet's set is about documents and would be ~500 bytes on every poll.
  */
 const FAST_HEADERS = [
-  'content-type', 'application/json; charset=utf-8',
-  'cache-control', 'no-store',
-  'x-content-type-options', 'nosniff',
-  'content-security-policy', "default-src 'none'; frame-ancestors 'none'",
+  'content-type',
+  'application/json; charset=utf-8',
+  'cache-control',
+  'no-store',
+  'x-content-type-options',
+  'nosniff',
+  'content-security-policy',
+  "default-src 'none'; frame-ancestors 'none'",
 ];
 
 function writeJson(res: ServerResponse, status: number, body: string): void {
@@ -146,7 +150,7 @@ export class LongPollTransport {
     const header = req.headers.authorization;
     const cookie = header ? undefined : plainSessionCookie(req.headers.cookie);
     if (cookie === null) return undefined; // quoted or encoded: the cookie parser decides
-    let cred;
+    let cred: ReturnType<typeof presented>;
     try {
       cred = presented(header, cookie);
     } catch {
@@ -169,8 +173,13 @@ export class LongPollTransport {
     const r = hub.readRecent(principal.user.id, params.position, params.limit);
     if (r === null) return false;
     const poll: Poll = {
-      principal, since: params.since, wait: params.wait, limit: params.limit, connection: res,
-      respond: (status, body) => writeJson(res, status, body), hold: () => this.holdAddress(res),
+      principal,
+      since: params.since,
+      wait: params.wait,
+      limit: params.limit,
+      connection: res,
+      respond: (status, body) => writeJson(res, status, body),
+      hold: () => this.holdAddress(res),
     };
     return this.step(poll, r) === true;
   }
@@ -236,7 +245,11 @@ class PollWaiter extends OneShotWaiter<readonly LogEntry[]> {
   private readonly res: { destroyed: boolean };
   private readonly respond: Respond;
 
-  constructor(hub: { detach(sub: Subscriber): void }, poll: Poll, private readonly release: () => void) {
+  constructor(
+    hub: { detach(sub: Subscriber): void },
+    poll: Poll,
+    private readonly release: () => void,
+  ) {
     super(hub, poll.principal.user.id, poll.principal.tokenHash);
     this.since = poll.since;
     this.limit = poll.limit;

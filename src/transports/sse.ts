@@ -43,7 +43,10 @@ export async function sseRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     const principal = requireUser(req);
     const me = principal.user;
     const lastEventId = req.headers['last-event-id'];
-    const since = typeof lastEventId === 'string' && lastEventId !== '' ? strParam(lastEventId, 'Last-Event-ID', 32) : strParam(req.query.since, 'since', 32);
+    const since =
+      typeof lastEventId === 'string' && lastEventId !== ''
+        ? strParam(lastEventId, 'Last-Event-ID', 32)
+        : strParam(req.query.since, 'since', 32);
 
     reply.hijack();
     const res = reply.raw;
@@ -69,7 +72,8 @@ export async function sseRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     live.add(session);
     session.onClose((code) => {
       live.delete(session);
-      if (code === 'SLOW_CONSUMER') req.log.warn({ userId: me.id, maxQueueBytes: hub.limits.maxBytes }, 'event stream closed: slow consumer');
+      if (code === 'SLOW_CONSUMER')
+        req.log.warn({ userId: me.id, maxQueueBytes: hub.limits.maxBytes }, 'event stream closed: slow consumer');
     });
     res.once('close', () => session.gone());
     session.push(namedEvent('hello', JSON.stringify({ cursor: encodeCursor(position) })));

@@ -89,7 +89,13 @@ class WsConnection {
   private host: string | undefined;
   private since: unknown;
 
-  constructor(private readonly ws: WebSocket, req: FastifyRequest, private readonly ctx: Ctx, private readonly streams: StreamServices, onEnd: () => void) {
+  constructor(
+    private readonly ws: WebSocket,
+    req: FastifyRequest,
+    private readonly ctx: Ctx,
+    private readonly streams: StreamServices,
+    onEnd: () => void,
+  ) {
     this.principal = req.principal;
     this.ip = req.ip;
     // The app's logger with the request id added only when something is logged: a child
@@ -124,7 +130,10 @@ class WsConnection {
 
   private get log() {
     const { root, reqId } = this;
-    return { warn: (o: object, m: string) => root.warn({ ...o, reqId }, m), error: (o: object, m: string) => root.error({ ...o, reqId }, m) };
+    return {
+      warn: (o: object, m: string) => root.warn({ ...o, reqId }, m),
+      error: (o: object, m: string) => root.error({ ...o, reqId }, m),
+    };
   }
 
   heartbeat(): void {
@@ -170,7 +179,8 @@ class WsConnection {
     session.onClose((code) => {
       // The peer leaving is not a refusal: what it sent before leaving still counts (sends are idempotent by clientMsgId).
       if (code !== 'gone') this.endedWith = code;
-      if (code === 'SLOW_CONSUMER') this.log.warn({ userId: p.user.id, maxQueueBytes: hub.limits.maxBytes }, 'websocket closed: slow consumer');
+      if (code === 'SLOW_CONSUMER')
+        this.log.warn({ userId: p.user.id, maxQueueBytes: hub.limits.maxBytes }, 'websocket closed: slow consumer');
     });
     session.send(JSON.stringify({ type: 'hello', cursor: encodeCursor(position), user: p.user }));
     hub.follow(session).catch((err) => {

@@ -34,7 +34,7 @@ export function rawSocket(ws: WebSocket): Duplex {
 /** Lets the upgraded socket forget the placeholder HTTP response (and request) it was assigned. */
 export function releaseUpgradeResponse(ws: WebSocket): void {
   const socket = (ws as unknown as WithSocket)._socket;
-  if (socket && socket._httpMessage) socket._httpMessage = null;
+  if (socket?._httpMessage) socket._httpMessage = null;
 }
 
 /**
@@ -49,14 +49,17 @@ export function assertWsInternals(Ws: typeof WebSocket = WebSocket): void {
     const setSocket = (ws as unknown as { setSocket?: (s: Duplex, head: Buffer, o: object) => void }).setSocket;
     if (typeof setSocket !== 'function') throw new Error('ws: WebSocket#setSocket is gone');
     setSocket.call(ws, socket, Buffer.alloc(0), { maxPayload: 1024, skipUTF8Validation: false });
-    if ((ws as unknown as WithSocket)._socket !== socket) throw new Error('ws: WebSocket#_socket no longer holds the connection\'s socket');
+    if ((ws as unknown as WithSocket)._socket !== socket) throw new Error("ws: WebSocket#_socket no longer holds the connection's socket");
     const res = new http.ServerResponse(new http.IncomingMessage(socket));
     res.assignSocket(socket);
-    if ((socket as unknown as { _httpMessage?: unknown })._httpMessage !== res) throw new Error('node: a socket no longer keeps its response in _httpMessage');
+    if ((socket as unknown as { _httpMessage?: unknown })._httpMessage !== res)
+      throw new Error('node: a socket no longer keeps its response in _httpMessage');
     res.detachSocket(socket);
   } catch (err) {
-    throw new Error(`hubbub relies on private fields of ws ${wsVersion()} / node ${process.version} that are missing — ${(err as Error).message}. ` +
-      'Pin the ws version that worked, or update src/transports/ws-private.ts.');
+    throw new Error(
+      `hubbub relies on private fields of ws ${wsVersion()} / node ${process.version} that are missing — ${(err as Error).message}. ` +
+        'Pin the ws version that worked, or update src/transports/ws-private.ts.',
+    );
   } finally {
     socket.destroy();
   }

@@ -62,4 +62,3 @@ export class WsWire implements Wire {
     this.closeTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
   }
 }
-

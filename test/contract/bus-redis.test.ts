@@ -15,16 +15,12 @@ const why = url ? '' : ` (Redis unreachable at ${tried})`;
 const run = `hubbub-test:${process.pid}:${Date.now().toString(36)}:`;
 const quiet = { warn: () => undefined };
 
-busContract(
-  `bus contract: redis${why}`,
-  (group) => new RedisBus(url!, { prefix: `${run}${group}:`, log: quiet }),
-  {
-    skip: !url,
-    shared: true,
-    // Port 1: connection refused at once, and ioredis keeps retrying in the background.
-    unreachable: () => new RedisBus('redis://127.0.0.1:1', { prefix: run, readyTimeout: 300, log: quiet }),
-  },
-);
+busContract(`bus contract: redis${why}`, (group) => new RedisBus(url!, { prefix: `${run}${group}:`, log: quiet }), {
+  skip: !url,
+  shared: true,
+  // Port 1: connection refused at once, and ioredis keeps retrying in the background.
+  unreachable: () => new RedisBus('redis://127.0.0.1:1', { prefix: run, readyTimeout: 300, log: quiet }),
+});
 
 describe.skipIf(!url)(`redis bus: reconnection${why}`, () => {
   const admin = url ? new Redis(url) : null;
@@ -36,7 +32,10 @@ describe.skipIf(!url)(`redis bus: reconnection${why}`, () => {
       const got: BusMessage[] = [];
       await bus.subscribe((m) => got.push(m));
       const clients = String(await admin!.client('LIST'));
-      const ids = clients.split('\n').filter((l) => l.includes(`name=${bus.channel}:`)).map((l) => /\bid=(\d+)/.exec(l)![1]!);
+      const ids = clients
+        .split('\n')
+        .filter((l) => l.includes(`name=${bus.channel}:`))
+        .map((l) => /\bid=(\d+)/.exec(l)![1]!);
       expect(ids).toHaveLength(2);
       for (const id of ids) await admin!.client('KILL', 'ID', id);
       // Doorbells rung while it reconnects are dropped, not queued: keep ringing until one gets through.

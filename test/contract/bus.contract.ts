@@ -15,7 +15,13 @@ export async function until(check: () => boolean, ms = 3000): Promise<void> {
 /** Whether Redis answers PING within a second (HUBBUB_TEST_REDIS_URL, default the local one). */
 export async function findRedis(): Promise<{ url: string | null; tried: string }> {
   const url = process.env.HUBBUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -54,7 +60,13 @@ export function busContract(name: string, make: (group: string) => Bus, opts: Bu
       return got;
     };
     const head = (node: string, seq: number): BusMessage => ({ kind: 'head', node, seq });
-    const signal = (node: string, conversationId: string | null): BusMessage => ({ kind: 'signal', node, conversationId, userIds: ['1', '2'], frame: '{"type":"typing"}' });
+    const signal = (node: string, conversationId: string | null): BusMessage => ({
+      kind: 'signal',
+      node,
+      conversationId,
+      userIds: ['1', '2'],
+      frame: '{"type":"typing"}',
+    });
 
     afterEach(async () => {
       await Promise.all(open.splice(0).map((b) => b.close()));
@@ -81,31 +93,33 @@ export function busContract(name: string, make: (group: string) => Bus, opts: Bu
       expect(got).toEqual([head('n1', 1)]);
     });
 
-    if (opts.shared) it('delivers to every node on the channel and to no other channel', async () => {
-      const [a, b, stranger] = [bus('shared'), bus('shared'), bus('other')];
-      const [gotA, gotB, gotStranger] = [await listen(a), await listen(b), await listen(stranger)];
-      await a.publish(head('a', 1));
-      await b.publish(signal('b', '9'));
-      await until(() => gotA.length >= 2 && gotB.length >= 2);
-      expect(gotA).toEqual([head('a', 1), signal('b', '9')]);
-      expect(gotB).toEqual(gotA);
-      await b.close();
-      await a.publish(head('a', 2));
-      await until(() => gotA.length >= 3);
-      await sleep(100);
-      expect(gotB).toHaveLength(2);
-      expect(gotStranger).toEqual([]);
-    });
+    if (opts.shared)
+      it('delivers to every node on the channel and to no other channel', async () => {
+        const [a, b, stranger] = [bus('shared'), bus('shared'), bus('other')];
+        const [gotA, gotB, gotStranger] = [await listen(a), await listen(b), await listen(stranger)];
+        await a.publish(head('a', 1));
+        await b.publish(signal('b', '9'));
+        await until(() => gotA.length >= 2 && gotB.length >= 2);
+        expect(gotA).toEqual([head('a', 1), signal('b', '9')]);
+        expect(gotB).toEqual(gotA);
+        await b.close();
+        await a.publish(head('a', 2));
+        await until(() => gotA.length >= 3);
+        await sleep(100);
+        expect(gotB).toHaveLength(2);
+        expect(gotStranger).toEqual([]);
+      });
 
-    if (opts.unreachable) it('never throws when its server is unreachable', async () => {
-      const b = opts.unreachable!();
-      open.push(b);
-      const started = Date.now();
-      await b.subscribe(() => undefined);
-      await b.publish(head('n1', 1));
-      await b.publish(signal('n1', null));
-      await b.close();
-      expect(Date.now() - started).toBeLessThan(5000);
-    });
+    if (opts.unreachable)
+      it('never throws when its server is unreachable', async () => {
+        const b = opts.unreachable!();
+        open.push(b);
+        const started = Date.now();
+        await b.subscribe(() => undefined);
+        await b.publish(head('n1', 1));
+        await b.publish(signal('n1', null));
+        await b.close();
+        expect(Date.now() - started).toBeLessThan(5000);
+      });
   });
 }

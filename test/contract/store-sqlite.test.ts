@@ -19,18 +19,42 @@ describe('sqlite: upgrading a database made before ids were AUTOINCREMENT', () =
     db.exec(SQLITE_MIGRATIONS[0]!);
     db.pragma('user_version = 1');
     const now = '2024-01-01T00:00:00.000Z';
-    for (const [id, name] of [[1, 'alice'], [2, 'bob'], [3, 'carol']] as const) {
-      db.prepare('INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(id, name, name, 'h', now);
+    for (const [id, name] of [
+      [1, 'alice'],
+      [2, 'bob'],
+      [3, 'carol'],
+    ] as const) {
+      db.prepare('INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        id,
+        name,
+        name,
+        'h',
+        now,
+      );
     }
     db.prepare("INSERT INTO conversations (id, kind, name, owner_id, created_at) VALUES (7, 'group', 'g', 1, ?)").run(now);
-    db.prepare('INSERT INTO memberships (id, conv_id, user_id, role, joined_seq) VALUES (1, 7, 1, ?, 1), (2, 7, 2, ?, 1)').run('owner', 'member');
+    db.prepare('INSERT INTO memberships (id, conv_id, user_id, role, joined_seq) VALUES (1, 7, 1, ?, 1), (2, 7, 2, ?, 1)').run(
+      'owner',
+      'member',
+    );
     db.prepare("INSERT INTO messages (id, conv_id, sender_id, sender_name, body, created_at) VALUES (4, 7, 2, 'bob', 'hi', ?)").run(now);
     db.prepare('INSERT INTO read_pointers (user_id, conv_id, message_id) VALUES (1, 7, 9)').run(); // message 9 was the deleted account's
-    db.prepare("INSERT INTO friend_requests (id, from_id, to_id, created_at) VALUES (3, 1, 2, ?)").run(now);
+    db.prepare('INSERT INTO friend_requests (id, from_id, to_id, created_at) VALUES (3, 1, 2, ?)').run(now);
     db.prepare("INSERT INTO auth_tokens (token_hash, user_id, kind, expires_at) VALUES ('t', 2, 'bearer', 1)").run();
     // Account 5 joined and left before it was deleted: its rows are gone, its id lives on in these events.
-    db.prepare("INSERT INTO events (type, conv_id, payload, created_at) VALUES ('member.joined', 7, ?, ?)").run(JSON.stringify({ type: 'member.joined', conversationId: '7', member: { id: '5', username: 'eve', displayName: 'Eve', role: 'member' }, by: '1' }), now);
-    db.prepare("INSERT INTO events (type, conv_id, payload, created_at) VALUES ('member.left', 7, ?, ?)").run(JSON.stringify({ type: 'member.left', conversationId: '7', userId: '5', by: '5' }), now);
+    db.prepare("INSERT INTO events (type, conv_id, payload, created_at) VALUES ('member.joined', 7, ?, ?)").run(
+      JSON.stringify({
+        type: 'member.joined',
+        conversationId: '7',
+        member: { id: '5', username: 'eve', displayName: 'Eve', role: 'member' },
+        by: '1',
+      }),
+      now,
+    );
+    db.prepare("INSERT INTO events (type, conv_id, payload, created_at) VALUES ('member.left', 7, ?, ?)").run(
+      JSON.stringify({ type: 'member.left', conversationId: '7', userId: '5', by: '5' }),
+      now,
+    );
     db.close();
   }
 

@@ -47,7 +47,8 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
   const it = (title: string, fn: () => Promise<void>) => (opts.knownBugs?.includes(title) ? vit.fails : vit)(title, fn);
   describe.skipIf(!!opts.skip)(name, () => {
     let store: Store;
-    const user = (username: string) => store.createUser({ username, displayName: username[0]!.toUpperCase() + username.slice(1), passwordHash: `hash-${username}` });
+    const user = (username: string) =>
+      store.createUser({ username, displayName: username[0]!.toUpperCase() + username.slice(1), passwordHash: `hash-${username}` });
     /** One after another, so ids follow the argument order. */
     const users = async (...names: string[]) => {
       const list: User[] = [];
@@ -120,8 +121,20 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         await store.createAuthToken({ tokenHash: 'h1', userId: a!.id, kind: 'session', csrfToken: 'csrf', expiresAt: exp });
         await store.createAuthToken({ tokenHash: 'h2', userId: a!.id, kind: 'bearer', csrfToken: null, expiresAt: exp });
         await store.createAuthToken({ tokenHash: 'h3', userId: b!.id, kind: 'bearer', csrfToken: null, expiresAt: exp });
-        expect(await store.getAuthToken('h1')).toEqual({ userId: a!.id, kind: 'session', csrfToken: 'csrf', expiresAt: exp, lastUsedAt: expect.any(Number) });
-        expect(await store.getAuthToken('h2')).toEqual({ userId: a!.id, kind: 'bearer', csrfToken: null, expiresAt: exp, lastUsedAt: expect.any(Number) });
+        expect(await store.getAuthToken('h1')).toEqual({
+          userId: a!.id,
+          kind: 'session',
+          csrfToken: 'csrf',
+          expiresAt: exp,
+          lastUsedAt: expect.any(Number),
+        });
+        expect(await store.getAuthToken('h2')).toEqual({
+          userId: a!.id,
+          kind: 'bearer',
+          csrfToken: null,
+          expiresAt: exp,
+          lastUsedAt: expect.any(Number),
+        });
         await store.deleteAuthToken('h1', 'logout');
         expect(await store.getAuthToken('h1')).toBeNull();
         await store.deleteAuthTokensOfUser(a!.id, 'logout-all');
@@ -167,7 +180,12 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
       it('revoking tokens writes auth.revoked events, keeps an excepted session, and writes nothing when nothing went', async () => {
         const [a, b] = await users('alice', 'bob');
         const exp = Date.UTC(2030, 0, 1);
-        for (const [h, u] of [['h1', a], ['h2', a], ['h3', a], ['h4', b]] as const) {
+        for (const [h, u] of [
+          ['h1', a],
+          ['h2', a],
+          ['h3', a],
+          ['h4', b],
+        ] as const) {
           await store.createAuthToken({ tokenHash: h, userId: u!.id, kind: 'session', csrfToken: 'c', expiresAt: exp });
         }
         const one = await store.deleteAuthToken('h1', 'logout');
@@ -193,10 +211,19 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         expect(increasing(seqs([...one, ...others, ...all]))).toBe(true);
       });
 
-      it('lists a user\'s sessions with when they were made and last used, and where from', async () => {
+      it("lists a user's sessions with when they were made and last used, and where from", async () => {
         const [a, b] = await users('alice', 'bob');
         const exp = Date.UTC(2030, 0, 1);
-        await store.createAuthToken({ tokenHash: 'h1', userId: a!.id, kind: 'session', csrfToken: 'c', expiresAt: exp, createdAt: 1000, userAgent: 'Firefox', ip: '10.0.0.1' });
+        await store.createAuthToken({
+          tokenHash: 'h1',
+          userId: a!.id,
+          kind: 'session',
+          csrfToken: 'c',
+          expiresAt: exp,
+          createdAt: 1000,
+          userAgent: 'Firefox',
+          ip: '10.0.0.1',
+        });
         await store.createAuthToken({ tokenHash: 'h2', userId: a!.id, kind: 'bearer', csrfToken: null, expiresAt: exp, createdAt: 2000 });
         await store.createAuthToken({ tokenHash: 'h3', userId: b!.id, kind: 'bearer', csrfToken: null, expiresAt: exp, createdAt: 3000 });
         expect(await store.listAuthTokens(a!.id)).toEqual([
@@ -297,11 +324,18 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         const again = await store.getOrCreateDirect(b!.id, a!.id, t(2));
         expect(again).toEqual({ conversation: first.conversation, events: [] });
         const detail = (await store.getConversation(first.conversation.id))!;
-        expect(detail.members.map((m) => [m.id, m.role])).toEqual([[a!.id, 'member'], [b!.id, 'member']]);
+        expect(detail.members.map((m) => [m.id, m.role])).toEqual([
+          [a!.id, 'member'],
+          [b!.id, 'member'],
+        ]);
         expect(detail.memberCount).toBe(2);
         const seq = first.events[0]!.seq;
-        expect(await store.membershipSpans(first.conversation.id)).toEqual(expect.arrayContaining([
-          { userId: a!.id, joinedSeq: seq, leftSeq: null }, { userId: b!.id, joinedSeq: seq, leftSeq: null }]));
+        expect(await store.membershipSpans(first.conversation.id)).toEqual(
+          expect.arrayContaining([
+            { userId: a!.id, joinedSeq: seq, leftSeq: null },
+            { userId: b!.id, joinedSeq: seq, leftSeq: null },
+          ]),
+        );
         const [summary] = await store.listConversationsOf(a!.id);
         expect(summary!.peer).toEqual({ id: b!.id, username: 'bob', displayName: 'Bob' });
       });
@@ -310,14 +344,26 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         const [a, b, c] = await users('alice', 'bob', 'carol');
         const { conversation, events } = await group(a!, [b!, c!], 1);
         expect(conversation).toMatchObject({ kind: 'group', name: 'g1', ownerId: a!.id, memberCount: 3 });
-        expect(conversation.members.map((m) => [m.id, m.role])).toEqual([[a!.id, 'owner'], [b!.id, 'member'], [c!.id, 'member']]);
+        expect(conversation.members.map((m) => [m.id, m.role])).toEqual([
+          [a!.id, 'owner'],
+          [b!.id, 'member'],
+          [c!.id, 'member'],
+        ]);
         expect(payload(events[0]!)).toEqual({ type: 'conversation.created', conversation });
         expect(await store.getConversation(conversation.id)).toEqual(conversation);
         expect(await store.getConversation('999999')).toBeNull();
-        expect(await store.getMember(conversation.id, a!.id)).toEqual({ id: a!.id, username: 'alice', displayName: 'Alice', role: 'owner' });
+        expect(await store.getMember(conversation.id, a!.id)).toEqual({
+          id: a!.id,
+          username: 'alice',
+          displayName: 'Alice',
+          role: 'owner',
+        });
 
         const head = await store.headSeq();
-        await rejectsWith(store.createConversation({ kind: 'group', name: 'x', ownerId: a!.id, memberIds: ['999999'], now: t(2) }), 'USER_NOT_FOUND');
+        await rejectsWith(
+          store.createConversation({ kind: 'group', name: 'x', ownerId: a!.id, memberIds: ['999999'], now: t(2) }),
+          'USER_NOT_FOUND',
+        );
         expect(await store.headSeq()).toBe(head);
         expect(await store.listConversationsOf(a!.id)).toHaveLength(1);
       });
@@ -331,7 +377,12 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         expect((await store.getConversation(g.id))!.name).toBe('new name');
 
         const joined = await store.addMember(g.id, d!.id, a!.id);
-        expect(payload(joined[0]!)).toEqual({ type: 'member.joined', conversationId: g.id, member: { id: d!.id, username: 'dave', displayName: 'Dave', role: 'member' }, by: a!.id });
+        expect(payload(joined[0]!)).toEqual({
+          type: 'member.joined',
+          conversationId: g.id,
+          member: { id: d!.id, username: 'dave', displayName: 'Dave', role: 'member' },
+          by: a!.id,
+        });
         await rejectsWith(store.addMember(g.id, d!.id, a!.id), 'ALREADY_MEMBER');
         await rejectsWith(store.addMember(g.id, '999999', a!.id), 'USER_NOT_FOUND');
         await rejectsWith(store.addMember('999999', d!.id, a!.id), 'CONVERSATION_NOT_FOUND');
@@ -360,26 +411,50 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
 
       it('keeps room names unique and lists rooms with member counts and last activity', async () => {
         const [a, b] = await users('alice', 'bob');
-        const { conversation: lobby } = await store.createConversation({ kind: 'room', name: 'lobby', ownerId: null, memberIds: [], now: t(1) });
+        const { conversation: lobby } = await store.createConversation({
+          kind: 'room',
+          name: 'lobby',
+          ownerId: null,
+          memberIds: [],
+          now: t(1),
+        });
         expect(lobby).toMatchObject({ kind: 'room', name: 'lobby', ownerId: null, members: [], memberCount: 0 });
-        await rejectsWith(store.createConversation({ kind: 'room', name: 'lobby', ownerId: a!.id, memberIds: [], now: t(2) }), 'NAME_TAKEN');
-        const { conversation: annex } = await store.createConversation({ kind: 'room', name: 'annex', ownerId: a!.id, memberIds: [b!.id], now: t(3) });
+        await rejectsWith(
+          store.createConversation({ kind: 'room', name: 'lobby', ownerId: a!.id, memberIds: [], now: t(2) }),
+          'NAME_TAKEN',
+        );
+        const { conversation: annex } = await store.createConversation({
+          kind: 'room',
+          name: 'annex',
+          ownerId: a!.id,
+          memberIds: [b!.id],
+          now: t(3),
+        });
         expect(await store.getRoomByName('lobby')).toEqual({ id: lobby.id, kind: 'room', name: 'lobby', ownerId: null, createdAt: t(1) });
         expect(await store.getRoomByName('nope')).toBeNull();
         await store.addMember(lobby.id, a!.id, a!.id);
         await store.addMember(lobby.id, b!.id, b!.id);
         await send(lobby.id, a!, 'hi', 9);
         const rooms = await store.listRooms();
-        expect(rooms.map((r) => [r.name, r.memberCount, r.lastMessageAt])).toEqual([['annex', 2, null], ['lobby', 2, t(9)]]);
+        expect(rooms.map((r) => [r.name, r.memberCount, r.lastMessageAt])).toEqual([
+          ['annex', 2, null],
+          ['lobby', 2, t(9)],
+        ]);
         // Only groups change hands: a room's owner leaving names no heir.
         expect(payload((await store.removeMember(annex.id, a!.id, a!.id))[0]!)).not.toHaveProperty('newOwnerId');
       });
 
-      it('lists the ids of a user\'s current conversations by kind, cheaply', async () => {
+      it("lists the ids of a user's current conversations by kind, cheaply", async () => {
         const [a, b, c] = await users('alice', 'bob', 'carol');
         const { conversation: direct } = await store.getOrCreateDirect(a!.id, b!.id, t(1));
         const { conversation: g } = await group(a!, [b!, c!], 2);
-        const { conversation: room } = await store.createConversation({ kind: 'room', name: 'hall', ownerId: a!.id, memberIds: [b!.id], now: t(3) });
+        const { conversation: room } = await store.createConversation({
+          kind: 'room',
+          name: 'hall',
+          ownerId: a!.id,
+          memberIds: [b!.id],
+          now: t(3),
+        });
         const { conversation: left } = await group(b!, [a!], 4);
         await store.removeMember(left.id, a!.id, a!.id);
         const sorted = (ids: string[]) => [...ids].sort((x, y) => Number(x) - Number(y));
@@ -393,13 +468,18 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
 
       it('records one membership span per stay, bounded by the join and leave events', async () => {
         const [a, b, c] = await users('alice', 'bob', 'carol');
-        const { conversation: g, events: [created] } = await group(a!, [b!]);
+        const {
+          conversation: g,
+          events: [created],
+        } = await group(a!, [b!]);
         const [j1] = await store.addMember(g.id, c!.id, a!.id);
         const [l1] = await store.removeMember(g.id, c!.id, a!.id);
         const [j2] = await store.addMember(g.id, c!.id, a!.id);
         const spans = (await store.membershipSpans(g.id)).sort((x, y) => x.joinedSeq - y.joinedSeq || x.userId.localeCompare(y.userId));
         expect(spans.filter((s) => s.userId === c!.id)).toEqual([
-          { userId: c!.id, joinedSeq: j1!.seq, leftSeq: l1!.seq }, { userId: c!.id, joinedSeq: j2!.seq, leftSeq: null }]);
+          { userId: c!.id, joinedSeq: j1!.seq, leftSeq: l1!.seq },
+          { userId: c!.id, joinedSeq: j2!.seq, leftSeq: null },
+        ]);
         expect(spans.filter((s) => s.userId !== c!.id).map((s) => s.joinedSeq)).toEqual([created!.seq, created!.seq]);
         expect(await store.membershipSpans('999999')).toEqual([]);
       });
@@ -411,7 +491,14 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         const { conversation: g } = await group(a!, [b!]);
         const r = await send(g.id, a!, 'hello', 3);
         expect(r.duplicate).toBe(false);
-        expect(r.message).toEqual({ id: r.message.id, conversationId: g.id, senderId: a!.id, senderName: 'Alice', body: 'hello', createdAt: t(3) });
+        expect(r.message).toEqual({
+          id: r.message.id,
+          conversationId: g.id,
+          senderId: a!.id,
+          senderName: 'Alice',
+          body: 'hello',
+          createdAt: t(3),
+        });
         expect(r.events).toHaveLength(1);
         expect(r.events[0]).toMatchObject({ type: 'message.created', conversationId: g.id, targets: [] });
         expect(payload(r.events[0]!)).toEqual({ type: 'message.created', message: r.message });
@@ -470,7 +557,9 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         const { conversation: g } = await group(a!, [b!]);
         const head = await store.headSeq();
         // Enough at once that an implementation which commits appends together meets the bad one in a batch.
-        const results = await Promise.allSettled(Array.from({ length: 21 }, (_, i) => (i === 10 ? send('999999', a!, 'nowhere') : send(g.id, i % 2 ? a! : b!, `ok ${i}`))));
+        const results = await Promise.allSettled(
+          Array.from({ length: 21 }, (_, i) => (i === 10 ? send('999999', a!, 'nowhere') : send(g.id, i % 2 ? a! : b!, `ok ${i}`))),
+        );
         expect(results.map((r) => r.status === 'rejected')).toEqual(Array.from({ length: 21 }, (_, i) => i === 10));
         expect(await store.listMessages(g.id, null, 50)).toHaveLength(20);
         expect(await store.readEvents(head, 50)).toHaveLength(20);
@@ -515,7 +604,7 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         expect(await summary(a!)).toMatchObject({ unread: 1 });
       });
 
-      it('lists a user\'s current conversations, most recent activity first', async () => {
+      it("lists a user's current conversations, most recent activity first", async () => {
         const [a, b] = await users('alice', 'bob');
         const { conversation: g1 } = await group(a!, [b!], 1);
         const { conversation: g2 } = await group(a!, [b!], 2);
@@ -538,14 +627,14 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
       it('reads back every returned event, in order, with its targets', async () => {
         const [a, b] = await users('alice', 'bob');
         const written: StoredEvent[] = [];
-        written.push(...await store.requestFriendship(a!.id, b!.id, t(0)));
-        written.push(...await store.requestFriendship(b!.id, a!.id, t(1)));
+        written.push(...(await store.requestFriendship(a!.id, b!.id, t(0))));
+        written.push(...(await store.requestFriendship(b!.id, a!.id, t(1))));
         const { conversation: g, events } = await group(a!, [b!]);
         written.push(...events);
         const msg = await send(g.id, a!, 'hi');
         written.push(...msg.events);
-        written.push(...await store.markRead(b!.id, g.id, msg.message.id));
-        written.push(...await store.removeMember(g.id, b!.id, b!.id));
+        written.push(...(await store.markRead(b!.id, g.id, msg.message.id)));
+        written.push(...(await store.removeMember(g.id, b!.id, b!.id)));
         expect(increasing(seqs(written))).toBe(true);
         const all = await store.readEvents(0, 100);
         expect(all.map(norm)).toEqual(written.map(norm));
@@ -560,15 +649,16 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         const { conversation: g, events } = await group(a!, [b!]);
         e.push(events[0]!); // 0
         e.push((await send(g.id, a!, 'before c')).events[0]!); // 1
-        e.push(...await store.addMember(g.id, c!.id, a!.id)); // 2
+        e.push(...(await store.addMember(g.id, c!.id, a!.id))); // 2
         e.push((await send(g.id, b!, 'with c')).events[0]!); // 3
-        e.push(...await store.removeMember(g.id, c!.id, a!.id)); // 4
+        e.push(...(await store.removeMember(g.id, c!.id, a!.id))); // 4
         e.push((await send(g.id, a!, 'after c')).events[0]!); // 5
-        e.push(...await store.requestFriendship(a!.id, c!.id, t(1))); // 6: targets a, c
-        e.push(...await store.addMember(g.id, c!.id, a!.id)); // 7
+        e.push(...(await store.requestFriendship(a!.id, c!.id, t(1)))); // 6: targets a, c
+        e.push(...(await store.addMember(g.id, c!.id, a!.id))); // 7
         e.push((await send(g.id, a!, 'c is back')).events[0]!); // 8
         const head = await store.headSeq();
-        const read = async (u: User, after: number, upTo: number, limit: number) => seqs(await store.readUserEvents(u.id, after, upTo, limit));
+        const read = async (u: User, after: number, upTo: number, limit: number) =>
+          seqs(await store.readUserEvents(u.id, after, upTo, limit));
         const pick = (...i: number[]) => i.map((k) => e[k]!.seq);
         expect(await read(c!, 0, head, 100)).toEqual(pick(2, 3, 4, 6, 7, 8));
         expect(await read(b!, 0, head, 100)).toEqual(pick(0, 1, 2, 3, 4, 5, 7, 8));
@@ -604,14 +694,16 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
         const { conversation: g } = await group(writers[0]!, writers.slice(1));
         const start = await store.headSeq();
         const perWriter = 200;
-        const results = await Promise.all(writers.map(async (w) => {
-          const mine: number[] = [];
-          for (let i = 0; i < perWriter; i++) mine.push((await send(g.id, w, `${w.username} ${i}`, i, `${w.id}-${i}`)).events[0]!.seq);
-          return mine;
-        }));
+        const results = await Promise.all(
+          writers.map(async (w) => {
+            const mine: number[] = [];
+            for (let i = 0; i < perWriter; i++) mine.push((await send(g.id, w, `${w.username} ${i}`, i, `${w.id}-${i}`)).events[0]!.seq);
+            return mine;
+          }),
+        );
         for (const mine of results) expect(increasing(mine)).toBe(true);
         const seen: StoredEvent[] = [];
-        for (let cursor = start; ;) {
+        for (let cursor = start; ; ) {
           const batch = await store.readEvents(cursor, 300);
           if (batch.length === 0) break;
           seen.push(...batch);

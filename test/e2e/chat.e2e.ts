@@ -1,8 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import {
-  launchBrowser, startServer, newPage, registerUi, contact, messageLog, composer, sendUi, storedBodies,
-  visible, hidden, eventually, type Running,
+  launchBrowser,
+  startServer,
+  newPage,
+  registerUi,
+  contact,
+  messageLog,
+  composer,
+  sendUi,
+  storedBodies,
+  visible,
+  hidden,
+  eventually,
+  type Running,
 } from './helpers.js';
 
 describe('two people chat in the browser', () => {

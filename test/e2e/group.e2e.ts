@@ -1,6 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, startServer, newPage, loginUi, contact, messageLog, sendUi, visible, eventually, userApi, befriend, storedBodies, type Running } from './helpers.js';
+import {
+  launchBrowser,
+  startServer,
+  newPage,
+  loginUi,
+  contact,
+  messageLog,
+  sendUi,
+  visible,
+  eventually,
+  userApi,
+  befriend,
+  storedBodies,
+  type Running,
+} from './helpers.js';
 
 describe('a group of three', () => {
   let browser: Browser;

@@ -18,7 +18,15 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
@@ -36,7 +44,8 @@ export async function startServer(): Promise<Running> {
   if (!addr || typeof addr === 'string') throw new Error('no address');
   const url = `http://127.0.0.1:${addr.port}`;
   return {
-    server, url,
+    server,
+    url,
     async close() {
       await server.close();
       fs.rmSync(server.dataDir, { recursive: true, force: true });
@@ -44,7 +53,11 @@ export async function startServer(): Promise<Running> {
   };
 }
 
-export async function newPage(browser: Browser, url: string, opts: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page; dialogs: string[]; errors: string[] }> {
+export async function newPage(
+  browser: Browser,
+  url: string,
+  opts: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page; dialogs: string[]; errors: string[] }> {
   const context = await browser.newContext({ baseURL: url, viewport: DESKTOP, locale: 'en-GB', timezoneId: 'Europe/London', ...opts });
   const page = await context.newPage();
   const dialogs: string[] = [];

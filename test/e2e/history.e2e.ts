@@ -1,6 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, startServer, newPage, loginUi, contact, messageLog, composer, visible, hidden, eventually, userApi, befriend, storedBodies, type Api, type Running } from './helpers.js';
+import {
+  launchBrowser,
+  startServer,
+  newPage,
+  loginUi,
+  contact,
+  messageLog,
+  composer,
+  visible,
+  hidden,
+  eventually,
+  userApi,
+  befriend,
+  storedBodies,
+  type Api,
+  type Running,
+} from './helpers.js';
 
 describe('a long conversation', () => {
   let browser: Browser;
@@ -42,9 +58,13 @@ describe('a long conversation', () => {
     await eventually(() => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 60), true);
 
     // Scrolling to the top loads older pages, keeping the reader's place.
-    await log.evaluate((el) => { el.scrollTop = 0; });
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+    });
     await eventually(async () => (await storedBodies(page)).length >= 100, true);
-    await log.evaluate((el) => { el.scrollTop = 0; });
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+    });
     await visible(log.getByText('message number 1', { exact: true }), 15_000);
     await visible(log.getByText('This is the beginning of the conversation.'));
     expect((await storedBodies(page)).length).toBe(131);
@@ -68,7 +88,9 @@ describe('a long conversation', () => {
     await eventually(async () => (await alice.call('GET', '/api/v1/conversations')).body.conversations[0].unread, 0);
 
     // My own message always brings me to the bottom.
-    await log.evaluate((el) => { el.scrollTop = 0; });
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+    });
     await composer(page).fill('mine goes to the bottom');
     await composer(page).press('Enter');
     await visible(log.getByText('mine goes to the bottom'));
@@ -88,7 +110,9 @@ describe('a long conversation', () => {
         static permission = 'granted';
         static requestPermission = async () => 'granted';
         onclick: (() => void) | null = null;
-        constructor(title: string, opts: { body?: string } = {}) { shown.push({ title, body: opts.body ?? '' }); }
+        constructor(title: string, opts: { body?: string } = {}) {
+          shown.push({ title, body: opts.body ?? '' });
+        }
         close(): void {}
       }
       (window as unknown as { Notification: unknown }).Notification = FakeNotification;
@@ -109,7 +133,10 @@ describe('a long conversation', () => {
       document.dispatchEvent(new Event('visibilitychange'));
     });
     await bob.call('POST', `/api/v1/conversations/${convId}/messages`, { body: 'ping while hidden' });
-    await eventually(() => page.evaluate(() => (window as unknown as { __shown: unknown[] }).__shown), [{ title: 'bob', body: 'ping while hidden' }]);
+    await eventually(
+      () => page.evaluate(() => (window as unknown as { __shown: unknown[] }).__shown),
+      [{ title: 'bob', body: 'ping while hidden' }],
+    );
     await eventually(() => page.title().then((t) => /^\(\d+\) hubbub$/.test(t)), true);
     await context.close();
   });

@@ -1,6 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, startServer, newPage, loginUi, contact, messageLog, sendUi, storedBodies, visible, hidden, eventually, shot, userApi, befriend, type Api, type Running } from './helpers.js';
+import {
+  launchBrowser,
+  startServer,
+  newPage,
+  loginUi,
+  contact,
+  messageLog,
+  sendUi,
+  storedBodies,
+  visible,
+  hidden,
+  eventually,
+  shot,
+  userApi,
+  befriend,
+  type Api,
+  type Running,
+} from './helpers.js';
 
 describe('a user who was away', () => {
   let browser: Browser;
@@ -75,7 +92,12 @@ describe('a user who was away', () => {
     await context.setOffline(false);
     await eventually(() => storedBodies(page), [...before, 'stuck in the tunnel'], 20_000);
     expect(await messageLog(page).locator('.msg[data-state]').count()).toBe(0);
-    const stored = (await people.alice!.call('GET', `/api/v1/conversations/${(await people.alice!.call('GET', '/api/v1/conversations')).body.conversations[0].id}/messages`)).body.messages;
+    const stored = (
+      await people.alice!.call(
+        'GET',
+        `/api/v1/conversations/${(await people.alice!.call('GET', '/api/v1/conversations')).body.conversations[0].id}/messages`,
+      )
+    ).body.messages;
     expect(stored.filter((m: { body: string }) => m.body === 'stuck in the tunnel').length).toBe(1);
     await context.close();
   });

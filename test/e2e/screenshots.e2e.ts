@@ -1,6 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, startServer, newPage, loginUi, contact, messageLog, composer, visible, shot, DESKTOP, PHONE, type Running, type Api } from './helpers.js';
+import {
+  launchBrowser,
+  startServer,
+  newPage,
+  loginUi,
+  contact,
+  messageLog,
+  composer,
+  visible,
+  shot,
+  DESKTOP,
+  PHONE,
+  type Running,
+  type Api,
+} from './helpers.js';
 
 /**
  * Every main screen at 1280×800 and 390×844, written to
@@ -15,14 +29,24 @@ describe('screenshots of the main screens', () => {
   let groupId = '';
 
   async function person(username: string, displayName: string): Promise<Api> {
-    const reg = await srv.server.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password: 'hubbub-pass-4821', displayName } });
+    const reg = await srv.server.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username, password: 'hubbub-pass-4821', displayName },
+    });
     expect(reg.statusCode).toBe(201);
     const tok = await srv.server.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username, password: 'hubbub-pass-4821' } });
     const token = tok.json().token as string;
     const api: Api = {
-      token, user: reg.json().user,
+      token,
+      user: reg.json().user,
       async call(method, url, body) {
-        const res = await srv.server.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
+        const res = await srv.server.app.inject({
+          method: method as 'GET',
+          url,
+          headers: { authorization: `Bearer ${token}` },
+          ...(body === undefined ? {} : { payload: body as object }),
+        });
         return { status: res.statusCode, body: (res.body ? res.json() : undefined) as any };
       },
     };

@@ -140,7 +140,7 @@ describe('public rooms, server-rendered', () => {
     }
   });
 
-  it('the browser hydrates the server\'s HTML without a mismatch, then shows times in the reader\'s zone', async () => {
+  it("the browser hydrates the server's HTML without a mismatch, then shows times in the reader's zone", async () => {
     // Tokyo is never on UTC's calendar day at the same wall-clock time: server (UTC) and reader differ visibly.
     const { page, context, errors } = await newPage(browser, srv.url, { timezoneId: 'Asia/Tokyo' });
     const vueWarnings: string[] = [];

@@ -73,20 +73,44 @@ describe('fuzzing WebSocket frames', () => {
   };
 
   test('arbitrary JSON values', async () => {
-    await fc.assert(fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (v) => check('json', JSON.stringify(v) ?? 'null')), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (v) => check('json', JSON.stringify(v) ?? 'null')),
+      { numRuns: RUNS },
+    );
   });
 
   test('request-shaped frames with wrong values', async () => {
-    const anyValue = fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(conv), fc.array(fc.nat(), { maxLength: 2 }), fc.string({ minLength: 4001, maxLength: 4010 }));
-    const frame = fc.record({
-      type: fc.oneof(fc.constantFrom('send', 'typing', 'read', 'ping', 'subscribe', ''), anyValue),
-      ref: fc.oneof(fc.string({ maxLength: 70 }), anyValue),
-      conversationId: anyValue, body: anyValue, clientMsgId: anyValue, upTo: anyValue, extra: anyValue,
-    }, { requiredKeys: [] });
-    await fc.assert(fc.asyncProperty(frame, async (f) => check('shaped', JSON.stringify(f))), { numRuns: RUNS });
+    const anyValue = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(conv),
+      fc.array(fc.nat(), { maxLength: 2 }),
+      fc.string({ minLength: 4001, maxLength: 4010 }),
+    );
+    const frame = fc.record(
+      {
+        type: fc.oneof(fc.constantFrom('send', 'typing', 'read', 'ping', 'subscribe', ''), anyValue),
+        ref: fc.oneof(fc.string({ maxLength: 70 }), anyValue),
+        conversationId: anyValue,
+        body: anyValue,
+        clientMsgId: anyValue,
+        upTo: anyValue,
+        extra: anyValue,
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(frame, async (f) => check('shaped', JSON.stringify(f))),
+      { numRuns: RUNS },
+    );
   });
 
   test('raw text', async () => {
-    await fc.assert(fc.asyncProperty(fc.string({ maxLength: 200 }), async (t) => check('text', t)), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 200 }), async (t) => check('text', t)),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -42,7 +42,10 @@ export class Refusals {
       const res = await fetch(input, init);
       const url = String(input instanceof Request ? input.url : input);
       if (init?.method === 'POST' && /\/messages$/.test(url) && !res.ok) {
-        const body = (await res.clone().json().catch(() => null)) as { error?: { code?: string } } | null;
+        const body = (await res
+          .clone()
+          .json()
+          .catch(() => null)) as { error?: { code?: string } } | null;
         this.add(body?.error?.code ?? `HTTP_${res.status}`, who);
         this.httpStatus.set(res.status, (this.httpStatus.get(res.status) ?? 0) + 1);
         this.retryAfter.add(res.headers.get('retry-after'));
@@ -60,7 +63,7 @@ export class Refusals {
         const sends = new Set<string>();
         const send = this.send.bind(this);
         this.send = ((data: unknown, ...rest: unknown[]) => {
-          const f = typeof data === 'string' ? JSON.parse(data) as { type?: string; ref?: string } : null;
+          const f = typeof data === 'string' ? (JSON.parse(data) as { type?: string; ref?: string }) : null;
           if (f?.type === 'send' && f.ref) sends.add(f.ref);
           return (send as (...a: unknown[]) => void)(data, ...rest);
         }) as typeof this.send;
@@ -79,7 +82,9 @@ export async function storedMessages(baseUrl: string, token: string, conversatio
   const out: Message[] = [];
   let before: string | undefined;
   for (;;) {
-    const res = await fetch(`${baseUrl}/api/v1/conversations/${conversationId}/messages?limit=100${before ? `&before=${before}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${baseUrl}/api/v1/conversations/${conversationId}/messages?limit=100${before ? `&before=${before}` : ''}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     if (!res.ok) throw new Error(`messages: ${res.status} ${await res.text()}`);
     const page = ((await res.json()) as { messages: Message[] }).messages;
     if (page.length === 0) return out;
@@ -98,7 +103,11 @@ export function laneOrder(messages: readonly Message[], lane: number): number[] 
  * deadline taken from Date.now would never come (clock moved back) or would
  * come at once (moved forward).
  */
-export async function waitMonotonic(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 10_000): Promise<void> {
+export async function waitMonotonic(
+  cond: () => boolean | Promise<boolean>,
+  what: string | (() => string),
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (await cond()) return;

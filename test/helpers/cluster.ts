@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { HubbubClient, type Status, type TransportName } from '../../client/index.js';
 import { findRedis } from '../contract/bus.contract.js';
@@ -71,7 +71,10 @@ export async function dropSchemas(pgUrl: string, schemas: string[]): Promise<voi
 /** Kills every connection of the bus with this prefix (RedisBus names them `<prefix>bus:pub|sub`). */
 export async function killBusConnections(admin: Redis, busPrefix: string): Promise<number> {
   const list = String(await admin.client('LIST'));
-  const ids = list.split('\n').filter((l) => l.includes(` name=${busPrefix}bus:`)).map((l) => /\bid=(\d+)/.exec(l)![1]!);
+  const ids = list
+    .split('\n')
+    .filter((l) => l.includes(` name=${busPrefix}bus:`))
+    .map((l) => /\bid=(\d+)/.exec(l)![1]!);
   let killed = 0;
   for (const id of ids) killed += Number(await admin.client('KILL', 'ID', id).catch(() => 0));
   return killed;
@@ -160,7 +163,13 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
   }
 }
 
-export async function http<T = any>(base: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function http<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -213,13 +222,17 @@ export class ProcessCluster {
   private constructor(readonly nodes: Node[]) {}
 
   static async start(n: number, svc: { pgUrl: string; redisUrl: string }, iso: Isolation): Promise<ProcessCluster> {
-    const started = await Promise.allSettled([...Array(n).keys()].map(async (i) => {
-      const name = `node${i}`;
-      const { child, base } = await startProcess(['--database-url', svc.pgUrl, '--redis-url', svc.redisUrl], {
-        HUBBUB_DATABASE_SCHEMA: iso.schema, HUBBUB_BUS_PREFIX: iso.busPrefix, HUBBUB_NODE_ID: name,
-      });
-      return { name, base, child, alive: true };
-    }));
+    const started = await Promise.allSettled(
+      [...Array(n).keys()].map(async (i) => {
+        const name = `node${i}`;
+        const { child, base } = await startProcess(['--database-url', svc.pgUrl, '--redis-url', svc.redisUrl], {
+          HUBBUB_DATABASE_SCHEMA: iso.schema,
+          HUBBUB_BUS_PREFIX: iso.busPrefix,
+          HUBBUB_NODE_ID: name,
+        });
+        return { name, base, child, alive: true };
+      }),
+    );
     const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) {
@@ -240,15 +253,17 @@ export class ProcessCluster {
 
   /** Stops every node still running (SIGTERM, then SIGKILL after 10 s). */
   async stop(): Promise<void> {
-    await Promise.all(this.nodes.map(async (node) => {
-      node.alive = false;
-      if (node.child.exitCode !== null || node.child.signalCode !== null) return;
-      const done = exited(node.child);
-      node.child.kill('SIGTERM');
-      const force = setTimeout(() => node.child.kill('SIGKILL'), 10_000);
-      await done;
-      clearTimeout(force);
-    }));
+    await Promise.all(
+      this.nodes.map(async (node) => {
+        node.alive = false;
+        if (node.child.exitCode !== null || node.child.signalCode !== null) return;
+        const done = exited(node.child);
+        node.child.kill('SIGTERM');
+        const force = setTimeout(() => node.child.kill('SIGKILL'), 10_000);
+        await done;
+        clearTimeout(force);
+      }),
+    );
   }
 
   /**
@@ -307,7 +322,12 @@ export class RawLongPoll {
   private readonly abort = new AbortController();
   private readonly done: Promise<void>;
 
-  constructor(private readonly next: () => string, private readonly token: string, public cursor: string, private readonly wait = 5) {
+  constructor(
+    private readonly next: () => string,
+    private readonly token: string,
+    public cursor: string,
+    private readonly wait = 5,
+  ) {
     this.done = this.run();
   }
 
@@ -322,7 +342,8 @@ export class RawLongPoll {
       const timeout = AbortSignal.timeout((this.wait + 15) * 1000);
       try {
         const res = await fetch(`${base}/api/v1/sync?since=${encodeURIComponent(this.cursor)}&wait=${this.wait}&limit=500`, {
-          headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.any([this.abort.signal, timeout]),
+          headers: { authorization: `Bearer ${this.token}` },
+          signal: AbortSignal.any([this.abort.signal, timeout]),
         });
         const text = await res.text();
         if (res.status === 503) throw new Error('draining');
@@ -377,10 +398,22 @@ export interface SdkReader {
 
 /** An SDK client on one transport, recording every message it hands over (after its own de-duplication). */
 export function sdkReader(baseUrl: () => string, token: string, transport: TransportName): SdkReader {
-  const client = new HubbubClient({ baseUrl, token, transports: [transport], WebSocket, backoff: { baseMs: 20, maxMs: 250 }, longPollWait: 5 });
+  const client = new HubbubClient({
+    baseUrl,
+    token,
+    transports: [transport],
+    WebSocket,
+    backoff: { baseMs: 20, maxMs: 250 },
+    longPollWait: 5,
+  });
   const received: Received[] = [];
   const statuses: Status[] = [];
   client.on('event', (event) => received.push({ event, at: Date.now(), node: transport }));
   client.on('status', (s) => statuses.push(s));
-  return { client, received, statuses, messages: () => received.filter((r) => r.event.type === 'message.created').map((r) => r.event.message) };
+  return {
+    client,
+    received,
+    statuses,
+    messages: () => received.filter((r) => r.event.type === 'message.created').map((r) => r.event.message),
+  };
 }

@@ -26,7 +26,8 @@ export class PgInstance {
       // no pg_config on PATH
     }
     const root = '/usr/lib/postgresql';
-    if (fs.existsSync(root)) for (const v of fs.readdirSync(root).sort((a, b) => Number(b) - Number(a))) candidates.push(path.join(root, v, 'bin'));
+    if (fs.existsSync(root))
+      for (const v of fs.readdirSync(root).sort((a, b) => Number(b) - Number(a))) candidates.push(path.join(root, v, 'bin'));
     const bin = candidates.find((d) => fs.existsSync(path.join(d, 'initdb')) && fs.existsSync(path.join(d, 'pg_ctl'))) ?? null;
     return { bin, tried: candidates.join(', ') || 'pg_config --bindir, /usr/lib/postgresql/*/bin' };
   }

@@ -16,7 +16,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts `hubbub serve` as a child process and resolves once /readyz answers. */
-export async function startProcess(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; base: string }> {
+export async function startProcess(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; port: number; base: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, [bin, 'serve', '--port', String(port), '--log-level', 'warn', ...args], {
     env: { ...process.env, ...env },

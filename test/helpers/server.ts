@@ -8,11 +8,31 @@ import type { AppOptions } from '../../src/http/app.js';
 /** A server on a fresh temp data dir, cheap password hashing and roomy rate limits. */
 export async function testServer(input: ConfigInput = {}, appOpts: AppOptions = {}): Promise<Server & { dataDir: string }> {
   const dataDir = input.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hubbub-test-'));
-  const server = await createServer({
-    dataDir, port: 0, logLevel: 'silent', scryptCost: 1 << 10, maxConnections: 100_000, maxConnectionsPerUser: 10_000, maxConnectionsPerIp: 100_000,
-    ...input,
-    rateLimits: { login: 1000, loginPerIp: 1_000_000, register: 100000, send: 100000, typing: 100000, friendRequests: 100000, sendPerIp: 1_000_000, typingPerIp: 1_000_000, friendRequestsPerIp: 1_000_000, ...input.rateLimits },
-  }, appOpts);
+  const server = await createServer(
+    {
+      dataDir,
+      port: 0,
+      logLevel: 'silent',
+      scryptCost: 1 << 10,
+      maxConnections: 100_000,
+      maxConnectionsPerUser: 10_000,
+      maxConnectionsPerIp: 100_000,
+      ...input,
+      rateLimits: {
+        login: 1000,
+        loginPerIp: 1_000_000,
+        register: 100000,
+        send: 100000,
+        typing: 100000,
+        friendRequests: 100000,
+        sendPerIp: 1_000_000,
+        typingPerIp: 1_000_000,
+        friendRequestsPerIp: 1_000_000,
+        ...input.rateLimits,
+      },
+    },
+    appOpts,
+  );
   return Object.assign(server, { dataDir });
 }
 
@@ -32,7 +52,12 @@ export async function userApi(server: Server, username: string, password = 'hubb
     token,
     user: reg.json().user,
     async call(method, url, body) {
-      const res = await server.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
+      const res = await server.app.inject({
+        method: method as 'GET',
+        url,
+        headers: { authorization: `Bearer ${token}` },
+        ...(body === undefined ? {} : { payload: body as object }),
+      });
       return { status: res.statusCode, body: (res.body ? res.json() : undefined) as any };
     },
   };

@@ -28,8 +28,12 @@ describe('abuse limits', () => {
 
   test('one flooding client is limited; 100 others lose nothing', async () => {
     const start = (await users[0]!.call('GET', '/api/v1/sync')).body.cursor;
-    const flood = Promise.all(Array.from({ length: 300 }, (_, i) => abuser.call('POST', `/api/v1/conversations/${room}/messages`, { body: `spam ${i}` })));
-    const calm = Promise.all(users.flatMap((u, i) => [1, 2, 3].map((n) => u.call('POST', `/api/v1/conversations/${room}/messages`, { body: `hello ${i}.${n}` }))));
+    const flood = Promise.all(
+      Array.from({ length: 300 }, (_, i) => abuser.call('POST', `/api/v1/conversations/${room}/messages`, { body: `spam ${i}` })),
+    );
+    const calm = Promise.all(
+      users.flatMap((u, i) => [1, 2, 3].map((n) => u.call('POST', `/api/v1/conversations/${room}/messages`, { body: `hello ${i}.${n}` }))),
+    );
     const [spam, mine] = await Promise.all([flood, calm]);
     const accepted = spam.filter((r) => r.status === 201).length;
     expect(accepted).toBe(20);
@@ -60,15 +64,25 @@ describe('abuse limits', () => {
     const port = (s.app.server.address() as { port: number }).port;
     const u = users[1]!;
     const head = (await u.call('GET', '/api/v1/sync')).body.cursor;
-    const open = () => new Promise<{ status: number; body: string; req: http.ClientRequest }>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port, path: `/api/v1/sync?since=${head}&wait=30`, headers: { authorization: `Bearer ${u.token}` }, agent: false }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body, req }));
+    const open = () =>
+      new Promise<{ status: number; body: string; req: http.ClientRequest }>((resolve, reject) => {
+        const req = http.get(
+          {
+            host: '127.0.0.1',
+            port,
+            path: `/api/v1/sync?since=${head}&wait=30`,
+            headers: { authorization: `Bearer ${u.token}` },
+            agent: false,
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (c) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode!, body, req }));
+          },
+        );
+        req.on('error', reject);
+        held.push(req);
       });
-      req.on('error', reject);
-      held.push(req);
-    });
     const held: http.ClientRequest[] = [];
     const waiting = [open(), open(), open()].map((p) => p.catch(() => null));
     while (s.hub.connectionsOf(u.user.id) < 3) await new Promise((r) => setImmediate(r));

@@ -4,13 +4,14 @@ import { befriend, testServer, userApi } from '../helpers/server.js';
 import { listen, RawSse, RawWs, waitFor } from './transports.helpers.js';
 
 describe('account deletion', () => {
-  test('removes the user\'s data and sessions; groups pass to the next member', async () => {
+  test("removes the user's data and sessions; groups pass to the next member", async () => {
     const s = await testServer();
     try {
       const [alice, bob] = [await userApi(s, 'alice'), await userApi(s, 'bob')];
       await befriend(alice, bob);
       const direct = (await alice.call('POST', '/api/v1/direct/bob')).body.conversation.id;
-      const group = (await alice.call('POST', '/api/v1/conversations', { kind: 'group', name: 'g', members: ['bob'] })).body.conversation.id;
+      const group = (await alice.call('POST', '/api/v1/conversations', { kind: 'group', name: 'g', members: ['bob'] })).body.conversation
+        .id;
       await alice.call('POST', `/api/v1/conversations/${direct}/messages`, { body: 'secret from alice' });
       await bob.call('POST', `/api/v1/conversations/${direct}/messages`, { body: 'reply from bob' });
       const bobStart = 'c0';
@@ -21,7 +22,10 @@ describe('account deletion', () => {
       expect(del.status).toBe(200);
 
       expect((await alice.call('GET', '/api/v1/me')).status).toBe(401);
-      expect((await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'alice', password: 'hubbub-pass-4821' } })).statusCode).toBe(401);
+      expect(
+        (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'alice', password: 'hubbub-pass-4821' } }))
+          .statusCode,
+      ).toBe(401);
       expect((await bob.call('GET', '/api/v1/friends')).body.friends).toEqual([]);
       expect((await bob.call('GET', '/api/v1/users?prefix=ali')).body.users).toEqual([]);
       const g = (await bob.call('GET', `/api/v1/conversations/${group}`)).body.conversation;
@@ -32,7 +36,10 @@ describe('account deletion', () => {
       const stream = (await bob.call('GET', `/api/v1/sync?since=${bobStart}&limit=1000`)).body.events;
       expect(JSON.stringify(stream)).not.toContain('secret from alice');
       // The name is free again.
-      expect((await s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'alice', password: 'hubbub-pass-4821' } })).statusCode).toBe(201);
+      expect(
+        (await s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'alice', password: 'hubbub-pass-4821' } }))
+          .statusCode,
+      ).toBe(201);
     } finally {
       await s.close();
     }
@@ -50,7 +57,7 @@ describe('account deletion', () => {
 
 const PW = 'Velvet-Harbor-Quill-38';
 
-describe('a deleted account\'s history never reaches the next sign-up', () => {
+describe("a deleted account's history never reaches the next sign-up", () => {
   test('sync from c0, WebSocket, SSE, long poll and live signals carry nothing of the deleted account; the hub forgets its id', async () => {
     const s = await testServer();
     const { baseUrl: base } = await listen(s);
@@ -66,8 +73,14 @@ describe('a deleted account\'s history never reaches the next sign-up', () => {
         expect((await http(base, 'POST', `/api/v1/friends/requests/${r.id}/accept`, x.token)).status).toBe(200);
       }
       const dm = (await http(base, 'POST', '/api/v1/direct/fiona', x.token)).body.conversation.id as string;
-      const group = (await http(base, 'POST', '/api/v1/conversations', x.token, { kind: 'group', name: 'xg', members: ['fiona', 'gary'] })).body.conversation.id as string;
-      for (const [who, conv, body] of [[x, dm, 'dm-from-x'], [f, dm, 'dm-from-f'], [x, group, 'group-from-x'], [g, group, 'group-from-g']] as const) {
+      const group = (await http(base, 'POST', '/api/v1/conversations', x.token, { kind: 'group', name: 'xg', members: ['fiona', 'gary'] }))
+        .body.conversation.id as string;
+      for (const [who, conv, body] of [
+        [x, dm, 'dm-from-x'],
+        [f, dm, 'dm-from-f'],
+        [x, group, 'group-from-x'],
+        [g, group, 'group-from-g'],
+      ] as const) {
         expect((await http(base, 'POST', `/api/v1/conversations/${conv}/messages`, who.token, { body })).status).toBe(201);
       }
       expect(s.hub.index.users(dm)?.has(x.id)).toBe(true);
@@ -80,7 +93,10 @@ describe('a deleted account\'s history never reaches the next sign-up', () => {
       expect((await s.hub.read(x.id, 0, 1000)).entries.map((e) => e.frame)).toEqual([]);
 
       const y = await registerUser(base, 'yvonne', PW);
-      const xTraces = (json: string) => ['xavier', 'dm-from', 'group-from', '"xg"', `"conversationId":"${dm}"`, `"conversationId":"${group}"`].filter((t) => json.includes(t));
+      const xTraces = (json: string) =>
+        ['xavier', 'dm-from', 'group-from', '"xg"', `"conversationId":"${dm}"`, `"conversationId":"${group}"`].filter((t) =>
+          json.includes(t),
+        );
 
       const ws = RawWs.bearer(base, y.token, '?since=c0');
       closers.push(() => ws.ws.terminate());
@@ -105,10 +121,21 @@ describe('a deleted account\'s history never reaches the next sign-up', () => {
       const polled = await poll;
 
       const synced = (await http(base, 'GET', '/api/v1/sync?since=c0&limit=1000', y.token)).body.events as any[];
-      for (const [what, stream] of [['sync', synced], ['long poll', polled.body.events], ['WebSocket', ws.frames.filter((fr) => fr.type !== 'hello')], ['SSE', [...sse.events(), ...sse.signals()]]] as const) {
+      for (const [what, stream] of [
+        ['sync', synced],
+        ['long poll', polled.body.events],
+        ['WebSocket', ws.frames.filter((fr) => fr.type !== 'hello')],
+        ['SSE', [...sse.events(), ...sse.signals()]],
+      ] as const) {
         expect(xTraces(JSON.stringify(stream)), what).toEqual([]);
-        expect(stream.filter((e: any) => e.type === 'typing' || e.type === 'presence'), `${what}: live signals`).toEqual([]);
-        expect(stream.filter((e: any) => e.type !== 'hello' && !isMarker(e) && e.cursor !== undefined), `${what}: only y's own events`).toEqual([]);
+        expect(
+          stream.filter((e: any) => e.type === 'typing' || e.type === 'presence'),
+          `${what}: live signals`,
+        ).toEqual([]);
+        expect(
+          stream.filter((e: any) => e.type !== 'hello' && !isMarker(e) && e.cursor !== undefined),
+          `${what}: only y's own events`,
+        ).toEqual([]);
       }
     } finally {
       for (const c of closers) c();

@@ -25,7 +25,12 @@ interface Fixture {
 
 interface Rule {
   /** Builds the request for a role (url with parameters filled, body). */
-  req: (f: Fixture, role: Role) => { url: string; body?: unknown; headers?: Record<string, string> } | Promise<{ url: string; body?: unknown; headers?: Record<string, string> }>;
+  req: (
+    f: Fixture,
+    role: Role,
+  ) =>
+    | { url: string; body?: unknown; headers?: Record<string, string> }
+    | Promise<{ url: string; body?: unknown; headers?: Record<string, string> }>;
   /** Expected status for [anon, outsider, member, owner]. */
   expect: [number, number, number, number];
   /** Streaming routes are checked over real sockets in their own test. */
@@ -39,40 +44,85 @@ let counter = 0;
 const fresh = (p: string) => `${p}${++counter}`;
 
 const RULES: Record<string, Rule> = {
-  'POST /api/v1/auth/register': { req: () => ({ url: '/api/v1/auth/register', body: { username: fresh('reg'), password: 'hubbub-pass-4821' } }), expect: same(201) },
-  'POST /api/v1/auth/login': { req: () => ({ url: '/api/v1/auth/login', body: { username: 'owner', password: 'hubbub-pass-4821' } }), expect: same(200) },
+  'POST /api/v1/auth/register': {
+    req: () => ({ url: '/api/v1/auth/register', body: { username: fresh('reg'), password: 'hubbub-pass-4821' } }),
+    expect: same(201),
+  },
+  'POST /api/v1/auth/login': {
+    req: () => ({ url: '/api/v1/auth/login', body: { username: 'owner', password: 'hubbub-pass-4821' } }),
+    expect: same(200),
+  },
   'POST /api/v1/auth/logout': { req: () => ({ url: '/api/v1/auth/logout' }), expect: same(200) },
   'POST /api/v1/auth/logout-all': { req: () => ({ url: '/api/v1/auth/logout-all' }), expect: authed(200) },
-  'POST /api/v1/tokens': { req: () => ({ url: '/api/v1/tokens', body: { username: 'member', password: 'hubbub-pass-4821' } }), expect: same(201) },
+  'POST /api/v1/tokens': {
+    req: () => ({ url: '/api/v1/tokens', body: { username: 'member', password: 'hubbub-pass-4821' } }),
+    expect: same(201),
+  },
   // Deleting an account is tested on its own (it removes the fixture's users); here: a wrong password changes nothing.
   'DELETE /api/v1/me': { req: () => ({ url: '/api/v1/me', body: { password: 'not-the-password' } }), expect: authed(401) },
   'GET /api/v1/me': { req: () => ({ url: '/api/v1/me' }), expect: authed(200) },
   'PATCH /api/v1/me': { req: (_f, r) => ({ url: '/api/v1/me', body: { displayName: `The ${r}` } }), expect: authed(200) },
   // Changing the password is tested on its own (test/integration/passwords.test.ts); here: a wrong current password changes nothing.
-  'POST /api/v1/me/password': { req: () => ({ url: '/api/v1/me/password', body: { currentPassword: 'not-the-password', newPassword: 'a-new-pass-9271' } }), expect: authed(401) },
+  'POST /api/v1/me/password': {
+    req: () => ({ url: '/api/v1/me/password', body: { currentPassword: 'not-the-password', newPassword: 'a-new-pass-9271' } }),
+    expect: authed(401),
+  },
   'GET /api/v1/me/sessions': { req: () => ({ url: '/api/v1/me/sessions' }), expect: authed(200) },
   'DELETE /api/v1/me/sessions/:id': { req: () => ({ url: '/api/v1/me/sessions/no-such-session' }), expect: authed(404) },
   'GET /api/v1/users': { req: () => ({ url: '/api/v1/users?prefix=o' }), expect: authed(200) },
   'GET /api/v1/friends': { req: () => ({ url: '/api/v1/friends' }), expect: authed(200) },
   'GET /api/v1/friends/requests': { req: () => ({ url: '/api/v1/friends/requests' }), expect: authed(200) },
   // `other` is already a friend of the owner and the member.
-  'POST /api/v1/friends/requests': { req: (f) => ({ url: '/api/v1/friends/requests', body: { username: f.other.user.username } }), expect: [401, 201, 409, 409] },
-  'POST /api/v1/friends/requests/:id/accept': { req: (f, r) => ({ url: `/api/v1/friends/requests/${r === 'anon' ? f.requestTo.owner : f.requestTo[r]}/accept` }), expect: authed(200) },
-  'POST /api/v1/friends/requests/:id/decline': { req: (f, r) => ({ url: `/api/v1/friends/requests/${r === 'anon' ? f.requestTo.owner : f.requestTo[r]}/decline` }), expect: authed(200) },
+  'POST /api/v1/friends/requests': {
+    req: (f) => ({ url: '/api/v1/friends/requests', body: { username: f.other.user.username } }),
+    expect: [401, 201, 409, 409],
+  },
+  'POST /api/v1/friends/requests/:id/accept': {
+    req: (f, r) => ({ url: `/api/v1/friends/requests/${r === 'anon' ? f.requestTo.owner : f.requestTo[r]}/accept` }),
+    expect: authed(200),
+  },
+  'POST /api/v1/friends/requests/:id/decline': {
+    req: (f, r) => ({ url: `/api/v1/friends/requests/${r === 'anon' ? f.requestTo.owner : f.requestTo[r]}/decline` }),
+    expect: authed(200),
+  },
   'DELETE /api/v1/friends/:userId': { req: (f) => ({ url: `/api/v1/friends/${f.users.owner.user.id}` }), expect: [401, 404, 200, 404] },
   'POST /api/v1/direct/:username': { req: () => ({ url: '/api/v1/direct/owner' }), expect: [401, 403, 200, 409] },
   'GET /api/v1/conversations': { req: () => ({ url: '/api/v1/conversations' }), expect: authed(200) },
-  'POST /api/v1/conversations': { req: () => ({ url: '/api/v1/conversations', body: { kind: 'group', name: 'new' } }), expect: authed(201) },
+  'POST /api/v1/conversations': {
+    req: () => ({ url: '/api/v1/conversations', body: { kind: 'group', name: 'new' } }),
+    expect: authed(201),
+  },
   'GET /api/v1/conversations/:id': { req: (f) => ({ url: `/api/v1/conversations/${f.group}` }), expect: [401, 403, 200, 200] },
-  'PATCH /api/v1/conversations/:id': { req: (f) => ({ url: `/api/v1/conversations/${f.group}`, body: { name: 'renamed' } }), expect: [401, 403, 403, 200] },
-  'POST /api/v1/conversations/:id/members': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/members`, body: { username: f.other.user.username } }), expect: [401, 403, 403, 201] },
-  'DELETE /api/v1/conversations/:id/members/:userId': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/members/${f.users.member.user.id}` }), expect: [401, 403, 200, 200] },
+  'PATCH /api/v1/conversations/:id': {
+    req: (f) => ({ url: `/api/v1/conversations/${f.group}`, body: { name: 'renamed' } }),
+    expect: [401, 403, 403, 200],
+  },
+  'POST /api/v1/conversations/:id/members': {
+    req: (f) => ({ url: `/api/v1/conversations/${f.group}/members`, body: { username: f.other.user.username } }),
+    expect: [401, 403, 403, 201],
+  },
+  'DELETE /api/v1/conversations/:id/members/:userId': {
+    req: (f) => ({ url: `/api/v1/conversations/${f.group}/members/${f.users.member.user.id}` }),
+    expect: [401, 403, 200, 200],
+  },
   'POST /api/v1/conversations/:id/join': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/join` }), expect: [401, 409, 409, 409] },
   'POST /api/v1/conversations/:id/leave': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/leave` }), expect: [401, 403, 200, 200] },
-  'GET /api/v1/conversations/:id/messages': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/messages` }), expect: [401, 403, 200, 200] },
-  'POST /api/v1/conversations/:id/messages': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/messages`, body: { body: 'hi' } }), expect: [401, 403, 201, 201] },
-  'POST /api/v1/conversations/:id/read': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/read`, body: { upTo: f.messageId } }), expect: [401, 403, 200, 200] },
-  'POST /api/v1/conversations/:id/typing': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/typing` }), expect: [401, 403, 200, 200] },
+  'GET /api/v1/conversations/:id/messages': {
+    req: (f) => ({ url: `/api/v1/conversations/${f.group}/messages` }),
+    expect: [401, 403, 200, 200],
+  },
+  'POST /api/v1/conversations/:id/messages': {
+    req: (f) => ({ url: `/api/v1/conversations/${f.group}/messages`, body: { body: 'hi' } }),
+    expect: [401, 403, 201, 201],
+  },
+  'POST /api/v1/conversations/:id/read': {
+    req: (f) => ({ url: `/api/v1/conversations/${f.group}/read`, body: { upTo: f.messageId } }),
+    expect: [401, 403, 200, 200],
+  },
+  'POST /api/v1/conversations/:id/typing': {
+    req: (f) => ({ url: `/api/v1/conversations/${f.group}/typing` }),
+    expect: [401, 403, 200, 200],
+  },
   'GET /api/v1/rooms': { req: () => ({ url: '/api/v1/rooms' }), expect: same(200) },
   'GET /api/v1/rooms/:name/messages': { req: () => ({ url: '/api/v1/rooms/lobby/messages' }), expect: same(200) },
   'GET /api/v1/sync': { req: () => ({ url: '/api/v1/sync' }), expect: authed(200) },
@@ -84,8 +134,14 @@ const RULES: Record<string, Rule> = {
   'GET /readyz': { req: () => ({ url: '/readyz' }), expect: same(200) },
   // The seeds' legacy protocols are anonymous by design (docs/compat.md): every role gets the same answer.
   'GET /chatdemo': { req: () => ({ url: '/chatdemo' }), expect: same(200) },
-  'POST /a/message/new': { req: () => ({ url: '/a/message/new', body: { body: 'legacy', _xsrf: 'tok' }, headers: { cookie: '_xsrf=tok' } }), expect: same(200) },
-  'POST /a/message/updates': { req: () => ({ url: '/a/message/updates', body: { cursor: 'c1', _xsrf: 'tok' }, headers: { cookie: '_xsrf=tok' } }), expect: same(200) },
+  'POST /a/message/new': {
+    req: () => ({ url: '/a/message/new', body: { body: 'legacy', _xsrf: 'tok' }, headers: { cookie: '_xsrf=tok' } }),
+    expect: same(200),
+  },
+  'POST /a/message/updates': {
+    req: () => ({ url: '/a/message/updates', body: { cursor: 'c1', _xsrf: 'tok' }, headers: { cookie: '_xsrf=tok' } }),
+    expect: same(200),
+  },
   'POST /chat': { req: () => ({ url: '/chat', body: { query: 'legacy wall' } }), expect: same(200) },
   'POST /updatemsg': { req: () => ({ url: '/updatemsg', body: {} }), expect: same(200) },
   'GET /msg': { req: () => ({ url: '/msg' }), expect: same(101), stream: true },
@@ -116,20 +172,36 @@ describe('authorization matrix', () => {
   afterAll(() => s.close());
 
   async function fixture(): Promise<Fixture> {
-    const token = async (name: string) => (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: name, password: 'hubbub-pass-4821' } })).json().token as string;
+    const token = async (name: string) =>
+      (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: name, password: 'hubbub-pass-4821' } })).json()
+        .token as string;
     const tokens = { owner: await token('owner'), member: await token('member'), outsider: await token('outsider') };
     const rebind = (a: Api, t: string): Api => ({
-      token: t, user: a.user,
+      token: t,
+      user: a.user,
       async call(method, url, body) {
-        const res = await s.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${t}` }, ...(body === undefined ? {} : { payload: body as object }) });
+        const res = await s.app.inject({
+          method: method as 'GET',
+          url,
+          headers: { authorization: `Bearer ${t}` },
+          ...(body === undefined ? {} : { payload: body as object }),
+        });
         return { status: res.statusCode, body: (res.body ? res.json() : undefined) as any };
       },
     });
-    const users = { owner: rebind(base.owner, tokens.owner), member: rebind(base.member, tokens.member), outsider: rebind(base.outsider, tokens.outsider) };
-    const call = async (t: string, method: string, url: string, payload?: object) => (await s.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${t}` }, ...(payload ? { payload } : {}) })).json();
+    const users = {
+      owner: rebind(base.owner, tokens.owner),
+      member: rebind(base.member, tokens.member),
+      outsider: rebind(base.outsider, tokens.outsider),
+    };
+    const call = async (t: string, method: string, url: string, payload?: object) =>
+      (
+        await s.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${t}` }, ...(payload ? { payload } : {}) })
+      ).json();
     // A previous case may have ended the owner's and member's friendship.
     if (!(await s.store.areFriends(users.owner.user.id, users.member.user.id))) await befriend(users.owner, users.member);
-    const group = (await call(tokens.owner, 'POST', '/api/v1/conversations', { kind: 'group', name: 'matrix', members: ['member'] })).conversation.id;
+    const group = (await call(tokens.owner, 'POST', '/api/v1/conversations', { kind: 'group', name: 'matrix', members: ['member'] }))
+      .conversation.id;
     const messageId = (await call(tokens.owner, 'POST', `/api/v1/conversations/${group}/messages`, { body: 'first' })).message.id;
     const other = await userApi(s, fresh('xuser'));
     await befriend(other, users.owner);
@@ -159,8 +231,12 @@ describe('authorization matrix', () => {
         const headers: Record<string, string> = { ...(role === 'anon' ? {} : { authorization: `Bearer ${f.tokens[role]}` }), ...r.headers };
         const isForm = pattern.startsWith('/a/') || pattern === '/chat' || pattern === '/updatemsg';
         const res = await s.app.inject({
-          method: method as 'GET', url: r.url, headers: { ...headers, ...(isForm && r.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
-          ...(r.body === undefined ? {} : { payload: isForm ? new URLSearchParams(r.body as Record<string, string>).toString() : (r.body as object) }),
+          method: method as 'GET',
+          url: r.url,
+          headers: { ...headers, ...(isForm && r.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+          ...(r.body === undefined
+            ? {}
+            : { payload: isForm ? new URLSearchParams(r.body as Record<string, string>).toString() : (r.body as object) }),
         });
         got.push(res.statusCode);
       }
@@ -182,8 +258,16 @@ describe('authorization matrix', () => {
           const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers: { ...auth, origin: `http://127.0.0.1:${port}` } });
           ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
           // /api/v1/ws greets an authenticated client with `hello`; /msg says nothing until a message arrives.
-          ws.on('open', () => (path === '/msg' ? (ws.close(), resolve(101)) : undefined));
-          ws.on('message', (d) => (JSON.parse(String(d)).type === 'hello' ? (ws.close(), resolve(101)) : undefined));
+          const accepted = () => {
+            ws.close();
+            resolve(101);
+          };
+          ws.on('open', () => {
+            if (path === '/msg') accepted();
+          });
+          ws.on('message', (d) => {
+            if (JSON.parse(String(d)).type === 'hello') accepted();
+          });
           ws.on('close', (code) => resolve(code === 4501 ? 401 : code));
           ws.on('error', () => undefined);
         });

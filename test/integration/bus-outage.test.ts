@@ -2,8 +2,24 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Server } from '../../src/server.js';
 import {
-  busSubscribers, dropSchemas, findServices, headCursor, http, isolation, killBusConnections, ok, percentile, RawLongPoll,
-  registerUser, sdkReader, strictlyIncreasing, TcpProxy, waitFor, type Isolation, type SdkReader, type TestUser,
+  busSubscribers,
+  dropSchemas,
+  findServices,
+  headCursor,
+  http,
+  isolation,
+  killBusConnections,
+  ok,
+  percentile,
+  RawLongPoll,
+  registerUser,
+  sdkReader,
+  strictlyIncreasing,
+  TcpProxy,
+  waitFor,
+  type Isolation,
+  type SdkReader,
+  type TestUser,
 } from '../helpers/cluster.js';
 import { testServer } from '../helpers/server.js';
 
@@ -43,7 +59,13 @@ interface Node {
 }
 
 async function node(iso: Isolation, name: string, redisUrl: string): Promise<Node> {
-  const server = await testServer({ databaseUrl: svc.pgUrl!, databaseSchema: iso.schema, redisUrl, busPrefix: iso.busPrefix, nodeId: name });
+  const server = await testServer({
+    databaseUrl: svc.pgUrl!,
+    databaseSchema: iso.schema,
+    redisUrl,
+    busPrefix: iso.busPrefix,
+    nodeId: name,
+  });
   open.push({ what: `node ${name}`, close: () => server.close() });
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = server.app.server.address() as { port: number };
@@ -64,23 +86,38 @@ async function room(at: Node, owner: TestUser, name: string, joins: Array<[Node,
 }
 
 async function send(at: Node, user: TestUser, convId: string, body: string): Promise<any> {
-  return (await ok(http(at.base, 'POST', `/api/v1/conversations/${convId}/messages`, user.token, { body, clientMsgId: body }), `send ${body}`)).message;
+  return (
+    await ok(http(at.base, 'POST', `/api/v1/conversations/${convId}/messages`, user.token, { body, clientMsgId: body }), `send ${body}`)
+  ).message;
 }
 
 /** Every message of `bodies`, each once, in that order, positions strictly increasing. */
 function expectExactlyInOrder(messages: any[], cursors: string[], bodies: string[], who: string): void {
-  expect(messages.map((m) => m.body), who).toEqual(bodies);
+  expect(
+    messages.map((m) => m.body),
+    who,
+  ).toEqual(bodies);
   expect(new Set(messages.map((m) => m.id)).size, `${who}: distinct ids`).toBe(bodies.length);
   expect(strictlyIncreasing(cursors), `${who}: positions increase`).toBe(true);
 }
 
 const rawCheck = (r: RawLongPoll, bodies: string[], who: string) => {
   const got = r.received.filter((x) => x.event.type === 'message.created');
-  expectExactlyInOrder(got.map((x) => x.event.message), got.map((x) => x.event.cursor), bodies, who);
+  expectExactlyInOrder(
+    got.map((x) => x.event.message),
+    got.map((x) => x.event.cursor),
+    bodies,
+    who,
+  );
 };
 const sdkCheck = (r: SdkReader, bodies: string[], who: string) => {
   const got = r.received.filter((x) => x.event.type === 'message.created');
-  expectExactlyInOrder(got.map((x) => x.event.message), got.map((x) => x.event.cursor), bodies, who);
+  expectExactlyInOrder(
+    got.map((x) => x.event.message),
+    got.map((x) => x.event.cursor),
+    bodies,
+    who,
+  );
 };
 
 /** Nothing more arrives after the last message: a short poll from the reader's cursor is empty. */
@@ -101,7 +138,10 @@ describe.skipIf(!svc.ok)(`bus outage: the store is the log, the bus a doorbell${
     const writer = await registerUser(A.base, 'writer');
     const readerA = await registerUser(A.base, 'reader_a');
     const readerB = await registerUser(B.base, 'reader_b');
-    const conv = await room(A, writer, 'cut', [[A, readerA], [B, readerB]]);
+    const conv = await room(A, writer, 'cut', [
+      [A, readerA],
+      [B, readerB],
+    ]);
 
     // Long polls pinned to their node, plus SDK push readers (WebSocket on B, SSE on A).
     const pollB = new RawLongPoll(() => B.base, readerB.token, await headCursor(B.base, readerB));
@@ -109,7 +149,10 @@ describe.skipIf(!svc.ok)(`bus outage: the store is the log, the bus a doorbell${
     open.push({ what: 'the long poll on B', close: () => pollB.stop() }, { what: 'the long poll on A', close: () => pollA.stop() });
     const wsB = sdkReader(() => B.base, readerB.token, 'ws');
     const sseA = sdkReader(() => A.base, readerA.token, 'sse');
-    open.push({ what: 'the WebSocket client on B', close: () => wsB.client.close() }, { what: 'the SSE client on A', close: () => sseA.client.close() });
+    open.push(
+      { what: 'the WebSocket client on B', close: () => wsB.client.close() },
+      { what: 'the SSE client on A', close: () => sseA.client.close() },
+    );
     await Promise.all([wsB.client.connect(), sseA.client.connect()]);
 
     const TOTAL = 240;
@@ -157,7 +200,10 @@ describe.skipIf(!svc.ok)(`bus outage: the store is the log, the bus a doorbell${
     const conv = await room(A, writer, 'restart', [[B, reader]]);
     const poll = new RawLongPoll(() => B.base, reader.token, await headCursor(B.base, reader));
     const ws = sdkReader(() => B.base, reader.token, 'ws');
-    open.push({ what: 'the long poll on B', close: () => poll.stop() }, { what: 'the WebSocket client on B', close: () => ws.client.close() });
+    open.push(
+      { what: 'the long poll on B', close: () => poll.stop() },
+      { what: 'the WebSocket client on B', close: () => ws.client.close() },
+    );
     await ws.client.connect();
 
     const bodies: string[] = [];
@@ -192,7 +238,11 @@ describe.skipIf(!svc.ok)(`bus outage: the store is the log, the bus a doorbell${
     await waitFor(async () => (await busSubscribers(admin, iso.busPrefix)) === 1, 'B off the bus');
     const down = await pingPong('down', 10);
     await burst('down-burst', 100);
-    await waitFor(() => poll.messages().length === bodies.length && ws.messages().length === bodies.length, 'B to catch up from the store with its bus down', 15_000);
+    await waitFor(
+      () => poll.messages().length === bodies.length && ws.messages().length === bodies.length,
+      'B to catch up from the store with its bus down',
+      15_000,
+    );
     // No doorbell reached B all this time: it never got back on the bus.
     expect(await busSubscribers(admin, iso.busPrefix)).toBe(1);
 
@@ -209,7 +259,9 @@ describe.skipIf(!svc.ok)(`bus outage: the store is the log, the bus a doorbell${
     await nothingAfter(B, reader, poll.cursor);
 
     const fig = (xs: number[]) => `p50 ${percentile(xs, 50)} ms, max ${Math.max(...xs)} ms`;
-    console.log(`[bus-outage] delivery latency on B — bus up: ${fig(before)}; bus down (store poll only): ${fig(down)}; after Redis is back: ${fig(after)}`);
+    console.log(
+      `[bus-outage] delivery latency on B — bus up: ${fig(before)}; bus down (store poll only): ${fig(down)}; after Redis is back: ${fig(after)}`,
+    );
     // With its bus down a node still delivers within about one poll interval (1 s), with headroom for a loaded machine.
     expect(Math.max(...down)).toBeLessThan(4000);
     // Back on the bus, the doorbell rings again: far below the 1 s poll interval typically.

@@ -1,4 +1,3 @@
-import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubbubClient, type Message, type TransportName } from '../../client/index.js';
 import { sleep } from '../../client/backoff.js';
@@ -57,7 +56,13 @@ describe('chaos: the wall clock jumps', () => {
     for (const s of senderApis) expect((await s.call('POST', `/api/v1/conversations/${room}/join`)).status).toBe(200);
 
     const refusals = new Refusals();
-    const opts = { baseUrl, WebSocket: refusals.webSocket(), fetch: refusals.fetch(), backoff: { baseMs: 20, maxMs: 250 }, longPollWait: 2 };
+    const opts = {
+      baseUrl,
+      WebSocket: refusals.webSocket(),
+      fetch: refusals.fetch(),
+      backoff: { baseMs: 20, maxMs: 250 },
+      longPollWait: 2,
+    };
     const got = new Map<TransportName, Message[]>();
     const errors: unknown[] = [];
     for (const t of RECEIVERS) {
@@ -69,27 +74,36 @@ describe('chaos: the wall clock jumps', () => {
       c.on('error', (e) => errors.push(e));
       await c.connect();
     }
-    const senders = await Promise.all(SENDERS.map(async (t, i) => {
-      const c = new HubbubClient({ ...opts, token: senderApis[i]!.token, transports: [t] });
-      clients.push(c);
-      c.on('error', (e) => errors.push(e));
-      await c.connect();
-      return c;
-    }));
+    const senders = await Promise.all(
+      SENDERS.map(async (t, i) => {
+        const c = new HubbubClient({ ...opts, token: senderApis[i]!.token, transports: [t] });
+        clients.push(c);
+        c.on('error', (e) => errors.push(e));
+        await c.connect();
+        return c;
+      }),
+    );
     /** A new token for a sender: login throttling must not trip on the jump either. */
-    const login = async (i: number) => (await fetch(`${baseUrl}/api/v1/tokens`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `sender${i}`, password: 'hubbub-pass-4821' }),
-    })).status;
+    const login = async (i: number) =>
+      (
+        await fetch(`${baseUrl}/api/v1/tokens`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: `sender${i}`, password: 'hubbub-pass-4821' }),
+        })
+      ).status;
 
     const sent = SENDERS.map(() => 0);
     const acked: Message[] = [];
-    const sending = Promise.all(senders.map(async (c, i) => {
-      for (let k = 0; k < PER_SENDER; k++) {
-        acked.push(await c.send(room, `${i}:${k}`));
-        sent[i]!++;
-        await sleep(PACE_MS); // the load's shape (a sender under its limit), not a wait for anything
-      }
-    }));
+    const sending = Promise.all(
+      senders.map(async (c, i) => {
+        for (let k = 0; k < PER_SENDER; k++) {
+          acked.push(await c.send(room, `${i}:${k}`));
+          sent[i]!++;
+          await sleep(PACE_MS); // the load's shape (a sender under its limit), not a wait for anything
+        }
+      }),
+    );
 
     await waitMonotonic(() => sent.every((n) => n >= BEFORE), `${BEFORE} sends each before the jump`, 10_000);
     expect(await login(0)).toBe(201);
@@ -102,11 +116,16 @@ describe('chaos: the wall clock jumps', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(45);
     expect(performance.now() - t0).toBeLessThan(1000);
 
-    await waitMonotonic(() => {
-      // A refusal is retried by the SDK for as long as the jump lasts: fail on the first instead.
-      if (refusals.total > 0) throw new Error(`sends refused while the clock is behind: ${JSON.stringify(refusals)} (sent ${sent} of ${PER_SENDER} each)`);
-      return sent.every((n, i) => n >= behindFrom[i]! + BEHIND);
-    }, () => `${BEHIND} sends each while the clock is an hour behind (sent ${sent})`, 25_000);
+    await waitMonotonic(
+      () => {
+        // A refusal is retried by the SDK for as long as the jump lasts: fail on the first instead.
+        if (refusals.total > 0)
+          throw new Error(`sends refused while the clock is behind: ${JSON.stringify(refusals)} (sent ${sent} of ${PER_SENDER} each)`);
+        return sent.every((n, i) => n >= behindFrom[i]! + BEHIND);
+      },
+      () => `${BEHIND} sends each while the clock is an hour behind (sent ${sent})`,
+      25_000,
+    );
     expect(await login(1)).toBe(201);
     // The server stamped messages with the moved clock: the jump reached it.
     const behind = acked[acked.length - 1]!;
@@ -117,9 +136,21 @@ describe('chaos: the wall clock jumps', () => {
     await sending;
     expect(await login(0)).toBe(201);
     const total = SENDERS.length * PER_SENDER;
-    await waitMonotonic(() => RECEIVERS.every((t) => got.get(t)!.length >= total), () => `${total} messages on every receiver (${RECEIVERS.map((t) => `${t}: ${got.get(t)!.length}`).join(', ')})`, 10_000);
+    await waitMonotonic(
+      () => RECEIVERS.every((t) => got.get(t)!.length >= total),
+      () => `${total} messages on every receiver (${RECEIVERS.map((t) => `${t}: ${got.get(t)!.length}`).join(', ')})`,
+      10_000,
+    );
 
-    console.log('chaos-clock figures', JSON.stringify({ sent: total, acked: acked.length, received: Object.fromEntries(RECEIVERS.map((t) => [t, got.get(t)!.length])), refusals: refusals.toJSON() }));
+    console.log(
+      'chaos-clock figures',
+      JSON.stringify({
+        sent: total,
+        acked: acked.length,
+        received: Object.fromEntries(RECEIVERS.map((t) => [t, got.get(t)!.length])),
+        refusals: refusals.toJSON(),
+      }),
+    );
     // No send was refused (the SDK would have retried a RATE_LIMITED: count what the server answered).
     expect(refusals.toJSON()).toEqual({});
     expect(errors).toEqual([]);
@@ -129,6 +160,10 @@ describe('chaos: the wall clock jumps', () => {
     expect(stored.length).toBe(total);
     expect(stored.map((m) => m.id).sort()).toEqual(acked.map((m) => m.id).sort());
     for (let i = 0; i < SENDERS.length; i++) expect(laneOrder(stored, i)).toEqual([...Array(PER_SENDER).keys()]);
-    for (const t of RECEIVERS) expect(got.get(t)!.map((m) => m.id), t).toEqual(stored.map((m) => m.id));
+    for (const t of RECEIVERS)
+      expect(
+        got.get(t)!.map((m) => m.id),
+        t,
+      ).toEqual(stored.map((m) => m.id));
   }, 40_000);
 });

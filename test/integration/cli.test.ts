@@ -18,7 +18,15 @@ describe('hubbub CLI', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hubbub-cli-'));
 
   test('--help on each command', async () => {
-    for (const args of [['--help'], ['serve', '--help'], ['user', '--help'], ['user', 'add', '--help'], ['user', 'passwd', '--help'], ['user', 'list', '--help'], ['room', 'add', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['serve', '--help'],
+      ['user', '--help'],
+      ['user', 'add', '--help'],
+      ['user', 'passwd', '--help'],
+      ['user', 'list', '--help'],
+      ['room', 'add', '--help'],
+    ]) {
       const r = await run(args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout, args.join(' ')).toMatch(/Usage: hubbub/);

@@ -28,7 +28,12 @@ async function start(config: Parameters<typeof testServer>[0] = {}) {
   const base = `http://127.0.0.1:${port}`;
   /** A raw body, sent byte for byte (URLSearchParams would re-encode it). */
   const post = (path: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
-    fetch(base + path, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+    fetch(base + path, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+    });
   const lobby = async (): Promise<string[]> => {
     const r = await server.app.inject({ method: 'GET', url: '/api/v1/rooms/lobby/messages?limit=100' });
     return r.json().messages.map((m: { body: string }) => m.body);
@@ -172,7 +177,10 @@ describe('legacy long polls are capped per IP (legacyLongPollsPerIp)', () => {
     await until(() => waiting(s.server) === 3, 'three polls to wait');
     // The fourth from that IP: refused at once (it must not wait for a slot).
     const fourth = s.post('/updatemsg', 'cursor=', from('198.51.100.7'));
-    const outcome = await Promise.race([fourth.then((r) => r.status), until(() => waiting(s.server) === 4, 'a fourth waiter').then(() => 'waiting')]);
+    const outcome = await Promise.race([
+      fourth.then((r) => r.status),
+      until(() => waiting(s.server) === 4, 'a fourth waiter').then(() => 'waiting'),
+    ]);
     expect(outcome).toBe(429);
     const refused = JSON.parse(await (await fourth).text());
     expect(refused).toMatchObject({ code: 429, error: { code: 'RATE_LIMITED' } });
@@ -184,7 +192,8 @@ describe('legacy long polls are capped per IP (legacyLongPollsPerIp)', () => {
     await until(() => waiting(s.server) === 4, 'the other IP to wait');
     // One message answers every held poll, which frees the slots.
     expect((await s.post('/chat', 'query=wake+up')).status).toBe(200);
-    for (const r of [...held, other]) expect(JSON.parse(await (await r).text()).history.map((m: { text: string }) => m.text)).toEqual(['wake up']);
+    for (const r of [...held, other])
+      expect(JSON.parse(await (await r).text()).history.map((m: { text: string }) => m.text)).toEqual(['wake up']);
     await until(() => waiting(s.server) === 0, 'the slots to be free');
   });
 });
@@ -224,12 +233,22 @@ describe('seed 000 wall: answered the way its Tornado server answered', () => {
     const chunks: string[] = [];
     let status = 0;
     let ended = false;
-    const req = http.request({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/updatemsg', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
-      status = res.statusCode ?? 0;
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => chunks.push(c));
-      res.on('end', () => (ended = true));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: s.port,
+        method: 'POST',
+        path: '/updatemsg',
+        agent: false,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      },
+      (res) => {
+        status = res.statusCode ?? 0;
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => chunks.push(c));
+        res.on('end', () => (ended = true));
+      },
+    );
     req.end(`cursor=${posted.id}`);
     // Three rounds of maxWaitSeconds (1 s here) with nothing: the seed's original server kept waiting; so do we.
     await until(() => chunks.join('').length >= 3, 'three keep-alive beats', 10_000);
@@ -247,9 +266,19 @@ describe('seed 000 wall: answered the way its Tornado server answered', () => {
   it('a held poll whose client leaves frees its slot', async () => {
     const head = JSON.parse(await (await s.post('/chat', 'query=leave+test')).text()).id as string;
     let got = 0;
-    const req = http.request({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/updatemsg', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
-      res.on('data', (c: Buffer) => (got += c.length));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: s.port,
+        method: 'POST',
+        path: '/updatemsg',
+        agent: false,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      },
+      (res) => {
+        res.on('data', (c: Buffer) => (got += c.length));
+      },
+    );
     req.on('error', () => undefined);
     req.end(`cursor=${head}`);
     await until(() => got >= 1, 'a keep-alive beat', 10_000);

@@ -106,7 +106,11 @@ describe("seed 000's jQuery client, verbatim, in a real browser", () => {
 
   it('shows the history and new messages, survives idle rounds, and posts from its own page', async () => {
     for (const q of ['first', '<b>bold?</b> & "quoted" </script>']) {
-      const r = await fetch(`${base}/chat`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ query: q }) });
+      const r = await fetch(`${base}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ query: q }),
+      });
       expect(r.status).toBe(200);
     }
     const { context, page, errors, polls } = await openWall(base, wallPage);
@@ -126,10 +130,15 @@ describe("seed 000's jQuery client, verbatim, in a real browser", () => {
     await until(async () => (await shown(page)).length >= 3, 'the v1 message to be shown');
 
     // The page's own post (same origin: Chromium sends Origin, the server accepts it).
-    const status = await page.evaluate(() => new Promise<number>((resolve) => {
-      const $ = (window as unknown as { $: any }).$;
-      $.post('/chat', { query: 'typed on the page' }).always((_a: unknown, _b: unknown, xhr: { status: number }) => resolve(xhr.status ?? (_a as { status: number }).status));
-    }));
+    const status = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const $ = (window as unknown as { $: any }).$;
+          $.post('/chat', { query: 'typed on the page' }).always((_a: unknown, _b: unknown, xhr: { status: number }) =>
+            resolve(xhr.status ?? (_a as { status: number }).status),
+          );
+        }),
+    );
     expect(status).toBe(200);
     await until(async () => (await shown(page)).length >= 4, 'the page post to be shown');
     expect(await shown(page)).toEqual(['first', '<b>bold?</b> & "quoted" </script>', 'from v1 after the quiet', 'typed on the page']);

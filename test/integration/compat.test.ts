@@ -29,7 +29,13 @@ async function start(config: Parameters<typeof testServer>[0] = {}) {
   const { port } = server.app.server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
   const post = (path: string, fields: Record<string, string | string[]>, headers: Record<string, string> = {}, signal?: AbortSignal) =>
-    fetch(base + path, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: form(fields), signal });
+    fetch(base + path, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: form(fields),
+      signal,
+    });
   return { server, base, port, post };
 }
 
@@ -144,7 +150,11 @@ describe('compat adapters', () => {
       expect(res.status).toBe(200);
       const { messages } = await res.json();
       expect(messages).toHaveLength(1);
-      expect(messages[0]).toMatchObject({ from: 'alice', body: sent.body, html: expect.stringContaining('<b>alice: </b>hello from &lt;v1&gt;</div>') });
+      expect(messages[0]).toMatchObject({
+        from: 'alice',
+        body: sent.body,
+        html: expect.stringContaining('<b>alice: </b>hello from &lt;v1&gt;</div>'),
+      });
       expect(parseInt(messages[0].id.slice(1), 36)).toBeGreaterThan(parseInt(mine.id.slice(1), 36));
       expect(waiting(s.server)).toBe(0);
     });
@@ -205,9 +215,16 @@ describe('compat adapters', () => {
     });
 
     it('ignores a hubbub session cookie sent along (no X-CSRF-Token needed, still the guest)', async () => {
-      const reg = await s.server.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'carol', password: 'hubbub-pass-4821' } });
+      const reg = await s.server.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { username: 'carol', password: 'hubbub-pass-4821' },
+      });
       const session = reg.headers['set-cookie']!.toString().split(';')[0]!;
-      const res = await s.post('/a/message/new', withXsrf({ body: 'with a session cookie' }), { cookie: `${cookie}; ${session}`, authorization: 'Bearer nonsense' });
+      const res = await s.post('/a/message/new', withXsrf({ body: 'with a session cookie' }), {
+        cookie: `${cookie}; ${session}`,
+        authorization: 'Bearer nonsense',
+      });
       expect(res.status).toBe(200);
       expect((await res.json()).from).toBe('guest');
     });
@@ -246,7 +263,11 @@ describe('compat adapters', () => {
     it('answers bad input in the seed envelope with the catalog error', async () => {
       const empty = await s.post('/chat', { query: '' });
       expect(empty.status).toBe(400);
-      expect(await empty.json()).toEqual({ code: 400, message: expect.any(String), error: { code: 'BODY_EMPTY', message: expect.any(String) } });
+      expect(await empty.json()).toEqual({
+        code: 400,
+        message: expect.any(String),
+        error: { code: 'BODY_EMPTY', message: expect.any(String) },
+      });
       const missing = await s.post('/chat', {});
       expect((await missing.json()).error.code).toBe('BODY_EMPTY');
       const long = await s.post('/chat', { query: 'y'.repeat(4001) });
@@ -264,7 +285,14 @@ describe('compat adapters', () => {
     it('a client that goes away frees its waiter at once', async () => {
       const posted = await (await s.post('/chat', { query: 'about to leave' })).json();
       // A bare socket (no pooling client that would reconnect behind our back).
-      const req = http.request({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/updatemsg', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const req = http.request({
+        host: '127.0.0.1',
+        port: s.port,
+        method: 'POST',
+        path: '/updatemsg',
+        agent: false,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       const gone = new Promise<void>((resolve) => req.on('error', () => resolve()).on('close', () => resolve()));
       req.end(form({ cursor: posted.id }));
       await until(() => waiting(s.server) === 1, 'the wall poll to wait');
@@ -365,7 +393,10 @@ describe('compat adapters are bounded: waits, post rates', () => {
     const page = await fetch(s.base + '/chatdemo');
     const token = /_xsrf=([0-9a-f]+)/.exec(page.headers.getSetCookie().join(';'))![1]!;
     const leave = new AbortController();
-    const wall = s.post('/updatemsg', { cursor: '' }, {}, leave.signal).then((r) => r.text()).catch(() => 'left');
+    const wall = s
+      .post('/updatemsg', { cursor: '' }, {}, leave.signal)
+      .then((r) => r.text())
+      .catch(() => 'left');
     await until(() => waiting(s.server) === 1, 'the wall poll to wait');
     const demo = await s.post('/a/message/updates', { _xsrf: token }, { cookie: `_xsrf=${token}` });
     expect(await demo.json()).toEqual({});

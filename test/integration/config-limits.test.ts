@@ -54,13 +54,26 @@ describe('legacy caps (legacyMaxLongPolls, legacyMaxSockets, legacySocketsPerIp)
     const { baseUrl } = await listen(server);
     const s = server;
     const waiting = () => s.hub.stats().byKind['compat-longpoll'] ?? 0;
-    const poll = (ip: string) => fetch(baseUrl + '/updatemsg', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip }, body: 'cursor=' });
+    const poll = (ip: string) =>
+      fetch(baseUrl + '/updatemsg', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
+        body: 'cursor=',
+      });
     const held = [poll('198.51.100.1'), poll('198.51.100.2')];
     await waitFor(() => waiting() === 2, 'two legacy polls to wait');
     const third = await poll('198.51.100.3');
     expect(third.status).toBe(429);
     expect(JSON.parse(await third.text())).toMatchObject({ error: { code: 'RATE_LIMITED' } });
-    expect((await fetch(baseUrl + '/chat', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=wake' })).status).toBe(200);
+    expect(
+      (
+        await fetch(baseUrl + '/chat', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'query=wake',
+        })
+      ).status,
+    ).toBe(200);
     for (const r of held) expect((await r).status).toBe(200);
   });
 
@@ -68,12 +81,13 @@ describe('legacy caps (legacyMaxLongPolls, legacyMaxSockets, legacySocketsPerIp)
     server = await testServer({ trustProxy: true, legacyMaxSockets: 3, legacySocketsPerIp: 2 });
     const { baseUrl } = await listen(server);
     const url = baseUrl.replace(/^http/, 'ws') + '/msg';
-    const open = (ip: string) => new Promise<WebSocket | number>((resolve) => {
-      const ws = new WebSocket(url, { headers: { 'x-forwarded-for': ip } });
-      ws.once('open', () => resolve(ws));
-      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.once('error', () => undefined);
-    });
+    const open = (ip: string) =>
+      new Promise<WebSocket | number>((resolve) => {
+        const ws = new WebSocket(url, { headers: { 'x-forwarded-for': ip } });
+        ws.once('open', () => resolve(ws));
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => undefined);
+      });
     const a1 = await open('198.51.100.1');
     const a2 = await open('198.51.100.1');
     expect(a1).toBeInstanceOf(WebSocket);
@@ -127,7 +141,13 @@ describe('head poll (headPollMs)', () => {
       // Three writes in a row, each waited for: with the default 1 s poll this takes ≈ 2–3 s.
       const started = performance.now();
       for (let i = 0; i < 3; i++) {
-        const { events } = await other.appendMessage({ conversationId: lobbyId, senderId: api.user.id, body: `from elsewhere ${i}`, clientMsgId: null, now: new Date().toISOString() });
+        const { events } = await other.appendMessage({
+          conversationId: lobbyId,
+          senderId: api.user.id,
+          body: `from elsewhere ${i}`,
+          clientMsgId: null,
+          now: new Date().toISOString(),
+        });
         const seq = events.at(-1)!.seq;
         await waitFor(() => server!.hub.log.head >= seq, `the node to see event ${seq}`);
       }

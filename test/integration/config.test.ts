@@ -26,18 +26,31 @@ const get = (obj: unknown, key: string): unknown => key.split('.').reduce<any>((
 function otherValue(key: string): string {
   const d = get(DEFAULTS, key);
   switch (key) {
-    case 'logLevel': return 'debug';
-    case 'sqliteSynchronous': return 'FULL';
-    case 'trustProxy': return '2';
-    case 'databaseUrl': return 'postgres://u@db.example/hubbub';
-    case 'redisUrl': return 'redis://cache.example:6379';
-    case 'databaseSchema': return 'chat_two';
-    case 'allowedOrigins': return 'https://a.example,https://b.example';
-    case 'port': case 'metricsPort': return '9999';
-    case 'maxWaitSeconds': return '30';
-    case 'writeWindow': return String(128 * 1024);
-    case 'scryptCost': return String(1 << 14);
-    case 'metricsToken': return 'x'.repeat(32);
+    case 'logLevel':
+      return 'debug';
+    case 'sqliteSynchronous':
+      return 'FULL';
+    case 'trustProxy':
+      return '2';
+    case 'databaseUrl':
+      return 'postgres://u@db.example/hubbub';
+    case 'redisUrl':
+      return 'redis://cache.example:6379';
+    case 'databaseSchema':
+      return 'chat_two';
+    case 'allowedOrigins':
+      return 'https://a.example,https://b.example';
+    case 'port':
+    case 'metricsPort':
+      return '9999';
+    case 'maxWaitSeconds':
+      return '30';
+    case 'writeWindow':
+      return String(128 * 1024);
+    case 'scryptCost':
+      return String(1 << 14);
+    case 'metricsToken':
+      return 'x'.repeat(32);
   }
   if (typeof d === 'boolean') return String(!d);
   if (typeof d === 'number') return String(d + 1);
@@ -145,7 +158,11 @@ describe('refused at start, naming the key', () => {
   test('the CLI exits non-zero with the message', () => {
     const file = writeJson('cli-bad.json', { rateLimits: { sendPerIP: 5 } });
     const bin = path.resolve(import.meta.dirname, '../../bin/hubbub.js');
-    const r = spawnSync(process.execPath, [bin, 'serve', '--config', file, '--port', '0'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, HUBBUB_DATA_DIR: dir } });
+    const r = spawnSync(process.execPath, [bin, 'serve', '--config', file, '--port', '0'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, HUBBUB_DATA_DIR: dir },
+    });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/rateLimits\.sendPerIP/);
   });
@@ -168,7 +185,8 @@ describe('the values reach what they bound', () => {
     const lobby = rooms.body.rooms.find((r: { name: string }) => r.name === 'lobby');
     await alice.call('POST', `/api/v1/conversations/${lobby.id}/join`);
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await alice.call('POST', `/api/v1/conversations/${lobby.id}/messages`, { body: `m${i}` })).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await alice.call('POST', `/api/v1/conversations/${lobby.id}/messages`, { body: `m${i}` })).status);
     expect(statuses).toEqual([201, 201, 429]);
   });
 });

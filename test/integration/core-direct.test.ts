@@ -41,7 +41,10 @@ describe('direct conversations between friends', () => {
     expect((await alice.call('POST', `/api/v1/conversations/${convId}/messages`, { body: 'hi Bob' })).status).toBe(201);
     expect((await bob.call('POST', `/api/v1/conversations/${convId}/messages`, { body: '  hi Alice  ' })).status).toBe(201);
     const h = await bob.call('GET', `/api/v1/conversations/${convId}/messages`);
-    expect(h.body.messages.map((m: any) => [m.senderName, m.body])).toEqual([['alice', 'hi Bob'], ['bob', 'hi Alice']]);
+    expect(h.body.messages.map((m: any) => [m.senderName, m.body])).toEqual([
+      ['alice', 'hi Bob'],
+      ['bob', 'hi Alice'],
+    ]);
   });
 
   test('Carol can neither read nor write their conversation, nor open a direct one with them', async () => {

@@ -10,7 +10,11 @@ describe('cookie sessions and CSRF', () => {
 
   beforeAll(async () => {
     s = await testServer({ rateLimits: { login: 3 } });
-    const reg = await s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'Alice', password: 'hubbub-pass-4821', displayName: 'Alice A.' } });
+    const reg = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username: 'Alice', password: 'hubbub-pass-4821', displayName: 'Alice A.' },
+    });
     expect(reg.statusCode).toBe(201);
     expect(reg.json().user).toMatchObject({ username: 'alice', displayName: 'Alice A.' });
     const set = String(reg.headers['set-cookie']);
@@ -47,7 +51,12 @@ describe('cookie sessions and CSRF', () => {
   test('a bearer token needs no CSRF token', async () => {
     const tok = await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'alice', password: 'hubbub-pass-4821' } });
     expect(tok.statusCode).toBe(201);
-    const r = await s.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: { authorization: `Bearer ${tok.json().token}` }, payload: { kind: 'group', name: 'g2' } });
+    const r = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/conversations',
+      headers: { authorization: `Bearer ${tok.json().token}` },
+      payload: { kind: 'group', name: 'g2' },
+    });
     expect(r.statusCode).toBe(201);
   });
 
@@ -63,19 +72,32 @@ describe('cookie sessions and CSRF', () => {
   test('wrong passwords are refused, then login attempts are rate-limited', async () => {
     const codes: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const r = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'alice', password: 'wrong-password' } });
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'alice', password: 'wrong-password' },
+      });
       codes.push(r.json().error.code);
     }
     expect(codes).toEqual(['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'LOGIN_THROTTLED']);
-    const r = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'alice', password: 'hubbub-pass-4821' } });
+    const r = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'alice', password: 'hubbub-pass-4821' },
+    });
     expect(r.statusCode).toBe(429);
     // Another username from the same address is its own bucket.
-    const other = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'nobody', password: 'hubbub-pass-4821' } });
+    const other = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'nobody', password: 'hubbub-pass-4821' },
+    });
     expect(other.json().error.code).toBe('INVALID_CREDENTIALS');
   });
 
   test('registration rules: usernames, passwords, duplicates (case-insensitive)', async () => {
-    const reg = (username: string, password = 'hubbub-pass-4821') => s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password } });
+    const reg = (username: string, password = 'hubbub-pass-4821') =>
+      s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password } });
     expect((await reg('ab')).json().error.code).toBe('INVALID_USERNAME');
     expect((await reg('has space')).json().error.code).toBe('INVALID_USERNAME');
     expect((await reg('bobby', 'short')).json().error.code).toBe('WEAK_PASSWORD');
@@ -88,11 +110,24 @@ describe('log out everywhere', () => {
   test('revokes every session and bearer token of the user', async () => {
     const s = await testServer();
     try {
-      const reg = await s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'zed', password: 'hubbub-pass-4821' } });
+      const reg = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { username: 'zed', password: 'hubbub-pass-4821' },
+      });
       const cookie = String(reg.headers['set-cookie']).split(';')[0]!;
-      const t1 = (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'zed', password: 'hubbub-pass-4821' } })).json().token;
-      const t2 = (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'zed', password: 'hubbub-pass-4821' } })).json().token;
-      await s.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: { authorization: `Bearer ${t2}` }, payload: { kind: 'group', name: 'g' } });
+      const t1 = (
+        await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'zed', password: 'hubbub-pass-4821' } })
+      ).json().token;
+      const t2 = (
+        await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'zed', password: 'hubbub-pass-4821' } })
+      ).json().token;
+      await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/conversations',
+        headers: { authorization: `Bearer ${t2}` },
+        payload: { kind: 'group', name: 'g' },
+      });
       const out = await s.app.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers: { authorization: `Bearer ${t1}` } });
       expect(out.statusCode).toBe(200);
       for (const headers of [{ cookie }, { authorization: `Bearer ${t1}` }, { authorization: `Bearer ${t2}` }]) {

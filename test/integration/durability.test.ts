@@ -14,8 +14,12 @@ describe('durability', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hubbub-kill-'));
     let node = await startProcess(['--data-dir', dataDir]);
     const api = async (base: string, method: string, url: string, token?: string, body?: unknown) => {
-      const r = await fetch(base + url, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-      return { status: r.status, body: await r.json() as any };
+      const r = await fetch(base + url, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: r.status, body: (await r.json()) as any };
     };
     const clients: Array<{ token: string; cursor: string; acked: string[]; inflight: string | null; n: number }> = [];
     for (let i = 0; i < 10; i++) {
@@ -36,7 +40,10 @@ describe('durability', () => {
       while (!killed) {
         c.inflight ??= `c${i}-m${c.n++}`;
         try {
-          const r = await api(node.base, 'POST', `/api/v1/conversations/${lobby}/messages`, c.token, { body: `from ${i}`, clientMsgId: c.inflight });
+          const r = await api(node.base, 'POST', `/api/v1/conversations/${lobby}/messages`, c.token, {
+            body: `from ${i}`,
+            clientMsgId: c.inflight,
+          });
           if (r.status === 201 || r.status === 200) {
             c.acked.push(c.inflight);
             c.inflight = null;
@@ -57,7 +64,10 @@ describe('durability', () => {
       // Resume: retry the in-flight message with the same id, then sync from the old cursor.
       for (const c of clients) {
         if (c.inflight) {
-          const r = await api(node.base, 'POST', `/api/v1/conversations/${lobby}/messages`, c.token, { body: 'retry', clientMsgId: c.inflight });
+          const r = await api(node.base, 'POST', `/api/v1/conversations/${lobby}/messages`, c.token, {
+            body: 'retry',
+            clientMsgId: c.inflight,
+          });
           expect([200, 201]).toContain(r.status);
           c.acked.push(c.inflight);
         }
@@ -65,7 +75,8 @@ describe('durability', () => {
       const stored: string[] = [];
       let before = '';
       for (;;) {
-        const page = (await api(node.base, 'GET', `/api/v1/rooms/lobby/messages?limit=100${before ? `&before=${before}` : ''}`)).body.messages;
+        const page = (await api(node.base, 'GET', `/api/v1/rooms/lobby/messages?limit=100${before ? `&before=${before}` : ''}`)).body
+          .messages;
         if (page.length === 0) break;
         stored.unshift(...page.map((m: any) => m.clientMsgId));
         before = page[0].id;

@@ -11,7 +11,11 @@ describe('v1 API: JSON bodies only', () => {
   let s: Awaited<ReturnType<typeof testServer>>;
   beforeAll(async () => {
     s = await testServer();
-    const reg = await s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'mallory', password: 'correct horse battery staple' } });
+    const reg = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username: 'mallory', password: 'correct horse battery staple' },
+    });
     expect(reg.statusCode).toBe(201);
   });
   afterAll(async () => {
@@ -28,13 +32,22 @@ describe('v1 API: JSON bodies only', () => {
     ['a urlencoded form with a charset', 'application/x-www-form-urlencoded; charset=UTF-8', credentials],
     ['a multipart form', 'multipart/form-data; boundary=XyZ', multipart('XyZ')],
     ['an enctype=text/plain form', 'text/plain', 'username=mallory&password=correct horse battery staple'],
-    ['text/plain carrying JSON', 'text/plain;charset=UTF-8', JSON.stringify({ username: 'mallory', password: 'correct horse battery staple' })],
+    [
+      'text/plain carrying JSON',
+      'text/plain;charset=UTF-8',
+      JSON.stringify({ username: 'mallory', password: 'correct horse battery staple' }),
+    ],
   ];
 
   for (const route of ['/api/v1/auth/login', '/api/v1/tokens']) {
     for (const [what, type, payload] of bodies) {
       it(`${route} refuses ${what} with 415 and sets no cookie`, async () => {
-        const res = await s.app.inject({ method: 'POST', url: route, headers: { 'content-type': type, origin: 'https://evil.example' }, payload });
+        const res = await s.app.inject({
+          method: 'POST',
+          url: route,
+          headers: { 'content-type': type, origin: 'https://evil.example' },
+          payload,
+        });
         expect(res.statusCode).toBe(415);
         expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
         expect(res.headers['set-cookie']).toBeUndefined();
@@ -43,7 +56,11 @@ describe('v1 API: JSON bodies only', () => {
   }
 
   it('the same credentials as JSON still log in (the control)', async () => {
-    const res = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'mallory', password: 'correct horse battery staple' } });
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'mallory', password: 'correct horse battery staple' },
+    });
     expect(res.statusCode).toBe(200);
     expect(String(res.headers['set-cookie'])).toMatch(/hubbub_session=/);
   });
@@ -55,14 +72,24 @@ describe('v1 API: JSON bodies only', () => {
     const got: string[] = [];
     for (const r of writes) {
       const url = r.url.replace(/:[A-Za-z]+/g, 'x');
-      const res = await s.app.inject({ method: r.method as 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1' });
+      const res = await s.app.inject({
+        method: r.method as 'POST',
+        url,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'a=1',
+      });
       if (res.statusCode !== 415) got.push(`${r.method} ${r.url} → ${res.statusCode}`);
     }
     expect(got).toEqual([]);
   });
 
   it('the legacy routes still take the forms their seeds post', async () => {
-    const res = await s.app.inject({ method: 'POST', url: '/chat', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'query=still+works' });
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/chat',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'query=still+works',
+    });
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ code: 0, text: 'still works' });
   });

@@ -15,19 +15,24 @@ describe('groups', () => {
   });
   afterAll(() => s.close());
 
-  test('created with the creator\'s friends only', async () => {
+  test("created with the creator's friends only", async () => {
     const bad = await alice.call('POST', '/api/v1/conversations', { kind: 'group', name: 'Trip', members: ['bob', 'dave'] });
     expect(bad.body.error.code).toBe('FRIENDSHIP_REQUIRED');
     const r = await alice.call('POST', '/api/v1/conversations', { kind: 'group', name: 'Trip', members: ['bob'] });
     expect(r.status).toBe(201);
-    expect(r.body.conversation.members.map((m: any) => [m.username, m.role])).toEqual([['alice', 'owner'], ['bob', 'member']]);
+    expect(r.body.conversation.members.map((m: any) => [m.username, m.role])).toEqual([
+      ['alice', 'owner'],
+      ['bob', 'member'],
+    ]);
     group = r.body.conversation.id;
   });
 
   test('only the owner adds, removes and renames', async () => {
     expect((await bob.call('POST', `/api/v1/conversations/${group}/members`, { username: 'carol' })).body.error.code).toBe('NOT_OWNER');
     expect((await alice.call('POST', `/api/v1/conversations/${group}/members`, { username: 'carol' })).status).toBe(201);
-    expect((await alice.call('POST', `/api/v1/conversations/${group}/members`, { username: 'carol' })).body.error.code).toBe('ALREADY_MEMBER');
+    expect((await alice.call('POST', `/api/v1/conversations/${group}/members`, { username: 'carol' })).body.error.code).toBe(
+      'ALREADY_MEMBER',
+    );
     expect((await bob.call('PATCH', `/api/v1/conversations/${group}`, { name: 'Mine' })).body.error.code).toBe('NOT_OWNER');
     const ren = await alice.call('PATCH', `/api/v1/conversations/${group}`, { name: 'Summer trip' });
     expect(ren.body.conversation.name).toBe('Summer trip');
@@ -50,7 +55,10 @@ describe('groups', () => {
     expect((await alice.call('POST', `/api/v1/conversations/${group}/leave`)).status).toBe(200);
     const detail = (await bob.call('GET', `/api/v1/conversations/${group}`)).body.conversation;
     expect(detail.ownerId).toBe(bob.user.id);
-    expect(detail.members.map((m: any) => [m.username, m.role])).toEqual([['bob', 'owner'], ['carol', 'member']]);
+    expect(detail.members.map((m: any) => [m.username, m.role])).toEqual([
+      ['bob', 'owner'],
+      ['carol', 'member'],
+    ]);
     const ev = (await bob.call('GET', `/api/v1/sync?since=${start}`)).body.events;
     expect(ev[0]).toMatchObject({ type: 'member.left', userId: alice.user.id, newOwnerId: bob.user.id });
   });
@@ -87,7 +95,9 @@ describe('rooms', () => {
     expect(r.status).toBe(201);
     expect(r.body.conversation.name).toBe('tech');
     expect((await bob.call('POST', '/api/v1/conversations', { kind: 'room', name: 'tech' })).body.error.code).toBe('NAME_TAKEN');
-    expect((await bob.call('POST', '/api/v1/conversations', { kind: 'room', name: 'no spaces!' })).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await bob.call('POST', '/api/v1/conversations', { kind: 'room', name: 'no spaces!' })).body.error.code).toBe(
+      'VALIDATION_FAILED',
+    );
     const id = r.body.conversation.id;
     const start = (await bob.call('GET', '/api/v1/sync')).body.cursor;
     await bob.call('POST', `/api/v1/conversations/${id}/join`);

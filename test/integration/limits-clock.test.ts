@@ -26,7 +26,13 @@ describe('per-IP limits across a wall-clock jump', () => {
 
   test('a legacy post budget spent before the clock went back an hour is whole again once its 10 s window has passed', async () => {
     server = await testServer({ rateLimits: { send: 2 } });
-    const post = (body: string) => server!.app.inject({ method: 'POST', url: '/chat', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `query=${body}` });
+    const post = (body: string) =>
+      server!.app.inject({
+        method: 'POST',
+        url: '/chat',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `query=${body}`,
+      });
     expect((await post('one')).statusCode).toBe(200);
     const started = performance.now(); // the window opened before this, with the first post
     expect((await post('two')).statusCode).toBe(200);
@@ -40,7 +46,8 @@ describe('per-IP limits across a wall-clock jump', () => {
 
   test('registrations are limited per address, and the refusal stores nothing', async () => {
     server = await testServer({ rateLimits: { register: 2 } });
-    const register = (username: string) => server!.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password: 'correct-horse-battery-9' } });
+    const register = (username: string) =>
+      server!.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password: 'correct-horse-battery-9' } });
     expect((await register('reg_one')).statusCode).toBe(201);
     expect((await register('reg_two')).statusCode).toBe(201);
     const refused = await register('reg_three');

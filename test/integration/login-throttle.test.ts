@@ -18,7 +18,12 @@ describe('login throttling', () => {
   beforeAll(async () => {
     s = await testServer({ rateLimits: { login: 10, loginPerIp: 60, loginFailuresPerAccount: 10 }, loginMaxDelaySeconds: 60 });
     for (const name of ['victim', 'alice', 'bob']) {
-      const r = await s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: name, password: PASSWORD }, remoteAddress: '10.99.0.1' });
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { username: name, password: PASSWORD },
+        remoteAddress: '10.99.0.1',
+      });
       expect(r.statusCode).toBe(201);
     }
   });
@@ -27,7 +32,18 @@ describe('login throttling', () => {
   });
 
   test('spelling variants of one username are one bucket, and refusals cost no password hash', async () => {
-    const variants = [' victim', 'victim\t', '\u00a0victim', 'VICTIM', 'Victim ', '\u3000victim', 'ｖｉｃｔｉｍ', '\ufeffvictim', 'victim\n', ' VICTIM\t'];
+    const variants = [
+      ' victim',
+      'victim\t',
+      '\u00a0victim',
+      'VICTIM',
+      'Victim ',
+      '\u3000victim',
+      'ｖｉｃｔｉｍ',
+      '\ufeffvictim',
+      'victim\n',
+      ' VICTIM\t',
+    ];
     const codes: string[] = [];
     const hashesBefore = s.auth.passwordChecks;
     for (let round = 0; round < 3; round++) {
@@ -66,7 +82,12 @@ describe('login throttling', () => {
       const hashesBefore = spray.auth.passwordChecks;
       const codes: string[] = [];
       for (let i = 0; i < 30; i++) {
-        const r = await spray.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: `nobody${i}`, password: 'spray-guess' }, remoteAddress: '10.3.0.1' });
+        const r = await spray.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username: `nobody${i}`, password: 'spray-guess' },
+          remoteAddress: '10.3.0.1',
+        });
         codes.push(r.json().error.code);
       }
       expect(codes.filter((c) => c === 'INVALID_CREDENTIALS')).toHaveLength(20);

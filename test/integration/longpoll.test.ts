@@ -1,11 +1,17 @@
 import http from 'node:http';
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { befriend, testServer, userApi, type Api } from '../helpers/server.js';
 import type { Server } from '../../src/server.js';
 
 /** A GET over a real socket (through the server's fast path when it applies), abortable. */
-function get(port: number, path: string, token: string, signal?: AbortSignal, headers: Record<string, string> = { authorization: `Bearer ${token}` }): Promise<{ status: number; body: any; headers: http.IncomingHttpHeaders }> {
+function get(
+  port: number,
+  path: string,
+  token: string,
+  signal?: AbortSignal,
+  headers: Record<string, string> = { authorization: `Bearer ${token}` },
+): Promise<{ status: number; body: any; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path, headers, signal, agent: false }, (res) => {
       let data = '';
@@ -108,8 +114,14 @@ describe('long poll', () => {
     let globalReads = 0;
     const store = s.store as any;
     const [origUser, origGlobal] = [store.readUserEvents, store.readEvents];
-    store.readUserEvents = (...a: unknown[]) => { userReads++; return origUser.apply(store, a); };
-    store.readEvents = (...a: unknown[]) => { globalReads++; return origGlobal.apply(store, a); };
+    store.readUserEvents = (...a: unknown[]) => {
+      userReads++;
+      return origUser.apply(store, a);
+    };
+    store.readEvents = (...a: unknown[]) => {
+      globalReads++;
+      return origGlobal.apply(store, a);
+    };
     try {
       const sent = await owner.call('POST', `/api/v1/conversations/${room}/messages`, { body: 'hello crowd' });
       const results = await Promise.all(polls);
@@ -149,7 +161,11 @@ describe('long poll', () => {
     });
 
     test('serves a cookie session too', async () => {
-      const login = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'bob', password: 'hubbub-pass-4821' } });
+      const login = await s.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'bob', password: 'hubbub-pass-4821' },
+      });
       expect(login.statusCode).toBe(200);
       const cookie = login.cookies.find((c) => c.name === 'hubbub_session')!;
       const head = (await bob.call('GET', '/api/v1/sync')).body.cursor;
@@ -167,10 +183,15 @@ describe('long poll', () => {
       expect(r2.headers['cache-control']).toBe('no-store');
     });
 
-    test('input it declines gets the full path\'s answer: errors for bad input, the same events for odd but valid input', async () => {
+    test("input it declines gets the full path's answer: errors for bad input, the same events for odd but valid input", async () => {
       const head = (await bob.call('GET', '/api/v1/sync')).body.cursor;
       await bob.call('GET', `/api/v1/sync?since=${head}`); // the token is in the cache
-      for (const q of [`since=${head}&since=${head}&wait=1`, `since=${head}&wait=99`, `since=${head}&wait=1&limit=0`, 'since=nonsense&wait=1']) {
+      for (const q of [
+        `since=${head}&since=${head}&wait=1`,
+        `since=${head}&wait=99`,
+        `since=${head}&wait=1&limit=0`,
+        'since=nonsense&wait=1',
+      ]) {
         const r = await get(port, `/api/v1/sync?${q}`, bob.token);
         expect(r.status, q).toBe(400);
         expect(['VALIDATION_FAILED', 'INVALID_CURSOR'], q).toContain(r.body.error.code);

@@ -34,11 +34,21 @@ describe('messages: idempotency and bad input', () => {
   });
 
   const raw = (payload: string | Buffer, contentType = 'application/json') =>
-    s.app.inject({ method: 'POST', url: `/api/v1/conversations/${conv}/messages`, headers: { authorization: `Bearer ${alice.token}`, 'content-type': contentType }, payload });
+    s.app.inject({
+      method: 'POST',
+      url: `/api/v1/conversations/${conv}/messages`,
+      headers: { authorization: `Bearer ${alice.token}`, 'content-type': contentType },
+      payload,
+    });
 
   const table: Array<[string, () => Promise<{ statusCode: number; json(): any }>, number, string]> = [
     ['malformed JSON', () => raw('{"body": "hi"'), 400, 'INVALID_JSON'],
-    ['invalid UTF-8', () => raw(Buffer.from([0x7b, 0x22, 0x62, 0x6f, 0x64, 0x79, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d])), 400, 'INVALID_JSON'],
+    [
+      'invalid UTF-8',
+      () => raw(Buffer.from([0x7b, 0x22, 0x62, 0x6f, 0x64, 0x79, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d])),
+      400,
+      'INVALID_JSON',
+    ],
     ['body of the wrong type', () => raw(JSON.stringify({ body: 42 })), 400, 'VALIDATION_FAILED'],
     ['body missing', () => raw(JSON.stringify({})), 400, 'VALIDATION_FAILED'],
     ['an unknown field', () => raw(JSON.stringify({ body: 'hi', admin: true })), 400, 'VALIDATION_FAILED'],
@@ -49,10 +59,48 @@ describe('messages: idempotency and bad input', () => {
     ['a clientMsgId over 64 characters', () => raw(JSON.stringify({ body: 'hi', clientMsgId: 'x'.repeat(65) })), 400, 'VALIDATION_FAILED'],
     ['an oversize request', () => raw(JSON.stringify({ body: 'x'.repeat(20_000) })), 413, 'PAYLOAD_TOO_LARGE'],
     ['a form instead of JSON', () => raw('body=hi', 'text/plain'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-    ['an unknown conversation', () => s.app.inject({ method: 'POST', url: '/api/v1/conversations/999999/messages', headers: { authorization: `Bearer ${alice.token}` }, payload: { body: 'hi' } }), 404, 'CONVERSATION_NOT_FOUND'],
-    ['a conversation id that is not one', () => s.app.inject({ method: 'POST', url: '/api/v1/conversations/abc/messages', headers: { authorization: `Bearer ${alice.token}` }, payload: { body: 'hi' } }), 404, 'CONVERSATION_NOT_FOUND'],
-    ['no credentials', () => s.app.inject({ method: 'POST', url: `/api/v1/conversations/${conv}/messages`, payload: { body: 'hi' } }), 401, 'AUTH_REQUIRED'],
-    ['a wrong bearer token', () => s.app.inject({ method: 'POST', url: `/api/v1/conversations/${conv}/messages`, headers: { authorization: 'Bearer nope' }, payload: { body: 'hi' } }), 401, 'AUTH_REQUIRED'],
+    [
+      'an unknown conversation',
+      () =>
+        s.app.inject({
+          method: 'POST',
+          url: '/api/v1/conversations/999999/messages',
+          headers: { authorization: `Bearer ${alice.token}` },
+          payload: { body: 'hi' },
+        }),
+      404,
+      'CONVERSATION_NOT_FOUND',
+    ],
+    [
+      'a conversation id that is not one',
+      () =>
+        s.app.inject({
+          method: 'POST',
+          url: '/api/v1/conversations/abc/messages',
+          headers: { authorization: `Bearer ${alice.token}` },
+          payload: { body: 'hi' },
+        }),
+      404,
+      'CONVERSATION_NOT_FOUND',
+    ],
+    [
+      'no credentials',
+      () => s.app.inject({ method: 'POST', url: `/api/v1/conversations/${conv}/messages`, payload: { body: 'hi' } }),
+      401,
+      'AUTH_REQUIRED',
+    ],
+    [
+      'a wrong bearer token',
+      () =>
+        s.app.inject({
+          method: 'POST',
+          url: `/api/v1/conversations/${conv}/messages`,
+          headers: { authorization: 'Bearer nope' },
+          payload: { body: 'hi' },
+        }),
+      401,
+      'AUTH_REQUIRED',
+    ],
   ];
 
   test.each(table)('%s gets its documented code and stores nothing', async (_name, send, status, code) => {

@@ -45,7 +45,9 @@ describe('/metrics on the app port', () => {
     expect(ok.body).toMatch(/^hubbub_log_head \d+$/m);
     // The separate listener asks for the token too once one is configured.
     expect((await s.metrics.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
-    expect((await s.metrics.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
+    expect((await s.metrics.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(
+      200,
+    );
   });
 
   test('the metrics listener serves /metrics and nothing else', async () => {
@@ -62,7 +64,13 @@ describe('/metrics on the app port', () => {
     const metricsPort = await freePort();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hubbub-metrics-'));
     const { child, base } = await startProcess(['--data-dir', dataDir, '--metrics-port', String(metricsPort)]);
-    open.push(() => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }));
+    open.push(
+      () =>
+        new Promise((resolve) => {
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+        }),
+    );
     expect((await fetch(`${base}/metrics`)).status).toBe(404);
     const m = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
     expect(m.status).toBe(200);

@@ -2,8 +2,19 @@ import os from 'node:os';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  dropSchemas, findServices, http, isolation, ok, percentile, ProcessCluster, registerUser, sdkReader, strictlyIncreasing, waitFor,
-  type SdkReader, type TestUser,
+  dropSchemas,
+  findServices,
+  http,
+  isolation,
+  ok,
+  percentile,
+  ProcessCluster,
+  registerUser,
+  sdkReader,
+  strictlyIncreasing,
+  waitFor,
+  type SdkReader,
+  type TestUser,
 } from '../helpers/cluster.js';
 
 /**
@@ -46,7 +57,8 @@ describe.skipIf(!svc.ok)(`multinode load: throughput through 3 nodes${svc.why}`,
     cluster = await ProcessCluster.start(3, { pgUrl: svc.pgUrl!, redisUrl: svc.redisUrl! }, iso);
     const nodes = cluster.nodes.map((n) => n.base);
     const owner = await registerUser(nodes[0]!, 'owner');
-    const conv = (await ok(http(nodes[0]!, 'POST', '/api/v1/conversations', owner.token, { kind: 'room', name: 'load' }), 'room')).conversation.id as string;
+    const conv = (await ok(http(nodes[0]!, 'POST', '/api/v1/conversations', owner.token, { kind: 'room', name: 'load' }), 'room'))
+      .conversation.id as string;
 
     const join = async (base: string, name: string) => {
       const u = await registerUser(base, name);
@@ -69,10 +81,14 @@ describe.skipIf(!svc.ok)(`multinode load: throughput through 3 nodes${svc.why}`,
     // First without load of our own: one message at a time from a node0 sender, each awaited by all three readers before the next.
     const PINGS = 20;
     for (let i = 0; i < PINGS; i++) {
-      const m = (await ok(http(nodes[0]!, 'POST', `/api/v1/conversations/${conv}/messages`, senders[0]!.user.token, { body: `ping ${i}` }), 'ping')).message;
+      const m = (
+        await ok(http(nodes[0]!, 'POST', `/api/v1/conversations/${conv}/messages`, senders[0]!.user.token, { body: `ping ${i}` }), 'ping')
+      ).message;
       await waitFor(() => readers.every((r) => r.messages().some((x) => x.id === m.id)), `ping ${i} at every reader`);
     }
-    const idle = readers.map((r) => r.received.filter((x) => x.event.type === 'message.created').map((x) => x.at - Date.parse(x.event.message.createdAt)));
+    const idle = readers.map((r) =>
+      r.received.filter((x) => x.event.type === 'message.created').map((x) => x.at - Date.parse(x.event.message.createdAt)),
+    );
 
     const total = PINGS + senders.length * EACH;
     const rtts: number[] = [];
@@ -80,13 +96,23 @@ describe.skipIf(!svc.ok)(`multinode load: throughput through 3 nodes${svc.why}`,
     const load0 = os.loadavg()[0]!;
     const driver0 = process.cpuUsage();
     const t0 = Date.now();
-    await Promise.all(senders.flatMap(({ base, user }) => Array.from({ length: INFLIGHT }, async (_, lane) => {
-      for (let i = lane; i < EACH; i += INFLIGHT) {
-        const t = Date.now();
-        await ok(http(base, 'POST', `/api/v1/conversations/${conv}/messages`, user.token, { body: `${user.username}:${i}`, clientMsgId: `${i}` }), 'send');
-        rtts.push(Date.now() - t);
-      }
-    })));
+    await Promise.all(
+      senders.flatMap(({ base, user }) =>
+        Array.from({ length: INFLIGHT }, async (_, lane) => {
+          for (let i = lane; i < EACH; i += INFLIGHT) {
+            const t = Date.now();
+            await ok(
+              http(base, 'POST', `/api/v1/conversations/${conv}/messages`, user.token, {
+                body: `${user.username}:${i}`,
+                clientMsgId: `${i}`,
+              }),
+              'send',
+            );
+            rtts.push(Date.now() - t);
+          }
+        }),
+      ),
+    );
     const sentMs = Date.now() - t0;
     await waitFor(() => readers.every((r) => r.messages().length >= total), 'every reader to have every message', 30_000);
     const deliveredMs = Math.max(...readers.map((r) => r.received[r.received.length - 1]!.at)) - t0;
@@ -103,21 +129,28 @@ describe.skipIf(!svc.ok)(`multinode load: throughput through 3 nodes${svc.why}`,
       expect(strictlyIncreasing(got.map((x) => x.event.cursor))).toBe(true);
     }
 
-    const latency = readers.map((r) => r.received.filter((x) => x.event.type === 'message.created').slice(PINGS).map((x) => x.at - Date.parse(x.event.message.createdAt)));
+    const latency = readers.map((r) =>
+      r.received
+        .filter((x) => x.event.type === 'message.created')
+        .slice(PINGS)
+        .map((x) => x.at - Date.parse(x.event.message.createdAt)),
+    );
     const client = new pg.Client({ connectionString: svc.pgUrl! });
     await client.connect();
     const sync = (await client.query('SHOW synchronous_commit')).rows[0].synchronous_commit;
     await client.end();
     const fmt = (xs: number[]) => `p50 ${percentile(xs, 50)} / p95 ${percentile(xs, 95)} / p99 ${percentile(xs, 99)} ms`;
-    console.log([
-      `[multinode-load] ${total - PINGS} messages (after ${PINGS} one at a time), ${senders.length} senders × ${INFLIGHT} in flight over 3 nodes, PostgreSQL synchronous_commit=${sync}, ${os.cpus().length} cores, load average ${load0.toFixed(1)} → ${load1.toFixed(1)}`,
-      ...readers.map((r, i) => `  one at a time from node0: commit → ${transports[i]} reader on node${i}: ${fmt(idle[i]!)}`),
-      `  stored: ${Math.round((total - PINGS) / (sentMs / 1000))} messages/s (all acknowledged after ${sentMs} ms); delivered to all 3 readers after ${deliveredMs} ms`,
-      `  send round trip: ${fmt(rtts)}`,
-      ...readers.map((r, i) => `  under load: commit → ${transports[i]} reader on node${i}: ${fmt(latency[i]!)}`),
-      `  node CPU: ${cpu.map((c) => c.toFixed(2)).join(' + ')} s = ${(cpu.reduce((a, b) => a + b, 0) * 1000 / (total - PINGS)).toFixed(2)} ms of node CPU per message stored and fanned out; `
-        + `the test's own clients used ${((driver.user + driver.system) / 1e6).toFixed(2)} s of the same 2 cores`,
-      `  node memory (RSS) after the run: ${rss.map((b) => `${Math.round(b / 2 ** 20)} MiB`).join(', ')}`,
-    ].join('\n'));
+    console.log(
+      [
+        `[multinode-load] ${total - PINGS} messages (after ${PINGS} one at a time), ${senders.length} senders × ${INFLIGHT} in flight over 3 nodes, PostgreSQL synchronous_commit=${sync}, ${os.cpus().length} cores, load average ${load0.toFixed(1)} → ${load1.toFixed(1)}`,
+        ...readers.map((_r, i) => `  one at a time from node0: commit → ${transports[i]} reader on node${i}: ${fmt(idle[i]!)}`),
+        `  stored: ${Math.round((total - PINGS) / (sentMs / 1000))} messages/s (all acknowledged after ${sentMs} ms); delivered to all 3 readers after ${deliveredMs} ms`,
+        `  send round trip: ${fmt(rtts)}`,
+        ...readers.map((_r, i) => `  under load: commit → ${transports[i]} reader on node${i}: ${fmt(latency[i]!)}`),
+        `  node CPU: ${cpu.map((c) => c.toFixed(2)).join(' + ')} s = ${((cpu.reduce((a, b) => a + b, 0) * 1000) / (total - PINGS)).toFixed(2)} ms of node CPU per message stored and fanned out; ` +
+          `the test's own clients used ${((driver.user + driver.system) / 1e6).toFixed(2)} s of the same 2 cores`,
+        `  node memory (RSS) after the run: ${rss.map((b) => `${Math.round(b / 2 ** 20)} MiB`).join(', ')}`,
+      ].join('\n'),
+    );
   }, 60_000);
 });

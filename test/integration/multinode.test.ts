@@ -2,8 +2,20 @@ import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HubbubClient, type Message } from '../../client/index.js';
 import {
-  dropSchemas, findServices, headCursor, http, isolation, ok, ProcessCluster, RawLongPoll, registerUser, sdkReader,
-  strictlyIncreasing, waitFor, type SdkReader, type TestUser,
+  dropSchemas,
+  findServices,
+  headCursor,
+  http,
+  isolation,
+  ok,
+  ProcessCluster,
+  RawLongPoll,
+  registerUser,
+  sdkReader,
+  strictlyIncreasing,
+  waitFor,
+  type SdkReader,
+  type TestUser,
 } from '../helpers/cluster.js';
 
 /**
@@ -42,12 +54,32 @@ describe.skipIf(!svc.ok)(`multinode: 3 processes on one PostgreSQL and one Redis
 
     // Users registered and joined on different nodes: accounts, tokens and membership live in the shared store.
     const reg = async (base: string, name: string) => registerUser(base, name);
-    const [w0, w1, w2, rWs0, rSse0, rWs1, rSse2, rLp, rRaw] = await Promise.all([
-      reg(n0, 'writer0'), reg(n1, 'writer1'), reg(n2, 'writer2'), reg(n0, 'r_ws0'), reg(n0, 'r_sse0'), reg(n1, 'r_ws1'), reg(n2, 'r_sse2'), reg(n1, 'r_lp'), reg(n2, 'r_raw'),
-    ]) as TestUser[];
-    const conv = (await ok(http(n0, 'POST', '/api/v1/conversations', w0!.token, { kind: 'room', name: 'multinode' }), 'room')).conversation.id as string;
-    const homes: Array<[string, TestUser]> = [[n1, w1!], [n2, w2!], [n0, rWs0!], [n0, rSse0!], [n1, rWs1!], [n2, rSse2!], [n1, rLp!], [n2, rRaw!]];
-    await Promise.all(homes.map(([base, u]) => ok(http(base, 'POST', `/api/v1/conversations/${conv}/join`, u.token), `join ${u.username}`)));
+    const [w0, w1, w2, rWs0, rSse0, rWs1, rSse2, rLp, rRaw] = (await Promise.all([
+      reg(n0, 'writer0'),
+      reg(n1, 'writer1'),
+      reg(n2, 'writer2'),
+      reg(n0, 'r_ws0'),
+      reg(n0, 'r_sse0'),
+      reg(n1, 'r_ws1'),
+      reg(n2, 'r_sse2'),
+      reg(n1, 'r_lp'),
+      reg(n2, 'r_raw'),
+    ])) as TestUser[];
+    const conv = (await ok(http(n0, 'POST', '/api/v1/conversations', w0!.token, { kind: 'room', name: 'multinode' }), 'room')).conversation
+      .id as string;
+    const homes: Array<[string, TestUser]> = [
+      [n1, w1!],
+      [n2, w2!],
+      [n0, rWs0!],
+      [n0, rSse0!],
+      [n1, rWs1!],
+      [n2, rSse2!],
+      [n1, rLp!],
+      [n2, rRaw!],
+    ];
+    await Promise.all(
+      homes.map(([base, u]) => ok(http(base, 'POST', `/api/v1/conversations/${conv}/join`, u.token), `join ${u.username}`)),
+    );
 
     // Readers. `routes` records the node every (re)connect of the homed clients went to.
     const routes: Record<string, string[]> = { ws0: [], sse0: [], ws1: [] };
@@ -80,9 +112,12 @@ describe.skipIf(!svc.ok)(`multinode: 3 processes on one PostgreSQL and one Redis
     await Promise.all([...Object.values(sdk).map((r) => r.client.connect()), writers[0]!.client.connect()]);
     expect(writers[0]!.client.transport).toBe('ws');
 
-    const send = (from: number, to: number) => Promise.all(writers.map(async (w) => {
-      for (let i = from; i < to; i++) w.acked.push(await w.client.send(conv, `${w.name}:${i}`));
-    }));
+    const send = (from: number, to: number) =>
+      Promise.all(
+        writers.map(async (w) => {
+          for (let i = from; i < to; i++) w.acked.push(await w.client.send(conv, `${w.name}:${i}`));
+        }),
+      );
     const all = () => [...Object.values(sdk).map((r) => r.messages().length), raw.messages().length];
 
     // Phase 1: SIGKILL node0 once about a third of the stream is through.
@@ -120,14 +155,20 @@ describe.skipIf(!svc.ok)(`multinode: 3 processes on one PostgreSQL and one Redis
     expect(raw.error).toBeNull();
     // Each writer's messages in the order sent, each once; exactly the acknowledged ones.
     for (const w of writers) {
-      const bodies = canon.map((x) => x.event.message).filter((m) => m.senderId === w.acked[0]!.senderId).map((m) => m.body);
+      const bodies = canon
+        .map((x) => x.event.message)
+        .filter((m) => m.senderId === w.acked[0]!.senderId)
+        .map((m) => m.body);
       expect(bodies, w.name).toEqual(Array.from({ length: PHASE1 + PHASE2 }, (_, i) => `${w.name}:${i}`));
     }
     expect(new Set(writers.flatMap((w) => w.acked.map((m) => m.id)))).toEqual(new Set(ids));
     // Every SDK reader, whatever its transport and node, saw the very same stream.
     for (const [name, r] of Object.entries(sdk)) {
       const got = r.received.filter((x) => x.event.type === 'message.created');
-      expect(got.map((x) => x.event.message.id), name).toEqual(ids);
+      expect(
+        got.map((x) => x.event.message.id),
+        name,
+      ).toEqual(ids);
       expect(strictlyIncreasing(got.map((x) => x.event.cursor)), name).toBe(true);
     }
     // Nothing after the last message, asked of the surviving node.
@@ -136,13 +177,18 @@ describe.skipIf(!svc.ok)(`multinode: 3 processes on one PostgreSQL and one Redis
     // The killed node's clients went elsewhere: they dropped to 'connecting' and came back online on another node.
     for (const name of ['ws0', 'sse0'] as const) {
       expect(routes[name]![0], name).toBe('node0');
-      expect(routes[name]!.some((n) => n !== 'node0'), name).toBe(true);
+      expect(
+        routes[name]!.some((n) => n !== 'node0'),
+        name,
+      ).toBe(true);
       expect(sdk[name]!.statuses.slice(-2), name).toEqual(['connecting', 'online']);
     }
     expect(routes.ws1!.some((n) => n === 'node2')).toBe(true);
     expect(raw.failures).toBeGreaterThan(0); // some of its polls did hit a dead node, and were retried elsewhere
-    console.log(`[multinode] startup of 3 nodes ${startup} ms; phase 1 (${3 * PHASE1} messages, SIGKILL of node0) ${phase1Ms} ms; `
-      + `node0's clients online elsewhere ${backOnline.ws0! - tKill} ms (ws) and ${backOnline.sse0! - tKill} ms (sse) after the kill; `
-      + `SIGTERM to exit 0 of node1 ${termMs} ms; raw long poll: ${raw.requests} requests, ${raw.failures} retried; whole test ${Date.now() - started} ms`);
+    console.log(
+      `[multinode] startup of 3 nodes ${startup} ms; phase 1 (${3 * PHASE1} messages, SIGKILL of node0) ${phase1Ms} ms; ` +
+        `node0's clients online elsewhere ${backOnline.ws0! - tKill} ms (ws) and ${backOnline.sse0! - tKill} ms (sse) after the kill; ` +
+        `SIGTERM to exit 0 of node1 ${termMs} ms; raw long poll: ${raw.requests} requests, ${raw.failures} retried; whole test ${Date.now() - started} ms`,
+    );
   }, 60_000);
 });

@@ -13,7 +13,8 @@ describe('offline delivery: a stale cursor gets exactly what was missed', () => 
     await befriend(alice, bob);
     await befriend(alice, carol);
     direct = (await alice.call('POST', '/api/v1/direct/bob')).body.conversation.id;
-    group = (await alice.call('POST', '/api/v1/conversations', { kind: 'group', name: 'Trip', members: ['bob', 'carol'] })).body.conversation.id;
+    group = (await alice.call('POST', '/api/v1/conversations', { kind: 'group', name: 'Trip', members: ['bob', 'carol'] })).body
+      .conversation.id;
     // Bob takes the head, then goes away.
     const head = await bob.call('GET', '/api/v1/sync');
     expect(head.body.events).toEqual([]);
@@ -23,7 +24,13 @@ describe('offline delivery: a stale cursor gets exactly what was missed', () => 
 
   test('Bob gets the 3 direct and 2 group messages in order, and the same cursor gives the same events', async () => {
     const sent: string[] = [];
-    for (const [conv, body] of [[direct, 'd1'], [group, 'g1'], [direct, 'd2'], [group, 'g2'], [direct, 'd3']] as const) {
+    for (const [conv, body] of [
+      [direct, 'd1'],
+      [group, 'g1'],
+      [direct, 'd2'],
+      [group, 'g2'],
+      [direct, 'd3'],
+    ] as const) {
       const r = await alice.call('POST', `/api/v1/conversations/${conv}/messages`, { body });
       sent.push(r.body.message.id);
     }

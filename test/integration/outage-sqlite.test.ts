@@ -38,7 +38,8 @@ afterAll(async () => {
 });
 
 const send = (body: string) => alice.call('POST', `/api/v1/conversations/${conv}/messages`, { body });
-const stored = async () => (await alice.call('GET', `/api/v1/conversations/${conv}/messages?limit=100`)).body.messages as Array<{ body: string }>;
+const stored = async () =>
+  (await alice.call('GET', `/api/v1/conversations/${conv}/messages?limit=100`)).body.messages as Array<{ body: string }>;
 const ready = () => s.app.inject({ method: 'GET', url: '/readyz' });
 
 describe('SQLite: the disk is full', () => {

@@ -7,7 +7,11 @@ import { testServer, userApi } from '../helpers/server.js';
 describe('passwords and display names', () => {
   let s: Server;
   const register = (username: string, password: string, displayName?: string) =>
-    s.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password, ...(displayName === undefined ? {} : { displayName }) } });
+    s.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username, password, ...(displayName === undefined ? {} : { displayName }) },
+    });
   const code = async (p: Promise<{ json(): any }>) => (await p).json().error?.code;
 
   beforeAll(async () => {
@@ -17,7 +21,7 @@ describe('passwords and display names', () => {
     await s.close();
   });
 
-  test('the review\'s weak passwords are refused, each with its own code, and create nothing', async () => {
+  test("the review's weak passwords are refused, each with its own code, and create nothing", async () => {
     expect(await code(register('weak1', 'aaaaaaaa'))).toBe('WEAK_PASSWORD');
     expect(await code(register('weak1', '12345678a'))).toBe('PASSWORD_TOO_COMMON');
     expect(await code(register('weak1', 'qwertyui'))).toBe('PASSWORD_TOO_COMMON');
@@ -29,7 +33,7 @@ describe('passwords and display names', () => {
     }
     expect(await code(register('weak1', 'x-weak1-long-enough'))).toBe('PASSWORD_CONTAINS_USERNAME');
     expect(await code(register('weak1', 'short'))).toBe('WEAK_PASSWORD');
-    expect((await s.store.getUserByUsername('weak1'))).toBeNull();
+    expect(await s.store.getUserByUsername('weak1')).toBeNull();
     expect((await register('weak1', 'zebra-lamp-91')).statusCode).toBe(201);
   });
 
@@ -37,15 +41,20 @@ describe('passwords and display names', () => {
     const nfd = 'cafe\u0301-lamp-9201';
     const nfc = nfd.normalize('NFC');
     expect((await register('accent', nfd)).statusCode).toBe(201);
-    for (const pw of [nfc, nfd]) expect((await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'accent', password: pw } })).statusCode).toBe(201);
+    for (const pw of [nfc, nfd])
+      expect(
+        (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'accent', password: pw } })).statusCode,
+      ).toBe(201);
 
     // Before normalisation, a password typed in NFD was hashed as typed.
     const old = await userApi(s, 'olduser', 'zebra-lamp-91');
     await s.store.setPassword(old.user.id, await hashPassword(nfd, 1 << 10));
-    expect((await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'olduser', password: nfd } })).statusCode).toBe(201);
+    expect(
+      (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'olduser', password: nfd } })).statusCode,
+    ).toBe(201);
   });
 
-  test('display names: NFC, no control, bidi-override or zero-width characters, and not another user\'s username', async () => {
+  test("display names: NFC, no control, bidi-override or zero-width characters, and not another user's username", async () => {
     await userApi(s, 'admin', 'zebra-lamp-91');
     expect(await code(register('mallory', 'zebra-lamp-91', 'admin\u202egnp.exe'))).toBe('INVALID_DISPLAY_NAME');
     expect(await code(register('mallory', 'zebra-lamp-91', 'ad\u200bmin'))).toBe('INVALID_DISPLAY_NAME');
@@ -68,14 +77,19 @@ describe('passwords and display names', () => {
     expect((await s.app.inject({ method: 'GET', url: '/api/v1/me', headers: auth })).json().user.displayName).toBe('Mal');
   });
 
-  test('changing one\'s password needs the current one, ends every other session and token, and keeps this one', async () => {
+  test("changing one's password needs the current one, ends every other session and token, and keeps this one", async () => {
     const pw = 'first-pass-5512';
     const dana = await userApi(s, 'dana', pw);
     const other = (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: 'dana', password: pw } })).json().token;
     const me = (t: string) => s.app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${t}` } });
     expect((await me(other)).statusCode).toBe(200);
     const change = (currentPassword: string, newPassword: string) =>
-      s.app.inject({ method: 'POST', url: '/api/v1/me/password', headers: { authorization: `Bearer ${dana.token}` }, payload: { currentPassword, newPassword } });
+      s.app.inject({
+        method: 'POST',
+        url: '/api/v1/me/password',
+        headers: { authorization: `Bearer ${dana.token}` },
+        payload: { currentPassword, newPassword },
+      });
 
     expect(await code(change('wrong-current-1', 'second-pass-7713'))).toBe('INVALID_CREDENTIALS');
     expect(await code(change(pw, 'password1'))).toBe('PASSWORD_TOO_COMMON');
@@ -89,11 +103,13 @@ describe('passwords and display names', () => {
     expect((await login('second-pass-7713')).statusCode).toBe(201);
   });
 
-  test('an administrator\'s password change (the CLI\'s AuthService.setPassword) ends every session, logged as auth.revoked', async () => {
+  test("an administrator's password change (the CLI's AuthService.setPassword) ends every session, logged as auth.revoked", async () => {
     const erin = await userApi(s, 'erin', 'first-pass-5512');
     const head = await s.store.headSeq();
     await s.auth.setPassword(' ERIN ', 'second-pass-7713');
-    expect((await s.app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${erin.token}` } })).statusCode).toBe(401);
+    expect((await s.app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${erin.token}` } })).statusCode).toBe(
+      401,
+    );
     const events = (await s.store.readEvents(head, 10)).map((e) => JSON.parse(e.payload));
     expect(events).toEqual([{ type: 'auth.revoked', userId: erin.user.id, tokenHash: null, reason: 'password' }]);
     await expect(s.auth.setPassword('erin', 'aaaaaaaa')).rejects.toMatchObject({ code: 'WEAK_PASSWORD' });

@@ -29,77 +29,97 @@ interface ReaderResult {
   messageIds: string[];
 }
 
-describe.skipIf(!url)(url ? 'postgres: gap-free positions across nodes' : `postgres: gap-free positions across nodes (PostgreSQL unreachable at ${tried})`, () => {
-  let nodes: PostgresStore[] = [];
+describe.skipIf(!url)(
+  url ? 'postgres: gap-free positions across nodes' : `postgres: gap-free positions across nodes (PostgreSQL unreachable at ${tried})`,
+  () => {
+    let nodes: PostgresStore[] = [];
 
-  beforeAll(async () => {
-    nodes = Array.from({ length: NODES }, () => new PostgresStore(url!, { schema, max: WRITERS_PER_NODE + 2 }));
-    // All nodes migrate at once, as a cluster starting together would.
-    await Promise.all(nodes.map((n) => n.migrate()));
-  });
+    beforeAll(async () => {
+      nodes = Array.from({ length: NODES }, () => new PostgresStore(url!, { schema, max: WRITERS_PER_NODE + 2 }));
+      // All nodes migrate at once, as a cluster starting together would.
+      await Promise.all(nodes.map((n) => n.migrate()));
+    });
 
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.close()));
-    if (!url) return;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
-  });
+    afterAll(async () => {
+      await Promise.all(nodes.map((n) => n.close()));
+      if (!url) return;
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    });
 
-  it(`${READERS} readers each see all ${TOTAL} messages from ${NODES}×${WRITERS_PER_NODE} writers exactly once, in order`, async () => {
-    const first = nodes[0]!;
-    const writers: User[] = [];
-    for (let i = 0; i < NODES * WRITERS_PER_NODE; i++) writers.push(await first.createUser({ username: `w${i}`, displayName: `W${i}`, passwordHash: 'x' }));
-    const { conversation } = await first.createConversation({ kind: 'room', name: 'load', ownerId: null, memberIds: writers.map((w) => w.id), now: new Date().toISOString() });
-    const start = await first.headSeq();
+    it(
+      `${READERS} readers each see all ${TOTAL} messages from ${NODES}×${WRITERS_PER_NODE} writers exactly once, in order`,
+      async () => {
+        const first = nodes[0]!;
+        const writers: User[] = [];
+        for (let i = 0; i < NODES * WRITERS_PER_NODE; i++)
+          writers.push(await first.createUser({ username: `w${i}`, displayName: `W${i}`, passwordHash: 'x' }));
+        const { conversation } = await first.createConversation({
+          kind: 'room',
+          name: 'load',
+          ownerId: null,
+          memberIds: writers.map((w) => w.id),
+          now: new Date().toISOString(),
+        });
+        const start = await first.headSeq();
 
-    let writing = true;
-    const read = async (store: PostgresStore): Promise<ReaderResult> => {
-      const out: ReaderResult = { seqs: [], messageIds: [] };
-      let cursor = start;
-      for (;;) {
-        // Sampled before the read: a read begun after every write returned must see all of them.
-        const finished = !writing;
-        const batch = await store.readEvents(cursor, 500);
-        for (const e of batch) {
-          out.seqs.push(e.seq);
-          if (e.type === 'message.created') out.messageIds.push(JSON.parse(e.payload).message.id);
-          cursor = e.seq;
+        let writing = true;
+        const read = async (store: PostgresStore): Promise<ReaderResult> => {
+          const out: ReaderResult = { seqs: [], messageIds: [] };
+          let cursor = start;
+          for (;;) {
+            // Sampled before the read: a read begun after every write returned must see all of them.
+            const finished = !writing;
+            const batch = await store.readEvents(cursor, 500);
+            for (const e of batch) {
+              out.seqs.push(e.seq);
+              if (e.type === 'message.created') out.messageIds.push(JSON.parse(e.payload).message.id);
+              cursor = e.seq;
+            }
+            if (batch.length === 0) {
+              if (finished) return out;
+              await new Promise((r) => setTimeout(r, 1));
+            }
+          }
+        };
+        const readers = Array.from({ length: READERS }, (_, i) => read(nodes[i % NODES]!));
+
+        const write = async (store: PostgresStore, w: User): Promise<string[]> => {
+          const ids: string[] = [];
+          for (let i = 0; i < PER_WRITER; i++) {
+            const r = await store.appendMessage({
+              conversationId: conversation.id,
+              senderId: w.id,
+              body: `${w.username}:${i}`,
+              clientMsgId: `${w.id}-${i}`,
+              now: new Date().toISOString(),
+            });
+            ids.push(r.message.id);
+          }
+          return ids;
+        };
+        let written: string[];
+        try {
+          written = (await Promise.all(writers.map((w, i) => write(nodes[Math.floor(i / WRITERS_PER_NODE)]!, w)))).flat();
+        } finally {
+          writing = false;
         }
-        if (batch.length === 0) {
-          if (finished) return out;
-          await new Promise((r) => setTimeout(r, 1));
+        const results = await Promise.all(readers);
+
+        expect(written).toHaveLength(TOTAL);
+        const expected = [...written].sort();
+        for (const r of results) {
+          const outOfOrder = r.seqs.findIndex((s, i) => i > 0 && s <= r.seqs[i - 1]!);
+          expect(outOfOrder, 'a position came at or below the one before it').toBe(-1);
+          const missing = TOTAL - new Set(r.messageIds).size;
+          expect(missing, 'messages a reader never saw (its cursor moved past them)').toBe(0);
+          expect(r.messageIds.length).toBe(TOTAL);
+          expect([...r.messageIds].sort()).toEqual(expected);
         }
-      }
-    };
-    const readers = Array.from({ length: READERS }, (_, i) => read(nodes[i % NODES]!));
-
-    const write = async (store: PostgresStore, w: User): Promise<string[]> => {
-      const ids: string[] = [];
-      for (let i = 0; i < PER_WRITER; i++) {
-        const r = await store.appendMessage({ conversationId: conversation.id, senderId: w.id, body: `${w.username}:${i}`, clientMsgId: `${w.id}-${i}`, now: new Date().toISOString() });
-        ids.push(r.message.id);
-      }
-      return ids;
-    };
-    let written: string[];
-    try {
-      written = (await Promise.all(writers.map((w, i) => write(nodes[Math.floor(i / WRITERS_PER_NODE)]!, w)))).flat();
-    } finally {
-      writing = false;
-    }
-    const results = await Promise.all(readers);
-
-    expect(written).toHaveLength(TOTAL);
-    const expected = [...written].sort();
-    for (const r of results) {
-      const outOfOrder = r.seqs.findIndex((s, i) => i > 0 && s <= r.seqs[i - 1]!);
-      expect(outOfOrder, 'a position came at or below the one before it').toBe(-1);
-      const missing = TOTAL - new Set(r.messageIds).size;
-      expect(missing, 'messages a reader never saw (its cursor moved past them)').toBe(0);
-      expect(r.messageIds.length).toBe(TOTAL);
-      expect([...r.messageIds].sort()).toEqual(expected);
-    }
-  }, Math.max(60_000, TOTAL * 5));
-});
+      },
+      Math.max(60_000, TOTAL * 5),
+    );
+  },
+);

@@ -15,7 +15,12 @@ describe('restart on the same data directory', () => {
     const s2 = await testServer({ dataDir: s1.dataDir });
     try {
       const call = async (token: string, method: string, url: string, payload?: object) => {
-        const r = await s2.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+        const r = await s2.app.inject({
+          method: method as 'GET',
+          url,
+          headers: { authorization: `Bearer ${token}` },
+          ...(payload ? { payload } : {}),
+        });
         return r.json();
       };
       // The same cursor gives the same events after the restart.

@@ -1,6 +1,16 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Server } from '../../src/server.js';
-import { dropSchemas, findServices, http, isolation, registerUser, TcpProxy, waitFor, type Isolation, type TestUser } from '../helpers/cluster.js';
+import {
+  dropSchemas,
+  findServices,
+  http,
+  isolation,
+  registerUser,
+  TcpProxy,
+  waitFor,
+  type Isolation,
+  type TestUser,
+} from '../helpers/cluster.js';
 import { testServer } from '../helpers/server.js';
 import { RawSse, RawWs } from './transports.helpers.js';
 
@@ -28,7 +38,13 @@ interface Node {
 }
 
 async function node(iso: Isolation, name: string, redisUrl: string): Promise<Node> {
-  const server = await testServer({ databaseUrl: svc.pgUrl!, databaseSchema: iso.schema, redisUrl, busPrefix: iso.busPrefix, nodeId: name });
+  const server = await testServer({
+    databaseUrl: svc.pgUrl!,
+    databaseSchema: iso.schema,
+    redisUrl,
+    busPrefix: iso.busPrefix,
+    nodeId: name,
+  });
   open.push(() => server.close());
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = server.app.server.address() as { port: number };
@@ -45,8 +61,9 @@ async function connect(n: Node, u: TestUser) {
   await waitFor(() => sse.records.some((r) => r.event === 'hello'), 'sse hello');
   const head = (await http(n.base, 'GET', '/api/v1/sync', u.token)).body.cursor as string;
   let polled: { status: number; body: any } | null = null;
-  void fetch(`${n.base}/api/v1/sync?since=${head}&wait=30`, { headers: { authorization: `Bearer ${u.token}` } })
-    .then(async (r) => (polled = { status: r.status, body: await r.json() }));
+  void fetch(`${n.base}/api/v1/sync?since=${head}&wait=30`, { headers: { authorization: `Bearer ${u.token}` } }).then(
+    async (r) => (polled = { status: r.status, body: await r.json() }),
+  );
   await waitFor(() => n.server.hub.connectionsOf(u.id) === 3, 'three connections attached');
   return { ws, sse, polled: () => polled };
 }
@@ -63,7 +80,7 @@ async function ended(c: Awaited<ReturnType<typeof connect>>, code: string, since
 }
 
 describe.skipIf(!svc.ok)(`revocation across nodes${svc.why}`, () => {
-  it('logout-all on node A ends the user\'s connections on node B within a second; account deletion too', async () => {
+  it("logout-all on node A ends the user's connections on node B within a second; account deletion too", async () => {
     const iso = isolation('revoke');
     schemas.push(iso.schema);
     const A = await node(iso, 'A', svc.redisUrl!);

@@ -45,8 +45,10 @@ async function connect(s: Server, base: string, u: TestUser) {
   open.push(() => sse.close());
   await waitFor(() => sse.records.some((r) => r.event === 'hello'), 'sse hello');
   const head = (await http(base, 'GET', '/api/v1/sync', u.token)).body.cursor as string;
-  const poll = fetch(`${base}/api/v1/sync?since=${head}&wait=30`, { headers: { authorization: `Bearer ${u.token}` } })
-    .then(async (r) => ({ status: r.status, body: await r.json() as any }));
+  const poll = fetch(`${base}/api/v1/sync?since=${head}&wait=30`, { headers: { authorization: `Bearer ${u.token}` } }).then(async (r) => ({
+    status: r.status,
+    body: (await r.json()) as any,
+  }));
   await waitFor(() => s.hub.connectionsOf(u.id) === before + 3, 'all three attached');
   return { ws, sse, poll };
 }
@@ -56,8 +58,13 @@ type Conns = Awaited<ReturnType<typeof connect>>;
 /** Each connection ended with `code`, within `ms` of now. */
 async function expectEnded(c: Conns, code: 'SESSION_REVOKED' | 'ACCOUNT_DELETED', ms: number): Promise<void> {
   const closeCode = code === 'SESSION_REVOKED' ? 4504 : 4505;
-  const deadline = (p: Promise<unknown>, what: string) => Promise.race([p, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} still open after ${ms} ms`)), ms))]);
-  const [closed, polled] = await Promise.all([deadline(c.ws.closed, 'WebSocket'), deadline(c.poll, 'long poll'), deadline(c.sse.done, 'SSE')]) as unknown as [{ code: number }, { status: number; body: any }];
+  const deadline = (p: Promise<unknown>, what: string) =>
+    Promise.race([p, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} still open after ${ms} ms`)), ms))]);
+  const [closed, polled] = (await Promise.all([
+    deadline(c.ws.closed, 'WebSocket'),
+    deadline(c.poll, 'long poll'),
+    deadline(c.sse.done, 'SSE'),
+  ])) as unknown as [{ code: number }, { status: number; body: any }];
   expect(closed.code).toBe(closeCode);
   expect(c.ws.frames.at(-1)).toMatchObject({ type: 'error', ref: null, error: { code } });
   expect(polled).toMatchObject({ status: 401, body: { error: { code } } });
@@ -89,7 +96,7 @@ async function pair(base: string): Promise<{ alice: TestUser; bob: TestUser; dm:
 }
 
 describe('revocation ends live connections', () => {
-  it('logout ends that credential\'s WebSocket (4504), SSE stream and waiting long poll at once; another credential of the user keeps its own', async () => {
+  it("logout ends that credential's WebSocket (4504), SSE stream and waiting long poll at once; another credential of the user keeps its own", async () => {
     const { s, base } = await node();
     const { alice, bob, dm } = await pair(base);
     const alice2 = await secondToken(base, alice);
@@ -135,9 +142,13 @@ describe('revocation ends live connections', () => {
     const a = await connect(s, base, alice);
     const bin = path.resolve(import.meta.dirname, '../../bin/hubbub.js');
     const cli = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [bin, 'user', 'passwd', 'alice', '--data-dir', s.dataDir, '--password', 'Quartz-Lantern-Orbit-71'], (err, _out, stderr) => {
-        resolve({ code: err ? 1 : 0, stderr });
-      });
+      execFile(
+        process.execPath,
+        [bin, 'user', 'passwd', 'alice', '--data-dir', s.dataDir, '--password', 'Quartz-Lantern-Orbit-71'],
+        (err, _out, stderr) => {
+          resolve({ code: err ? 1 : 0, stderr });
+        },
+      );
     });
     expect(cli, cli.stderr).toMatchObject({ code: 0 });
     // The server hears of it by reading the log: its head poll runs once a second.
@@ -167,7 +178,10 @@ describe('revocation ends live connections', () => {
     await atGate;
     expect((await http(base, 'POST', '/api/v1/auth/logout-all', alice.token)).status).toBe(200);
     release();
-    const closed = await Promise.race([ws.closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('WebSocket still open 1 s after logout-all')), 1000))]);
+    const closed = await Promise.race([
+      ws.closed,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('WebSocket still open 1 s after logout-all')), 1000)),
+    ]);
     store.getMember = getMember;
 
     expect(closed.code).toBe(4504);

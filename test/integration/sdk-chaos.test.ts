@@ -27,99 +27,113 @@ describe('chaos resume', () => {
     server = null;
   });
 
-  it.each<TransportName>(['ws', 'sse', 'longpoll'])('over %s: exactly the 2,000 messages, in order, once each', async (transport) => {
-    const random = rng(transport.length * 7919 + 17);
-    server = await testServer();
-    const { dataDir } = server as Server & { dataDir: string };
-    const { port, baseUrl } = await listen(server);
-    const receiver = await userApi(server, 'receiver');
-    const senderApis = await Promise.all([...Array(SENDERS).keys()].map((i) => userApi(server!, `sender${i}`)));
-    const room = (await receiver.call('POST', '/api/v1/conversations', { kind: 'room', name: 'chaos' })).body.conversation;
-    for (const s of senderApis) await s.call('POST', `/api/v1/conversations/${room.id}/join`);
+  it.each<TransportName>(['ws', 'sse', 'longpoll'])(
+    'over %s: exactly the 2,000 messages, in order, once each',
+    async (transport) => {
+      const random = rng(transport.length * 7919 + 17);
+      server = await testServer();
+      const { dataDir } = server as Server & { dataDir: string };
+      const { port, baseUrl } = await listen(server);
+      const receiver = await userApi(server, 'receiver');
+      const senderApis = await Promise.all([...Array(SENDERS).keys()].map((i) => userApi(server!, `sender${i}`)));
+      const room = (await receiver.call('POST', '/api/v1/conversations', { kind: 'room', name: 'chaos' })).body.conversation;
+      for (const s of senderApis) await s.call('POST', `/api/v1/conversations/${room.id}/join`);
 
-    const opts = { baseUrl, WebSocket, backoff: { baseMs: 20, maxMs: 250 }, longPollWait: 5 };
-    const client = new HubbubClient({ ...opts, token: receiver.token, transports: [transport] });
-    clients.push(client);
-    const got: Message[] = [];
-    const cursors: string[] = [];
-    client.on('message', (m, ev) => {
-      got.push(m);
-      cursors.push(ev.cursor);
-    });
-    let resets = 0;
-    client.on('reset', () => resets++);
-    await client.connect();
-
-    // Cut points at random message counts; every kind of cut happens at least once.
-    const kinds: Cut[] = ['destroy', 'server-close', 'restart', 'destroy', 'server-close', 'restart'];
-    const points = kinds.map(() => 100 + Math.floor(random() * (TOTAL - 300))).sort((a, b) => a - b);
-    let cutting: Promise<void> | null = null;
-    const done: Cut[] = [];
-    const cut = async (kind: Cut) => {
-      const s = server!;
-      if (kind === 'destroy') {
-        for (const ws of s.app.websocketServer.clients) ws.terminate();
-        s.app.server.closeAllConnections();
-      } else if (kind === 'server-close') {
-        s.hub.closeAll(random() < 0.5 ? 'SLOW_CONSUMER' : 'SHUTTING_DOWN');
-      } else {
-        await s.close();
-        server = await testServer({ dataDir });
-        await listen(server, port);
-      }
-      done.push(kind);
-    };
-    const poll = setInterval(() => {
-      if (cutting || points.length === 0 || got.length < points[0]!) return;
-      points.shift();
-      cutting = cut(kinds[done.length]!).finally(() => {
-        cutting = null;
+      const opts = { baseUrl, WebSocket, backoff: { baseMs: 20, maxMs: 250 }, longPollWait: 5 };
+      const client = new HubbubClient({ ...opts, token: receiver.token, transports: [transport] });
+      clients.push(client);
+      const got: Message[] = [];
+      const cursors: string[] = [];
+      client.on('message', (m, ev) => {
+        got.push(m);
+        cursors.push(ev.cursor);
       });
-    }, 2);
+      let resets = 0;
+      client.on('reset', () => resets++);
+      await client.connect();
 
-    // Senders are connected over WebSocket (sends ride the socket, falling back to POST while it is down).
-    const senders = await Promise.all(senderApis.map(async (api) => {
-      const c = new HubbubClient({ ...opts, token: api.token, transports: ['ws'] });
-      clients.push(c);
-      await c.connect();
-      return c;
-    }));
-    // Each sender sends on a few lanes at once (order is checked per lane), so the run is not bound by round trips.
-    const lanes = SENDERS * LANES;
-    const perLane = (l: number) => Math.floor(TOTAL / lanes) + (l < TOTAL % lanes ? 1 : 0);
-    try {
-      await Promise.all([...Array(lanes).keys()].map(async (l) => {
-        const c = senders[l % SENDERS]!;
-        for (let k = 0; k < perLane(l); k++) await c.send(room.id, `${l}:${k}`);
-      }));
-      await waitFor(() => got.length >= TOTAL && points.length === 0 && cutting === null, `${TOTAL} messages (have ${got.length})`, 40_000);
-    } finally {
-      clearInterval(poll);
-    }
+      // Cut points at random message counts; every kind of cut happens at least once.
+      const kinds: Cut[] = ['destroy', 'server-close', 'restart', 'destroy', 'server-close', 'restart'];
+      const points = kinds.map(() => 100 + Math.floor(random() * (TOTAL - 300))).sort((a, b) => a - b);
+      let cutting: Promise<void> | null = null;
+      const done: Cut[] = [];
+      const cut = async (kind: Cut) => {
+        const s = server!;
+        if (kind === 'destroy') {
+          for (const ws of s.app.websocketServer.clients) ws.terminate();
+          s.app.server.closeAllConnections();
+        } else if (kind === 'server-close') {
+          s.hub.closeAll(random() < 0.5 ? 'SLOW_CONSUMER' : 'SHUTTING_DOWN');
+        } else {
+          await s.close();
+          server = await testServer({ dataDir });
+          await listen(server, port);
+        }
+        done.push(kind);
+      };
+      const poll = setInterval(() => {
+        if (cutting || points.length === 0 || got.length < points[0]!) return;
+        points.shift();
+        cutting = cut(kinds[done.length]!).finally(() => {
+          cutting = null;
+        });
+      }, 2);
 
-    expect(done.sort()).toEqual([...kinds].sort());
-    expect(resets).toBe(0);
-    expect(got.length).toBe(TOTAL);
-    expect(new Set(got.map((m) => m.id)).size).toBe(TOTAL);
-    // In order: strictly increasing positions, and each lane's messages in the order sent.
-    const positions = cursors.map((c) => parseInt(c.slice(1), 36));
-    for (let i = 1; i < positions.length; i++) expect(positions[i]!).toBeGreaterThan(positions[i - 1]!);
-    for (let l = 0; l < lanes; l++) {
-      const mine = got.filter((m) => m.body.startsWith(`${l}:`)).map((m) => Number(m.body.split(':')[1]));
-      expect(mine).toEqual([...Array(perLane(l)).keys()]);
-    }
-    // Exactly what the server stored, in the same order.
-    const stored: string[] = [];
-    let before: string | undefined;
-    for (;;) {
-      // The first server is gone after a restart: ask the current one over HTTP.
-      const res = await fetch(`${baseUrl}/api/v1/conversations/${room.id}/messages?limit=100${before ? `&before=${before}` : ''}`, { headers: { authorization: `Bearer ${receiver.token}` } });
-      const page = ((await res.json()) as { messages: Message[] }).messages;
-      if (page.length === 0) break;
-      stored.unshift(...page.map((m) => m.id));
-      before = page[0]!.id;
-    }
-    expect(got.map((m) => m.id)).toEqual(stored);
-    expect(client.transport).toBe(transport);
-  }, 50_000);
+      // Senders are connected over WebSocket (sends ride the socket, falling back to POST while it is down).
+      const senders = await Promise.all(
+        senderApis.map(async (api) => {
+          const c = new HubbubClient({ ...opts, token: api.token, transports: ['ws'] });
+          clients.push(c);
+          await c.connect();
+          return c;
+        }),
+      );
+      // Each sender sends on a few lanes at once (order is checked per lane), so the run is not bound by round trips.
+      const lanes = SENDERS * LANES;
+      const perLane = (l: number) => Math.floor(TOTAL / lanes) + (l < TOTAL % lanes ? 1 : 0);
+      try {
+        await Promise.all(
+          [...Array(lanes).keys()].map(async (l) => {
+            const c = senders[l % SENDERS]!;
+            for (let k = 0; k < perLane(l); k++) await c.send(room.id, `${l}:${k}`);
+          }),
+        );
+        await waitFor(
+          () => got.length >= TOTAL && points.length === 0 && cutting === null,
+          `${TOTAL} messages (have ${got.length})`,
+          40_000,
+        );
+      } finally {
+        clearInterval(poll);
+      }
+
+      expect(done.sort()).toEqual([...kinds].sort());
+      expect(resets).toBe(0);
+      expect(got.length).toBe(TOTAL);
+      expect(new Set(got.map((m) => m.id)).size).toBe(TOTAL);
+      // In order: strictly increasing positions, and each lane's messages in the order sent.
+      const positions = cursors.map((c) => parseInt(c.slice(1), 36));
+      for (let i = 1; i < positions.length; i++) expect(positions[i]!).toBeGreaterThan(positions[i - 1]!);
+      for (let l = 0; l < lanes; l++) {
+        const mine = got.filter((m) => m.body.startsWith(`${l}:`)).map((m) => Number(m.body.split(':')[1]));
+        expect(mine).toEqual([...Array(perLane(l)).keys()]);
+      }
+      // Exactly what the server stored, in the same order.
+      const stored: string[] = [];
+      let before: string | undefined;
+      for (;;) {
+        // The first server is gone after a restart: ask the current one over HTTP.
+        const res = await fetch(`${baseUrl}/api/v1/conversations/${room.id}/messages?limit=100${before ? `&before=${before}` : ''}`, {
+          headers: { authorization: `Bearer ${receiver.token}` },
+        });
+        const page = ((await res.json()) as { messages: Message[] }).messages;
+        if (page.length === 0) break;
+        stored.unshift(...page.map((m) => m.id));
+        before = page[0]!.id;
+      }
+      expect(got.map((m) => m.id)).toEqual(stored);
+      expect(client.transport).toBe(transport);
+    },
+    50_000,
+  );
 });

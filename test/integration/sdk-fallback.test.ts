@@ -10,7 +10,8 @@ import { listen, waitFor } from './transports.helpers.js';
 function refuse(...prefixes: string[]) {
   return (app: FastifyInstance) => {
     app.addHook('onRequest', async (req, reply) => {
-      if (prefixes.some((p) => req.url.startsWith(p))) return reply.code(403).send({ error: { code: 'FORBIDDEN', message: 'blocked for the test' } });
+      if (prefixes.some((p) => req.url.startsWith(p)))
+        return reply.code(403).send({ error: { code: 'FORBIDDEN', message: 'blocked for the test' } });
     });
   };
 }
@@ -25,7 +26,9 @@ describe('SDK transport fallback', () => {
     server = null;
   });
 
-  async function scenario(refused: string[]): Promise<{ client: HubbubClient; transports: TransportName[]; roundTrip: () => Promise<void> }> {
+  async function scenario(
+    refused: string[],
+  ): Promise<{ client: HubbubClient; transports: TransportName[]; roundTrip: () => Promise<void> }> {
     server = await testServer({}, { extensions: [refuse(...refused)] });
     const { baseUrl } = await listen(server);
     const me = await userApi(server, 'myself');
@@ -117,7 +120,15 @@ describe('SDK resets, credentials and signals', () => {
     const me = await userApi(server, 'myself');
     const head = (await me.call('GET', '/api/v1/sync')).body.cursor as string;
     // A cursor far ahead of the log, as after the database was replaced.
-    const client = new HubbubClient({ baseUrl, token: me.token, WebSocket, transports: [t], cursor: 'czzzzzz', backoff: { baseMs: 20, maxMs: 100 }, longPollWait: 5 });
+    const client = new HubbubClient({
+      baseUrl,
+      token: me.token,
+      WebSocket,
+      transports: [t],
+      cursor: 'czzzzzz',
+      backoff: { baseMs: 20, maxMs: 100 },
+      longPollWait: 5,
+    });
     clients.push(client);
     let resets = 0;
     client.on('reset', () => resets++);
@@ -177,44 +188,48 @@ describe('SDK resets, credentials and signals', () => {
     expect(b.id).toBe(a.id);
   });
 
-  it.each<TransportName>(['ws', 'sse'])('typing reaches co-members over %s, not the sender; presence goes online then offline', async (t) => {
-    server = await testServer();
-    const { baseUrl } = await listen(server);
-    server.presence.opts.graceMs = 50;
-    const alice = await userApi(server, 'alice');
-    const bob = await userApi(server, 'bob');
-    await (await import('../helpers/server.js')).befriend(alice, bob);
-    const group = (await alice.call('POST', '/api/v1/conversations', { kind: 'group', name: 'pair', members: ['bob'] })).body.conversation;
+  it.each<TransportName>(['ws', 'sse'])(
+    'typing reaches co-members over %s, not the sender; presence goes online then offline',
+    async (t) => {
+      server = await testServer();
+      const { baseUrl } = await listen(server);
+      server.presence.opts.graceMs = 50;
+      const alice = await userApi(server, 'alice');
+      const bob = await userApi(server, 'bob');
+      await (await import('../helpers/server.js')).befriend(alice, bob);
+      const group = (await alice.call('POST', '/api/v1/conversations', { kind: 'group', name: 'pair', members: ['bob'] })).body
+        .conversation;
 
-    const a = new HubbubClient({ baseUrl, token: alice.token, WebSocket, transports: [t] });
-    const b = new HubbubClient({ baseUrl, token: bob.token, WebSocket, transports: [t] });
-    clients.push(a, b);
-    const aTyping: unknown[] = [];
-    const bTyping: any[] = [];
-    const aPresence: any[] = [];
-    a.on('typing', (s) => aTyping.push(s));
-    b.on('typing', (s) => bTyping.push(s));
-    a.on('presence', (s) => aPresence.push(s));
-    await a.connect();
-    await b.connect();
-    await waitFor(() => aPresence.some((p) => p.userId === bob.user.id && p.status === 'online'), 'bob online for alice');
+      const a = new HubbubClient({ baseUrl, token: alice.token, WebSocket, transports: [t] });
+      const b = new HubbubClient({ baseUrl, token: bob.token, WebSocket, transports: [t] });
+      clients.push(a, b);
+      const aTyping: unknown[] = [];
+      const bTyping: any[] = [];
+      const aPresence: any[] = [];
+      a.on('typing', (s) => aTyping.push(s));
+      b.on('typing', (s) => bTyping.push(s));
+      a.on('presence', (s) => aPresence.push(s));
+      await a.connect();
+      await b.connect();
+      await waitFor(() => aPresence.some((p) => p.userId === bob.user.id && p.status === 'online'), 'bob online for alice');
 
-    a.typing(group.id);
-    await waitFor(() => bTyping.length === 1, 'bob to see alice typing');
-    expect(bTyping[0]).toMatchObject({ type: 'typing', conversationId: group.id, userId: alice.user.id, username: 'alice' });
-    expect(Date.parse(bTyping[0].until) - Date.now()).toBeGreaterThan(3000);
-    // Bob types too, so alice has surely received anything of hers by the time his arrives: nothing.
-    b.typing(group.id);
-    await waitFor(() => aTyping.length === 1, 'alice to see bob typing');
-    expect(aTyping).toHaveLength(1);
+      a.typing(group.id);
+      await waitFor(() => bTyping.length === 1, 'bob to see alice typing');
+      expect(bTyping[0]).toMatchObject({ type: 'typing', conversationId: group.id, userId: alice.user.id, username: 'alice' });
+      expect(Date.parse(bTyping[0].until) - Date.now()).toBeGreaterThan(3000);
+      // Bob types too, so alice has surely received anything of hers by the time his arrives: nothing.
+      b.typing(group.id);
+      await waitFor(() => aTyping.length === 1, 'alice to see bob typing');
+      expect(aTyping).toHaveLength(1);
 
-    b.close();
-    const off = await (async () => {
-      await waitFor(() => aPresence.some((p) => p.userId === bob.user.id && p.status === 'offline'), 'bob offline for alice');
-      return aPresence.find((p) => p.status === 'offline');
-    })();
-    expect(off.lastSeen).toMatch(/^\d{4}-\d\d-\d\dT/);
-    const friends = (await alice.call('GET', '/api/v1/friends')).body.friends;
-    expect(friends[0].presence.status).toBe('offline');
-  });
+      b.close();
+      const off = await (async () => {
+        await waitFor(() => aPresence.some((p) => p.userId === bob.user.id && p.status === 'offline'), 'bob offline for alice');
+        return aPresence.find((p) => p.status === 'offline');
+      })();
+      expect(off.lastSeen).toMatch(/^\d{4}-\d\d-\d\dT/);
+      const friends = (await alice.call('GET', '/api/v1/friends')).body.friends;
+      expect(friends[0].presence.status).toBe('offline');
+    },
+  );
 });

@@ -37,8 +37,8 @@ describe('SDK parts', () => {
     const los = [...Array(6)].map(() => lo.next());
     const his = [...Array(6)].map(() => hi.next());
     expect(los).toEqual([50, 100, 200, 400, 500, 500]);
-    his.forEach((h, i) => expect(h).toBeGreaterThan(los[i]!) );
-    his.forEach((h) => expect(h).toBeLessThanOrEqual(1000));
+    for (const [i, h] of his.entries()) expect(h).toBeGreaterThan(los[i]!);
+    for (const h of his) expect(h).toBeLessThanOrEqual(1000);
     lo.reset();
     expect(lo.next()).toBe(50);
   });

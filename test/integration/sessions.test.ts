@@ -17,12 +17,18 @@ describe('sessions', () => {
   });
 
   const cookieLogin = async (username: string, password: string) => {
-    const r = await s.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password }, headers: { 'user-agent': 'TestBrowser/1.0' }, remoteAddress: '10.20.0.7' });
+    const r = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username, password },
+      headers: { 'user-agent': 'TestBrowser/1.0' },
+      remoteAddress: '10.20.0.7',
+    });
     const cookie = String(r.headers['set-cookie']).split(';')[0]!;
     return { cookie, csrf: r.json().csrfToken as string, token: cookie.split('=')[1]! };
   };
 
-  test('lists the user\'s sessions and tokens without their hashes, marks the current one, and ends one by id', async () => {
+  test("lists the user's sessions and tokens without their hashes, marks the current one, and ends one by id", async () => {
     const pw = 'zebra-lamp-91';
     const fay = await userApi(s, 'fay', pw);
     const web = await cookieLogin('fay', pw);
@@ -43,7 +49,11 @@ describe('sessions', () => {
 
     const asBearer = { authorization: `Bearer ${fay.token}` };
     expect((await s.app.inject({ method: 'GET', url: '/api/v1/me', headers: asBearer })).statusCode).toBe(200); // cached now
-    const end = await s.app.inject({ method: 'DELETE', url: `/api/v1/me/sessions/${bearer.id}`, headers: { cookie: web.cookie, 'x-csrf-token': web.csrf } });
+    const end = await s.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/me/sessions/${bearer.id}`,
+      headers: { cookie: web.cookie, 'x-csrf-token': web.csrf },
+    });
     expect(end.statusCode).toBe(200);
     expect((await s.app.inject({ method: 'GET', url: '/api/v1/me', headers: asBearer })).statusCode).toBe(401); // at once, cache or not
     const after = (await s.app.inject({ method: 'GET', url: '/api/v1/me/sessions', headers: { cookie: web.cookie } })).json().sessions;
@@ -52,7 +62,11 @@ describe('sessions', () => {
     // Someone else's session id, or none at all, is simply not found.
     const gus = await userApi(s, 'gus', pw);
     const gusSession = (await gus.call('GET', '/api/v1/me/sessions')).body.sessions[0].id;
-    const notMine = await s.app.inject({ method: 'DELETE', url: `/api/v1/me/sessions/${gusSession}`, headers: { cookie: web.cookie, 'x-csrf-token': web.csrf } });
+    const notMine = await s.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/me/sessions/${gusSession}`,
+      headers: { cookie: web.cookie, 'x-csrf-token': web.csrf },
+    });
     expect(notMine.statusCode).toBe(404);
     expect((await gus.call('GET', '/api/v1/me')).status).toBe(200);
   });

@@ -9,13 +9,22 @@ describe('graceful close', () => {
     const port = (s.app.server.address() as { port: number }).port;
     const alice = await userApi(s, 'alice');
     const head = (await alice.call('GET', '/api/v1/sync')).body.cursor;
-    const answers = Array.from({ length: 20 }, () => new Promise<{ status: number; body: any }>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: `/api/v1/sync?since=${head}&wait=55`, headers: { authorization: `Bearer ${alice.token}` } }, (res) => {
-        let data = '';
-        res.on('data', (c) => (data += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(data) }));
-      }).on('error', reject);
-    }));
+    const answers = Array.from(
+      { length: 20 },
+      () =>
+        new Promise<{ status: number; body: any }>((resolve, reject) => {
+          http
+            .get(
+              { host: '127.0.0.1', port, path: `/api/v1/sync?since=${head}&wait=55`, headers: { authorization: `Bearer ${alice.token}` } },
+              (res) => {
+                let data = '';
+                res.on('data', (c) => (data += c));
+                res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(data) }));
+              },
+            )
+            .on('error', reject);
+        }),
+    );
     while ((s.hub.stats().byKind.longpoll ?? 0) < 20) await new Promise((r) => setImmediate(r));
     const started = Date.now();
     await s.close();

@@ -51,30 +51,45 @@ describe('every transport delivers the same stream', () => {
       if (r.status >= 300) throw new Error(`script step failed: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body as any;
     };
-    await befriend(alice, obs);                                                                   // friend.requested, friend.accepted
-    const direct = ok(await alice.call('POST', `/api/v1/direct/observer`)).conversation;          // conversation.created
+    await befriend(alice, obs); // friend.requested, friend.accepted
+    const direct = ok(await alice.call('POST', `/api/v1/direct/observer`)).conversation; // conversation.created
     ok(await alice.call('POST', `/api/v1/conversations/${direct.id}/messages`, { body: 'hi observer' }));
     ok(await obs.call('POST', `/api/v1/conversations/${direct.id}/messages`, { body: 'hi alice' }));
     const unread = ok(await alice.call('POST', `/api/v1/conversations/${direct.id}/messages`, { body: 'how are you?' })).message;
-    await befriend(alice, bob);                                                                   // not the observer's business
-    const group = ok(await alice.call('POST', '/api/v1/conversations', { kind: 'group', name: 'trio', members: ['observer', 'bob'] })).conversation;
+    await befriend(alice, bob); // not the observer's business
+    const group = ok(
+      await alice.call('POST', '/api/v1/conversations', { kind: 'group', name: 'trio', members: ['observer', 'bob'] }),
+    ).conversation;
     ok(await bob.call('POST', `/api/v1/conversations/${group.id}/messages`, { body: 'bob here' }));
-    ok(await alice.call('DELETE', `/api/v1/conversations/${group.id}/members/${bob.user.id}`));   // member.left
-    ok(await obs.call('POST', `/api/v1/conversations/${direct.id}/read`, { upTo: unread.id }));    // read.updated
+    ok(await alice.call('DELETE', `/api/v1/conversations/${group.id}/members/${bob.user.id}`)); // member.left
+    ok(await obs.call('POST', `/api/v1/conversations/${direct.id}/read`, { upTo: unread.id })); // read.updated
     const lobby = ok(await obs.call('GET', '/api/v1/rooms')).rooms.find((r: any) => r.name === 'lobby');
-    ok(await obs.call('POST', `/api/v1/conversations/${lobby.id}/join`));                         // member.joined
-    ok(await carol.call('POST', `/api/v1/conversations/${lobby.id}/join`));                       // member.joined
+    ok(await obs.call('POST', `/api/v1/conversations/${lobby.id}/join`)); // member.joined
+    ok(await carol.call('POST', `/api/v1/conversations/${lobby.id}/join`)); // member.joined
     ok(await carol.call('POST', `/api/v1/conversations/${lobby.id}/messages`, { body: 'carol in the lobby' }));
-    ok(await obs.call('POST', `/api/v1/conversations/${group.id}/leave`));                        // member.left
+    ok(await obs.call('POST', `/api/v1/conversations/${group.id}/leave`)); // member.left
     leakedBody = 'after the observer left';
     ok(await alice.call('POST', `/api/v1/conversations/${group.id}/messages`, { body: leakedBody })); // must not arrive
-    ok(await alice.call('DELETE', `/api/v1/friends/${obs.user.id}`));                             // friend.removed
+    ok(await alice.call('DELETE', `/api/v1/friends/${obs.user.id}`)); // friend.removed
     ok(await obs.call('POST', `/api/v1/conversations/${lobby.id}/messages`, { body: END }));
 
     expectedTypes = [
-      'friend.requested', 'friend.accepted', 'conversation.created', 'message.created', 'message.created', 'message.created',
-      'conversation.created', 'message.created', 'member.left', 'read.updated', 'member.joined', 'member.joined',
-      'message.created', 'member.left', 'friend.removed', 'message.created',
+      'friend.requested',
+      'friend.accepted',
+      'conversation.created',
+      'message.created',
+      'message.created',
+      'message.created',
+      'conversation.created',
+      'message.created',
+      'member.left',
+      'read.updated',
+      'member.joined',
+      'member.joined',
+      'message.created',
+      'member.left',
+      'friend.removed',
+      'message.created',
     ];
 
     await waitFor(() => ws.events().some(isEnd), 'ws to reach the end');

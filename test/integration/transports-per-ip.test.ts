@@ -21,7 +21,11 @@ describe('per-address stream cap', () => {
     const s = await testServer({ maxConnectionsPerIp: 4 });
     open.push(() => s.close());
     const { baseUrl: base } = await listen(s);
-    const [u1, u2, u3] = [await registerUser(base, 'ipone', PW), await registerUser(base, 'iptwo', PW), await registerUser(base, 'ipthree', PW)];
+    const [u1, u2, u3] = [
+      await registerUser(base, 'ipone', PW),
+      await registerUser(base, 'iptwo', PW),
+      await registerUser(base, 'ipthree', PW),
+    ];
     const head = (await http(base, 'GET', '/api/v1/sync', u3.token)).body.cursor as string;
     const perIp = s.app.hubbubStreams.perIp;
 
@@ -33,7 +37,10 @@ describe('per-address stream cap', () => {
     await waitFor(() => sse.records.some((r) => r.event === 'hello'), 'sse hello');
     const abort = new AbortController();
     open.push(() => abort.abort());
-    void fetch(`${base}/api/v1/sync?since=${head}&wait=30`, { headers: { authorization: `Bearer ${u3.token}` }, signal: abort.signal }).catch(() => undefined);
+    void fetch(`${base}/api/v1/sync?since=${head}&wait=30`, {
+      headers: { authorization: `Bearer ${u3.token}` },
+      signal: abort.signal,
+    }).catch(() => undefined);
     const ws2 = RawWs.bearer(base, u1.token);
     open.push(() => ws2.ws.terminate());
     await ws2.next((f) => f.type === 'hello', 'hello 2');
@@ -80,11 +87,15 @@ describe('per-address stream cap', () => {
     const head = (await http(base, 'GET', '/api/v1/sync', u.token)).body.cursor as string; // caches the credential: later polls take the fast path
     const perIp = s.app.hubbubStreams.perIp;
     const aborts: AbortController[] = [];
-    open.push(() => aborts.forEach((a) => a.abort()));
+    open.push(() => {
+      for (const a of aborts) a.abort();
+    });
     for (let i = 1; i <= 2; i++) {
       const a = new AbortController();
       aborts.push(a);
-      void fetch(`${base}/api/v1/sync?since=${head}&wait=30`, { headers: { authorization: `Bearer ${u.token}` }, signal: a.signal }).catch(() => undefined);
+      void fetch(`${base}/api/v1/sync?since=${head}&wait=30`, { headers: { authorization: `Bearer ${u.token}` }, signal: a.signal }).catch(
+        () => undefined,
+      );
       await waitFor(() => perIp.count('127.0.0.1') === i && s.hub.connectionsOf(u.id) === i, `poll ${i} waiting`);
     }
     const third = await http(base, 'GET', `/api/v1/sync?since=${head}&wait=5`, u.token);

@@ -156,7 +156,12 @@ describe('slow consumer', () => {
     const resumed = RawSse.bearer(baseUrl, slowUser.token, '?since=c0', { 'last-event-id': head });
     const sent = (await slowUser.call('GET', `/api/v1/sync?since=${head}&limit=1000`)).body.events.length as number;
     await waitFor(() => resumed.events().length >= sent, 'the resumed stream to catch up', 20_000);
-    expect(resumed.events().slice(0, sent).map((e) => e.cursor)).toEqual((await slowUser.call('GET', `/api/v1/sync?since=${head}&limit=1000`)).body.events.map((e: any) => e.cursor));
+    expect(
+      resumed
+        .events()
+        .slice(0, sent)
+        .map((e) => e.cursor),
+    ).toEqual((await slowUser.call('GET', `/api/v1/sync?since=${head}&limit=1000`)).body.events.map((e: any) => e.cursor));
     resumed.close();
   }, 60_000);
 });

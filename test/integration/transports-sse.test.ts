@@ -62,7 +62,10 @@ describe('Server-Sent Events', () => {
   });
 
   it('answers an unservable cursor with an error event and ends the response', async () => {
-    for (const [cursor, code] of [['czzzzzzz', 'CURSOR_EXPIRED'], ['bogus', 'INVALID_CURSOR']] as const) {
+    for (const [cursor, code] of [
+      ['czzzzzzz', 'CURSOR_EXPIRED'],
+      ['bogus', 'INVALID_CURSOR'],
+    ] as const) {
       const s = RawSse.bearer(baseUrl, bob.token, `?since=${cursor}`);
       await s.done;
       expect(s.records).toHaveLength(1);

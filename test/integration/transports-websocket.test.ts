@@ -34,16 +34,36 @@ describe('WebSocket protocol', () => {
     expect(c.frames[0]).toMatchObject({ type: 'hello', cursor: head, user: { id: alice.user.id, username: 'alice' } });
     expect(await c.request({ type: 'ping', ref: 'p1' })).toEqual({ type: 'ack', ref: 'p1' });
     const sent = await c.request({ type: 'send', ref: 's1', conversationId: lobbyId, body: '  hello  ', clientMsgId: 'cm-1' });
-    expect(sent).toMatchObject({ type: 'ack', ref: 's1', duplicate: false, message: { body: 'hello', clientMsgId: 'cm-1', conversationId: lobbyId } });
+    expect(sent).toMatchObject({
+      type: 'ack',
+      ref: 's1',
+      duplicate: false,
+      message: { body: 'hello', clientMsgId: 'cm-1', conversationId: lobbyId },
+    });
     const again = await c.request({ type: 'send', ref: 's2', conversationId: lobbyId, body: 'hello', clientMsgId: 'cm-1' });
     expect(again).toMatchObject({ type: 'ack', ref: 's2', duplicate: true, message: { id: sent.message.id } });
     // The stored event arrives on the same socket, once.
     await c.next((f) => f.type === 'message.created' && f.message.id === sent.message.id, 'the event');
-    expect(await c.request({ type: 'read', ref: 'r1', conversationId: lobbyId, upTo: sent.message.id })).toEqual({ type: 'ack', ref: 'r1' });
+    expect(await c.request({ type: 'read', ref: 'r1', conversationId: lobbyId, upTo: sent.message.id })).toEqual({
+      type: 'ack',
+      ref: 'r1',
+    });
     // Refusals are errors with the ref, the socket stays.
-    expect(await c.request({ type: 'send', ref: 's3', conversationId: '99999', body: 'x' })).toMatchObject({ type: 'error', ref: 's3', error: { code: 'CONVERSATION_NOT_FOUND' } });
-    expect(await c.request({ type: 'send', ref: 's4', conversationId: lobbyId, body: 'y'.repeat(4001) })).toMatchObject({ type: 'error', ref: 's4', error: { code: 'BODY_TOO_LONG' } });
-    expect(await c.request({ type: 'typing', ref: 't1', conversationId: '99999' })).toMatchObject({ type: 'error', ref: 't1', error: { code: 'NOT_A_MEMBER' } });
+    expect(await c.request({ type: 'send', ref: 's3', conversationId: '99999', body: 'x' })).toMatchObject({
+      type: 'error',
+      ref: 's3',
+      error: { code: 'CONVERSATION_NOT_FOUND' },
+    });
+    expect(await c.request({ type: 'send', ref: 's4', conversationId: lobbyId, body: 'y'.repeat(4001) })).toMatchObject({
+      type: 'error',
+      ref: 's4',
+      error: { code: 'BODY_TOO_LONG' },
+    });
+    expect(await c.request({ type: 'typing', ref: 't1', conversationId: '99999' })).toMatchObject({
+      type: 'error',
+      ref: 't1',
+      error: { code: 'NOT_A_MEMBER' },
+    });
     expect(c.events().filter((e) => e.type === 'message.created')).toHaveLength(1);
     c.ws.close();
   });
@@ -122,7 +142,11 @@ describe('WebSocket protocol', () => {
       const info = await bad.closed;
       expect(info.code).toBe(4010);
       expect(bad.frames).toHaveLength(1);
-      expect(bad.frames[0]).toMatchObject({ type: 'error', ref: null, error: { code: cursor === 'not-a-cursor' ? 'INVALID_CURSOR' : 'CURSOR_EXPIRED' } });
+      expect(bad.frames[0]).toMatchObject({
+        type: 'error',
+        ref: null,
+        error: { code: cursor === 'not-a-cursor' ? 'INVALID_CURSOR' : 'CURSOR_EXPIRED' },
+      });
     }
   });
 
@@ -136,7 +160,11 @@ describe('WebSocket protocol', () => {
   });
 
   it('checks Origin for cookie sessions: same host passes, another origin gets 4503; bearer needs no Origin', async () => {
-    const login = await fetch(`${baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'hubbub-pass-4821' }) });
+    const login = await fetch(`${baseUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'hubbub-pass-4821' }),
+    });
     const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
     const wsUrl = baseUrl.replace(/^http/, 'ws') + '/api/v1/ws';
     const same = new RawWs(wsUrl, { cookie, origin: baseUrl });
@@ -155,7 +183,11 @@ describe('WebSocket protocol', () => {
     try {
       const { baseUrl: url } = await listen(s);
       await userApi(s, 'bob');
-      const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bob', password: 'hubbub-pass-4821' }) });
+      const login = await fetch(`${url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'bob', password: 'hubbub-pass-4821' }),
+      });
       const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
       const wsUrl = url.replace(/^http/, 'ws') + '/api/v1/ws';
       const ok = new RawWs(wsUrl, { cookie, origin: 'https://chat.example.org' });

@@ -43,10 +43,12 @@ export class RawWs {
       this.ws.once('close', () => reject(new Error('closed before open')));
     });
     this.opened.catch(() => undefined);
-    this.closed = new Promise((resolve) => this.ws.once('close', (code, reason) => {
-      this.closeInfo = { code, reason: reason.toString() };
-      resolve(this.closeInfo);
-    }));
+    this.closed = new Promise((resolve) =>
+      this.ws.once('close', (code, reason) => {
+        this.closeInfo = { code, reason: reason.toString() };
+        resolve(this.closeInfo);
+      }),
+    );
   }
 
   static bearer(baseUrl: string, token: string, query = ''): RawWs {

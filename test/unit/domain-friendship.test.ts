@@ -11,7 +11,13 @@ const code = (fn: () => unknown) => {
   }
 };
 const state = (over: Partial<FriendRequestState<{ id: string }>> = {}): FriendRequestState<{ id: string }> => ({
-  fromId: '1', toId: '2', targetExists: true, friends: false, reverse: null, pending: false, ...over,
+  fromId: '1',
+  toId: '2',
+  targetExists: true,
+  friends: false,
+  reverse: null,
+  pending: false,
+  ...over,
 });
 
 describe('who may befriend whom', () => {

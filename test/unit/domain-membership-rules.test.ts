@@ -21,7 +21,10 @@ const code = (fn: () => unknown) => {
 describe('ownership and membership', () => {
   it('a new conversation has its owner first and every other member once', () => {
     expect(initialMembers('2', ['3', '2', '4', '3'])).toEqual([
-      { userId: '2', role: 'owner' }, { userId: '3', role: 'member' }, { userId: '4', role: 'member' }]);
+      { userId: '2', role: 'owner' },
+      { userId: '3', role: 'member' },
+      { userId: '4', role: 'member' },
+    ]);
     expect(initialMembers(null, ['3'])).toEqual([{ userId: '3', role: 'member' }]);
   });
   it('room names are unique, group names are not; every member must exist', () => {
@@ -70,7 +73,9 @@ describe('who may post', () => {
     expect(code(() => decidePost({ ...ok, conversation: { kind: 'direct' }, friendsWithPeer: false }))).toBe('FRIENDSHIP_REQUIRED');
   });
   it('refuses a missing sender, a missing conversation and a non-member, in that order', () => {
-    expect(code(() => decidePost({ senderExists: false, conversation: null, isMember: false, friendsWithPeer: false }))).toBe('USER_NOT_FOUND');
+    expect(code(() => decidePost({ senderExists: false, conversation: null, isMember: false, friendsWithPeer: false }))).toBe(
+      'USER_NOT_FOUND',
+    );
     expect(code(() => decidePost({ ...ok, conversation: null, isMember: false }))).toBe('CONVERSATION_NOT_FOUND');
     expect(code(() => decidePost({ ...ok, isMember: false }))).toBe('NOT_A_MEMBER');
     expect(code(() => decidePost({ ...ok, conversation: { kind: 'direct' }, isMember: false }))).toBe('NOT_A_MEMBER');
@@ -90,7 +95,8 @@ describe('read pointers', () => {
 describe('ids', () => {
   it('are 1–15 decimal digits, the same rule for both stores and every input guard', () => {
     for (const good of ['1', '007', '999999999999999']) expect(isId(good)).toBe(true);
-    for (const bad of ['', '-1', '1.0', ' 1', '1e3', 'abc', '9999999999999999', '123456789012345678', 5 as unknown as string]) expect(isId(bad)).toBe(false);
+    for (const bad of ['', '-1', '1.0', ' 1', '1e3', 'abc', '9999999999999999', '123456789012345678', 5 as unknown as string])
+      expect(isId(bad)).toBe(false);
     expect(idOrNone('42')).toBe('42');
     expect(idOrNone('not-an-id')).toBe(NO_ID);
     expect(isId(NO_ID)).toBe(false);

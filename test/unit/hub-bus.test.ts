@@ -21,7 +21,10 @@ function countingStore(): { store: Store; reads: () => number } {
 }
 
 const stored = (seq: number): StoredEvent => ({
-  seq, type: 'message.created', conversationId: null, targets: ['u1'],
+  seq,
+  type: 'message.created',
+  conversationId: null,
+  targets: ['u1'],
   payload: JSON.stringify({ type: 'message.created', message: { id: String(seq), body: 'hi' } }),
 });
 
@@ -42,7 +45,7 @@ describe('Hub on the in-memory bus: a node is not woken by its own doorbell', ()
     await hub.stop();
   });
 
-  it('a signal still reaches this node\'s own subscribers', async () => {
+  it("a signal still reaches this node's own subscribers", async () => {
     const { store } = countingStore();
     const hub = new Hub(store, new MemoryBus(), { nodeId: 't', logCapacity: 100, pollInterval: 0 });
     await hub.start();

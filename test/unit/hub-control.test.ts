@@ -34,8 +34,12 @@ class Wire0 implements Wire {
 /** A long-poll-like subscriber: records how it was closed, and detaches itself as a waiter does. */
 function waiter(hub: Hub, userId: string, credential: string | null): Subscriber & { closedWith: ErrorCode | null } {
   const w = {
-    userId, credential, kind: 'x', closedWith: null as ErrorCode | null,
-    deliver() {}, signal() {},
+    userId,
+    credential,
+    kind: 'x',
+    closedWith: null as ErrorCode | null,
+    deliver() {},
+    signal() {},
     close(code: ErrorCode) {
       w.closedWith = code;
       hub.detach(w);
@@ -53,12 +57,17 @@ function ev(seq: number, payload: EventPayload, conversationId: string | null, t
 }
 
 const user = (id: string) => ({ id, username: 'u' + id, displayName: 'u' + id, createdAt: '2026-01-01T00:00:00.000Z' });
-const msg = (id: string, senderId: string, body: string): EventPayload =>
-  ({ type: 'message.created', message: { id, conversationId: CONV, senderId, senderName: 'u' + senderId, body, createdAt: '2026-01-01T00:00:00.000Z' } });
+const msg = (id: string, senderId: string, body: string): EventPayload => ({
+  type: 'message.created',
+  message: { id, conversationId: CONV, senderId, senderName: 'u' + senderId, body, createdAt: '2026-01-01T00:00:00.000Z' },
+});
 
 /** X and F are friends and share conversation CONV, which X joined at 2; the store has nothing (the hub starts at head 0). */
 function fixture() {
-  const spans: MembershipSpan[] = [{ userId: F, joinedSeq: 2, leftSeq: null }, { userId: X, joinedSeq: 2, leftSeq: null }];
+  const spans: MembershipSpan[] = [
+    { userId: F, joinedSeq: 2, leftSeq: null },
+    { userId: X, joinedSeq: 2, leftSeq: null },
+  ];
   const store: Partial<Store> = {
     headSeq: async () => 0,
     floorSeq: async () => 0,
@@ -67,7 +76,11 @@ function fixture() {
   };
   const history = [
     ev(1, { type: 'friend.accepted', requestId: '1', users: [user(F), user(X)] }, null, [F, X]),
-    ev(2, { type: 'member.joined', conversationId: CONV, member: { id: X, username: 'u9', displayName: 'u9', role: 'member' }, by: null }, CONV),
+    ev(
+      2,
+      { type: 'member.joined', conversationId: CONV, member: { id: X, username: 'u9', displayName: 'u9', role: 'member' }, by: null },
+      CONV,
+    ),
     ev(3, msg('1', X, 'secret from X'), CONV),
     ev(4, msg('2', F, 'hello X'), CONV),
   ];

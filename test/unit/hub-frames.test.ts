@@ -26,7 +26,13 @@ describe('parseClientFrame', () => {
     ['unknown field', Buffer.from('{"type":"ping","ref":"r","x":1}'), false, 'VALIDATION_FAILED', 'r'],
     ['wrong type', Buffer.from('{"type":"read","ref":"r","conversationId":"1","upTo":9}'), false, 'VALIDATION_FAILED', 'r'],
     ['missing field', Buffer.from('{"type":"typing","ref":"r"}'), false, 'VALIDATION_FAILED', 'r'],
-    ['empty clientMsgId', Buffer.from('{"type":"send","ref":"r","conversationId":"1","body":"b","clientMsgId":""}'), false, 'VALIDATION_FAILED', 'r'],
+    [
+      'empty clientMsgId',
+      Buffer.from('{"type":"send","ref":"r","conversationId":"1","body":"b","clientMsgId":""}'),
+      false,
+      'VALIDATION_FAILED',
+      'r',
+    ],
   ] as const)('refuses %s', (_name, data, binary, code, ref) => {
     const r = parseClientFrame(data, binary);
     expect(r.ok).toBe(false);

@@ -52,7 +52,14 @@ class FakeWire implements Wire {
 
 function entry(seq: number, size = 100): LogEntry {
   const payload = JSON.stringify({ type: 'message.created', message: { id: String(seq), body: 'x'.repeat(size) } });
-  return { seq, type: 'message.created', conversationId: null, targets: ['u1'], payload, frame: `{"cursor":"c${seq.toString(36)}",${payload.slice(1)}` };
+  return {
+    seq,
+    type: 'message.created',
+    conversationId: null,
+    targets: ['u1'],
+    payload,
+    frame: `{"cursor":"c${seq.toString(36)}",${payload.slice(1)}`,
+  };
 }
 
 function session(wire: Wire, limits = { maxBytes: 1000, window: 300 }, meter = new QueueMeter()) {
@@ -177,7 +184,8 @@ function fakeStore(count: number, size: number): Store {
     headSeq: async () => count,
     floorSeq: async () => 0,
     readEvents: async (after, limit) => events.filter((e) => e.seq > after).slice(0, limit),
-    readUserEvents: async (userId, after, upTo, limit) => events.filter((e) => e.seq > after && e.seq <= upTo && e.targets.includes(userId)).slice(0, limit),
+    readUserEvents: async (userId, after, upTo, limit) =>
+      events.filter((e) => e.seq > after && e.seq <= upTo && e.targets.includes(userId)).slice(0, limit),
     membershipSpans: async (): Promise<MembershipSpan[]> => [],
   };
   return store as Store;
@@ -185,7 +193,13 @@ function fakeStore(count: number, size: number): Store {
 
 describe('Hub: sessions and fan-out', () => {
   it('follow() catches up a long backlog from the store without exceeding the queue bound, then attaches', async () => {
-    const hub = new Hub(fakeStore(2000, 2000), new MemoryBus(), { nodeId: 't', logCapacity: 100, pollInterval: 0, maxQueueBytes: 64 * 1024, writeWindow: 16 * 1024 });
+    const hub = new Hub(fakeStore(2000, 2000), new MemoryBus(), {
+      nodeId: 't',
+      logCapacity: 100,
+      pollInterval: 0,
+      maxQueueBytes: 64 * 1024,
+      writeWindow: 16 * 1024,
+    });
     await hub.start();
     expect(hub.log.head).toBe(2000);
     const wire = new FakeWire(true); // drains one write per macrotask: far slower than the reads
@@ -208,7 +222,16 @@ describe('Hub: sessions and fan-out', () => {
     const s = hub.open('u1', wire, 0);
     await hub.follow(s);
     const closed: ErrorCode[] = [];
-    const withClose: Subscriber = { userId: 'u2', kind: 'x', deliver() {}, signal() {}, close(code) { closed.push(code); hub.detach(this); } };
+    const withClose: Subscriber = {
+      userId: 'u2',
+      kind: 'x',
+      deliver() {},
+      signal() {},
+      close(code) {
+        closed.push(code);
+        hub.detach(this);
+      },
+    };
     const without: Subscriber = { userId: 'u3', kind: 'x', deliver() {}, signal() {} };
     hub.attach(withClose, 0);
     hub.attach(without, 0);
@@ -232,7 +255,10 @@ describe('Hub: sessions and fan-out', () => {
     a.gone();
     expect(seen).toEqual([['u1', true]]);
     b.close('SLOW_CONSUMER');
-    expect(seen).toEqual([['u1', true], ['u1', false]]);
+    expect(seen).toEqual([
+      ['u1', true],
+      ['u1', false],
+    ]);
     await hub.stop();
   });
 
@@ -242,7 +268,13 @@ describe('Hub: sessions and fan-out', () => {
     const wire = new FakeWire(true);
     const s = hub.open('u1', wire, 0);
     await hub.follow(s);
-    const stored = (seq: number): StoredEvent => ({ seq, type: 'message.created', conversationId: null, targets: ['u1'], payload: entry(seq).payload });
+    const stored = (seq: number): StoredEvent => ({
+      seq,
+      type: 'message.created',
+      conversationId: null,
+      targets: ['u1'],
+      payload: entry(seq).payload,
+    });
     // Three commits in the same turn (a busy node reading several sends at once)…
     await Promise.all([hub.committed([stored(1)]), hub.committed([stored(2)]), hub.committed([stored(3)])]);
     // …go out in one write, in order; a later turn is a write of its own.
@@ -268,6 +300,15 @@ describe('Hub: sessions and fan-out', () => {
   });
 
   it('refuses a write window at or above the queue bound', () => {
-    expect(() => new Hub(fakeStore(0, 0), new MemoryBus(), { nodeId: 't', logCapacity: 100, pollInterval: 0, maxQueueBytes: 1000, writeWindow: 1000 })).toThrow(/writeWindow/);
+    expect(
+      () =>
+        new Hub(fakeStore(0, 0), new MemoryBus(), {
+          nodeId: 't',
+          logCapacity: 100,
+          pollInterval: 0,
+          maxQueueBytes: 1000,
+          writeWindow: 1000,
+        }),
+    ).toThrow(/writeWindow/);
   });
 });

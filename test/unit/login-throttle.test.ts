@@ -5,10 +5,19 @@ import { LoginThrottle, loginThrottleOptions, type LoginThrottleOptions } from '
 /** A throttle on a clock the test moves; defaults are the shipped configuration's. */
 function make(over: Partial<LoginThrottleOptions> = {}) {
   let now = 1_000_000;
-  const t = new LoginThrottle({ perIpAccountPerMinute: 10, perIpPerMinute: 60, failuresPerAccount: 10, maxDelaySeconds: 60, clock: () => now, ...over });
+  const t = new LoginThrottle({
+    perIpAccountPerMinute: 10,
+    perIpPerMinute: 60,
+    failuresPerAccount: 10,
+    maxDelaySeconds: 60,
+    clock: () => now,
+    ...over,
+  });
   return {
     t,
-    advance: (ms: number) => { now += ms; },
+    advance: (ms: number) => {
+      now += ms;
+    },
     /** One attempt that fails if admitted; the refusal's Retry-After, or 0 when admitted. */
     fail(ip: string, account: string): number {
       try {
@@ -149,7 +158,9 @@ describe('login throttle', () => {
     const oneIpMinute = simulate(1, 1);
     const manyIpsMinute = simulate(1, 10_000);
     const manyIpsHour = simulate(60, 10_000);
-    console.log(`login guesses against one account: one address ${oneIpMinute}/first minute; any number of addresses ${manyIpsMinute}/first minute, ${manyIpsHour}/first hour`);
+    console.log(
+      `login guesses against one account: one address ${oneIpMinute}/first minute; any number of addresses ${manyIpsMinute}/first minute, ${manyIpsHour}/first hour`,
+    );
     expect(oneIpMinute).toBe(10);
     // 10 free failures, then waits of 1, 2, 4, 8, 16 s fit in the first minute; 32 s ends past it.
     expect(manyIpsMinute).toBe(15);

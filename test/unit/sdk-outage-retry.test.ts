@@ -19,14 +19,23 @@ describe('SDK: sends through an outage', () => {
     expect(retryAfterMs('-1')).toBeNull();
   });
 
-  it.each([[503, 'STORE_UNAVAILABLE'], [507, 'STORAGE_FULL']])('retries a send refused with %i %s, after Retry-After, with the same clientMsgId', async (status, code) => {
+  it.each([
+    [503, 'STORE_UNAVAILABLE'],
+    [507, 'STORAGE_FULL'],
+  ])('retries a send refused with %i %s, after Retry-After, with the same clientMsgId', async (status, code) => {
     const attempts: Array<{ at: number; clientMsgId: string }> = [];
     const fetch = (async (_url: string, init: RequestInit) => {
       attempts.push({ at: performance.now(), clientMsgId: JSON.parse(String(init.body)).clientMsgId });
       if (attempts.length === 1) {
-        return new Response(JSON.stringify({ error: { code, message: 'down' } }), { status, headers: { 'content-type': 'application/json', 'retry-after': '1' } });
+        return new Response(JSON.stringify({ error: { code, message: 'down' } }), {
+          status,
+          headers: { 'content-type': 'application/json', 'retry-after': '1' },
+        });
       }
-      return new Response(JSON.stringify({ message: { id: '7', body: 'hi' }, duplicate: false }), { status: 201, headers: { 'content-type': 'application/json' } });
+      return new Response(JSON.stringify({ message: { id: '7', body: 'hi' }, duplicate: false }), {
+        status: 201,
+        headers: { 'content-type': 'application/json' },
+      });
     }) as typeof globalThis.fetch;
     const client = new HubbubClient({ baseUrl: 'http://hubbub.invalid', token: 'hb_x', fetch, transports: ['longpoll'] });
     const sent = await client.send('1', 'hi');
@@ -40,7 +49,10 @@ describe('SDK: sends through an outage', () => {
     let calls = 0;
     const fetch = (async () => {
       calls++;
-      return new Response(JSON.stringify({ error: { code: 'NOT_A_MEMBER', message: 'no' } }), { status: 403, headers: { 'content-type': 'application/json' } });
+      return new Response(JSON.stringify({ error: { code: 'NOT_A_MEMBER', message: 'no' } }), {
+        status: 403,
+        headers: { 'content-type': 'application/json' },
+      });
     }) as typeof globalThis.fetch;
     const client = new HubbubClient({ baseUrl: 'http://hubbub.invalid', token: 'hb_x', fetch, transports: ['longpoll'] });
     await expect(client.send('1', 'hi')).rejects.toMatchObject({ code: 'NOT_A_MEMBER', status: 403 });

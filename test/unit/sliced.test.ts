@@ -12,10 +12,15 @@ describe('sliced: heartbeats as a trickle, not a burst', () => {
     const seen: number[] = [];
     const perTick: number[] = [];
     let tick = 0;
-    const timer = sliced(set, 1000, (x) => {
-      seen.push(x);
-      perTick[tick] = (perTick[tick] ?? 0) + 1;
-    }, 10);
+    const timer = sliced(
+      set,
+      1000,
+      (x) => {
+        seen.push(x);
+        perTick[tick] = (perTick[tick] ?? 0) + 1;
+      },
+      10,
+    );
     for (tick = 0; tick < 10; tick++) vi.advanceTimersByTime(100);
     clearInterval(timer);
     expect([...seen].sort((a, b) => a - b)).toEqual([...set]);

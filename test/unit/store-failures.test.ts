@@ -26,7 +26,10 @@ describe('classifyStoreError', () => {
     ['pg: Connection terminated unexpectedly', new Error('Connection terminated unexpectedly')],
     ['pg: Connection terminated due to connection timeout', new Error('Connection terminated due to connection timeout')],
     ['pg-pool timeout', new Error('timeout exceeded when trying to connect')],
-    ['AggregateError of refused connects', Object.assign(new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')], ''), { code: undefined })],
+    [
+      'AggregateError of refused connects',
+      Object.assign(new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')], ''), { code: undefined }),
+    ],
     ['SQLITE_BUSY after busy_timeout', withCode('SQLITE_BUSY', 'database is locked')],
     ['SQLITE_LOCKED', withCode('SQLITE_LOCKED')],
     ['SQLITE_IOERR_WRITE', withCode('SQLITE_IOERR_WRITE')],

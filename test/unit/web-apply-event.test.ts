@@ -12,7 +12,13 @@ const at = (n: number): string => new Date(Date.UTC(2026, 0, 1, 12, 0, n)).toISO
 const user = (id: string): User => ({ id, username: `user${id}`, displayName: `User ${id}`, createdAt: at(0) });
 const me = user('1');
 const msg = (id: string, conv: string, sender: string, extra: Partial<Message> = {}): Message => ({
-  id, conversationId: conv, senderId: sender, senderName: `User ${sender}`, body: `m${id}`, createdAt: at(Number(id) || 0), ...extra,
+  id,
+  conversationId: conv,
+  senderId: sender,
+  senderName: `User ${sender}`,
+  body: `m${id}`,
+  createdAt: at(Number(id) || 0),
+  ...extra,
 });
 
 /** A state with one group "10" (members 1, 2, 3; owner 2), loaded, holding messages 11 and 12, read up to 12. */
@@ -23,9 +29,20 @@ function withGroup(opts: { loaded?: boolean } = {}): ChatState {
     { id: '1', username: 'user1', displayName: 'User 1', role: 'member' as const },
     { id: '3', username: 'user3', displayName: 'User 3', role: 'member' as const },
   ];
-  const summary = { id: '10', kind: 'group' as const, name: 'g', ownerId: '2', createdAt: at(1), memberCount: 3, unread: 0, lastMessage: msg('12', '10', '2'), lastReadMessageId: '12' };
+  const summary = {
+    id: '10',
+    kind: 'group' as const,
+    name: 'g',
+    ownerId: '2',
+    createdAt: at(1),
+    memberCount: 3,
+    unread: 0,
+    lastMessage: msg('12', '10', '2'),
+    lastReadMessageId: '12',
+  };
   s = { ...s, conversations: { '10': newConv(summary) } };
-  if (opts.loaded !== false) s = conversationLoaded(s, '10', { ...summary, members, memberCount: 3 }, [msg('11', '10', '3'), msg('12', '10', '2')]);
+  if (opts.loaded !== false)
+    s = conversationLoaded(s, '10', { ...summary, members, memberCount: 3 }, [msg('11', '10', '3'), msg('12', '10', '2')]);
   return deepFreeze(s);
 }
 
@@ -59,7 +76,16 @@ describe('applyEvent, one event type at a time', () => {
   test('message.created of mine replaces its pending copy and moves my read pointer, as the server does', () => {
     let s = withGroup();
     const c = s.conversations['10']!;
-    s = deepFreeze({ ...s, conversations: { '10': { ...c, summary: { ...c.summary, unread: 1, lastReadMessageId: '11' }, messages: [...c.messages, { ...msg('local:x', '10', '1', { clientMsgId: 'x' }), state: 'pending' as const }] } } });
+    s = deepFreeze({
+      ...s,
+      conversations: {
+        '10': {
+          ...c,
+          summary: { ...c.summary, unread: 1, lastReadMessageId: '11' },
+          messages: [...c.messages, { ...msg('local:x', '10', '1', { clientMsgId: 'x' }), state: 'pending' as const }],
+        },
+      },
+    });
     const r = applyEvent(s, { type: 'message.created', message: msg('13', '10', '1', { clientMsgId: 'x' }) });
     const after = r.state.conversations['10']!;
     expect(after.messages.map((m) => `${m.id}${m.state ? ':' + m.state : ''}`)).toEqual(['11', '12', '13']);
@@ -76,19 +102,35 @@ describe('applyEvent, one event type at a time', () => {
   });
 
   test('conversation.created with me adds it with its members; a direct one gets its peer', () => {
-    const detail = { id: '20', kind: 'direct' as const, name: null, ownerId: null, createdAt: at(2), memberCount: 2, members: [
-      { id: '1', username: 'user1', displayName: 'User 1', role: 'member' as const }, { id: '4', username: 'user4', displayName: 'User 4', role: 'member' as const }] };
+    const detail = {
+      id: '20',
+      kind: 'direct' as const,
+      name: null,
+      ownerId: null,
+      createdAt: at(2),
+      memberCount: 2,
+      members: [
+        { id: '1', username: 'user1', displayName: 'User 1', role: 'member' as const },
+        { id: '4', username: 'user4', displayName: 'User 4', role: 'member' as const },
+      ],
+    };
     const r = applyEvent(withGroup(), { type: 'conversation.created', conversation: detail });
     const c = r.state.conversations['20']!;
     expect(c.summary.peer).toEqual({ id: '4', username: 'user4', displayName: 'User 4' });
     expect(c.members).toEqual(detail.members);
     expect(applyEvent(deepFreeze(r.state), { type: 'conversation.created', conversation: detail }).state).toEqual(r.state);
-    const notMine = applyEvent(withGroup(), { type: 'conversation.created', conversation: { ...detail, id: '21', members: detail.members.slice(1) } });
+    const notMine = applyEvent(withGroup(), {
+      type: 'conversation.created',
+      conversation: { ...detail, id: '21', members: detail.members.slice(1) },
+    });
     expect(notMine.state.conversations['21']).toBeUndefined();
   });
 
   test('conversation.updated renames', () => {
-    const r = applyEvent(withGroup(), { type: 'conversation.updated', conversation: { id: '10', kind: 'group', name: 'renamed', ownerId: '2', createdAt: at(1) } });
+    const r = applyEvent(withGroup(), {
+      type: 'conversation.updated',
+      conversation: { id: '10', kind: 'group', name: 'renamed', ownerId: '2', createdAt: at(1) },
+    });
     expect(r.state.conversations['10']!.summary.name).toBe('renamed');
   });
 
@@ -106,9 +148,17 @@ describe('applyEvent, one event type at a time', () => {
     const r = applyEvent(withGroup(), { type: 'member.left', conversationId: '10', userId: '2', by: '2', newOwnerId: '1' });
     const c = r.state.conversations['10']!;
     expect(c.summary.ownerId).toBe('1');
-    expect(c.members).toEqual([{ id: '1', username: 'user1', displayName: 'User 1', role: 'owner' }, { id: '3', username: 'user3', displayName: 'User 3', role: 'member' }]);
+    expect(c.members).toEqual([
+      { id: '1', username: 'user1', displayName: 'User 1', role: 'owner' },
+      { id: '3', username: 'user3', displayName: 'User 3', role: 'member' },
+    ]);
     expect(c.summary.memberCount).toBe(2);
-    const gone = applyEvent(deepFreeze({ ...withGroup(), activeId: '10' }), { type: 'member.left', conversationId: '10', userId: '1', by: '1' });
+    const gone = applyEvent(deepFreeze({ ...withGroup(), activeId: '10' }), {
+      type: 'member.left',
+      conversationId: '10',
+      userId: '1',
+      by: '1',
+    });
     expect(gone.state.conversations['10']).toBeUndefined();
     expect(gone.state.activeId).toBeNull();
     expect(gone.effects).toEqual([{ kind: 'closed', conversationId: '10' }]);
@@ -140,7 +190,12 @@ describe('applyEvent, one event type at a time', () => {
 
   test('read.updated of mine: pointer forward only, unread recounted from loaded messages or asked for', () => {
     let s = withGroup();
-    s = deepFreeze(applyEvent(applyEvent(s, { type: 'message.created', message: msg('13', '10', '3') }).state, { type: 'message.created', message: msg('14', '10', '3') }).state);
+    s = deepFreeze(
+      applyEvent(applyEvent(s, { type: 'message.created', message: msg('13', '10', '3') }).state, {
+        type: 'message.created',
+        message: msg('14', '10', '3'),
+      }).state,
+    );
     expect(s.conversations['10']!.summary.unread).toBe(2);
     const half = applyEvent(s, { type: 'read.updated', conversationId: '10', userId: '1', upTo: '13' });
     expect(half.state.conversations['10']!.summary).toMatchObject({ unread: 1, lastReadMessageId: '13' });
@@ -161,7 +216,10 @@ describe('applyEvent, one event type at a time', () => {
 
   test('internal events change nothing', () => {
     const s = withGroup();
-    for (const ev of [{ type: 'user.deleted', userId: '2' }, { type: 'auth.revoked', userId: '1', tokenHash: null, reason: 'logout' }] satisfies EventPayload[]) {
+    for (const ev of [
+      { type: 'user.deleted', userId: '2' },
+      { type: 'auth.revoked', userId: '1', tokenHash: null, reason: 'logout' },
+    ] satisfies EventPayload[]) {
       expect(applyEvent(s, ev)).toEqual({ state: s, effects: [] });
     }
   });
@@ -175,16 +233,34 @@ describe('applyEvent, one event type at a time', () => {
 
 /** Every event type a client can receive, in a script that hands a group over and reads half way. */
 const SCRIPT: Action[] = [
-  { op: 'request', from: 1, to: 0 }, { op: 'accept', nth: 0 }, // user2 → me, accepted
-  { op: 'request', from: 0, to: 2 }, { op: 'decline', nth: 0 }, // me → user3, declined
+  { op: 'request', from: 1, to: 0 },
+  { op: 'accept', nth: 0 }, // user2 → me, accepted
+  { op: 'request', from: 0, to: 2 },
+  { op: 'decline', nth: 0 }, // me → user3, declined
   { op: 'request', from: 3, to: 0 }, // user4 → me, still pending
-  { op: 'direct', a: 0, b: 1 }, { op: 'send', nth: 0, user: 1 }, { op: 'send', nth: 0, user: 0 }, { op: 'send', nth: 0, user: 1 },
-  { op: 'group', owner: 1, with: [0, 2] }, { op: 'send', nth: 1, user: 2 }, { op: 'rename', nth: 1, by: 1 },
-  { op: 'join', nth: 1, user: 3 }, { op: 'leave', nth: 1, user: 1 }, // the owner leaves: the first member left takes over
-  { op: 'send', nth: 1, user: 3 }, { op: 'send', nth: 1, user: 2 }, { op: 'read', nth: 1, user: 0 },
-  { op: 'room', owner: 2 }, { op: 'send', nth: 2, user: 2 }, { op: 'join', nth: 2, user: 0 }, { op: 'send', nth: 2, user: 2 },
-  { op: 'leave', nth: 2, user: 0 }, { op: 'send', nth: 2, user: 2 }, { op: 'join', nth: 2, user: 0 },
-  { op: 'request', from: 2, to: 0 }, { op: 'unfriend', a: 0, b: 1 }, { op: 'send', nth: 0, user: 1 }, { op: 'read', nth: 0, user: 0 },
+  { op: 'direct', a: 0, b: 1 },
+  { op: 'send', nth: 0, user: 1 },
+  { op: 'send', nth: 0, user: 0 },
+  { op: 'send', nth: 0, user: 1 },
+  { op: 'group', owner: 1, with: [0, 2] },
+  { op: 'send', nth: 1, user: 2 },
+  { op: 'rename', nth: 1, by: 1 },
+  { op: 'join', nth: 1, user: 3 },
+  { op: 'leave', nth: 1, user: 1 }, // the owner leaves: the first member left takes over
+  { op: 'send', nth: 1, user: 3 },
+  { op: 'send', nth: 1, user: 2 },
+  { op: 'read', nth: 1, user: 0 },
+  { op: 'room', owner: 2 },
+  { op: 'send', nth: 2, user: 2 },
+  { op: 'join', nth: 2, user: 0 },
+  { op: 'send', nth: 2, user: 2 },
+  { op: 'leave', nth: 2, user: 0 },
+  { op: 'send', nth: 2, user: 2 },
+  { op: 'join', nth: 2, user: 0 },
+  { op: 'request', from: 2, to: 0 },
+  { op: 'unfriend', a: 0, b: 1 },
+  { op: 'send', nth: 0, user: 1 },
+  { op: 'read', nth: 0, user: 0 },
 ];
 
 function scripted(actions: Action[]): World {
@@ -196,8 +272,18 @@ function scripted(actions: Action[]): World {
 describe('replaying the stream ends where a fresh load does', () => {
   test('the script reaches every client-visible event type', () => {
     const types = new Set(scripted(SCRIPT).stream.map((e) => e.event.type));
-    expect([...types].sort()).toEqual(['conversation.created', 'conversation.updated', 'friend.accepted', 'friend.declined', 'friend.removed',
-      'friend.requested', 'member.joined', 'member.left', 'message.created', 'read.updated']);
+    expect([...types].sort()).toEqual([
+      'conversation.created',
+      'conversation.updated',
+      'friend.accepted',
+      'friend.declined',
+      'friend.removed',
+      'friend.requested',
+      'member.joined',
+      'member.left',
+      'message.created',
+      'read.updated',
+    ]);
     expect(scripted(SCRIPT).stream.some((e) => e.event.type === 'member.left' && e.event.newOwnerId)).toBe(true);
   });
 
@@ -244,15 +330,22 @@ describe('replaying the stream ends where a fresh load does', () => {
       fc.record({ op: fc.constant('read' as const), nth, user: who }),
     );
     fc.assert(
-      fc.property(fc.array(action, { maxLength: 60 }), fc.nat(), fc.nat(), fc.nat(), fc.array(fc.nat({ max: 6 }), { maxLength: 4 }), (actions, a, b, active, ahead) => {
-        const w = scripted(actions);
-        const n = w.views.length - 1;
-        const load = a % (n + 1);
-        const head = b % (load + 1);
-        const s = replay(w, me, { head, load, active, ahead });
-        expect(comparable(s)).toEqual(comparable(freshLoad(me, w.views[n]!, s.activeId)));
-        expect(knownMembersTrue(s, w.views[n]!)).toEqual([]);
-      }),
+      fc.property(
+        fc.array(action, { maxLength: 60 }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        fc.array(fc.nat({ max: 6 }), { maxLength: 4 }),
+        (actions, a, b, active, ahead) => {
+          const w = scripted(actions);
+          const n = w.views.length - 1;
+          const load = a % (n + 1);
+          const head = b % (load + 1);
+          const s = replay(w, me, { head, load, active, ahead });
+          expect(comparable(s)).toEqual(comparable(freshLoad(me, w.views[n]!, s.activeId)));
+          expect(knownMembersTrue(s, w.views[n]!)).toEqual([]);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -262,7 +355,12 @@ describe('the fresh load itself', () => {
   test('keeps messages still on their way and drops stored ones until the conversation is shown again', () => {
     const s = withGroup();
     const c = s.conversations['10']!;
-    const withLocal = deepFreeze({ ...s, conversations: { '10': { ...c, messages: [...c.messages, { ...msg('local:y', '10', '1', { clientMsgId: 'y' }), state: 'pending' as const }] } } });
+    const withLocal = deepFreeze({
+      ...s,
+      conversations: {
+        '10': { ...c, messages: [...c.messages, { ...msg('local:y', '10', '1', { clientMsgId: 'y' }), state: 'pending' as const }] },
+      },
+    });
     const r = loaded(withLocal, { conversations: [c.summary], friends: [], requests: { incoming: [], outgoing: [] } });
     expect(r.conversations['10']!.messages.map((m) => m.id)).toEqual(['local:y']);
     expect(r.conversations['10']!.loaded).toBe(false);

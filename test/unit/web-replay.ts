@@ -105,16 +105,21 @@ export function comparable(s: ChatState): unknown {
     activeId: s.activeId,
     friends: s.friends,
     requests: s.requests,
-    conversations: Object.fromEntries(Object.values(s.conversations).map((c) => {
-      const { memberCount, ...summary } = c.summary;
-      return [c.summary.id, {
-        summary,
-        loaded: c.loaded,
-        loading: c.loading,
-        peerReadUpTo: c.peerReadUpTo,
-        ...(c.loaded ? { members: c.members, memberCount, messages: storedOf(c.messages), hasOlder: c.hasOlder } : {}),
-      }];
-    })),
+    conversations: Object.fromEntries(
+      Object.values(s.conversations).map((c) => {
+        const { memberCount, ...summary } = c.summary;
+        return [
+          c.summary.id,
+          {
+            summary,
+            loaded: c.loaded,
+            loading: c.loading,
+            peerReadUpTo: c.peerReadUpTo,
+            ...(c.loaded ? { members: c.members, memberCount, messages: storedOf(c.messages), hasOlder: c.hasOlder } : {}),
+          },
+        ];
+      }),
+    ),
   };
 }
 

@@ -21,13 +21,16 @@ afterAll(() => {
 
 describe('timeline', () => {
   test('a separator before each new day; one sender within the gap forms a group', () => {
-    const items = timeline([
-      msg('1', 'a', '2026-03-02T10:00:00.000Z'),
-      msg('2', 'a', '2026-03-02T10:01:00.000Z'),
-      msg('3', 'a', '2026-03-02T10:04:59.000Z'),
-      msg('4', 'b', '2026-03-02T10:05:00.000Z'),
-      msg('5', 'b', '2026-03-03T09:00:00.000Z'),
-    ], 'utc');
+    const items = timeline(
+      [
+        msg('1', 'a', '2026-03-02T10:00:00.000Z'),
+        msg('2', 'a', '2026-03-02T10:01:00.000Z'),
+        msg('3', 'a', '2026-03-02T10:04:59.000Z'),
+        msg('4', 'b', '2026-03-02T10:05:00.000Z'),
+        msg('5', 'b', '2026-03-03T09:00:00.000Z'),
+      ],
+      'utc',
+    );
     expect(shape(items)).toEqual(['|Monday 2 March 2026', '1:h', '2:', '3:t', '4:ht', '|Tuesday 3 March 2026', '5:ht']);
   });
 
@@ -35,7 +38,10 @@ describe('timeline', () => {
     const t0 = Date.parse('2026-03-02T10:00:00.000Z');
     const at = (ms: number) => new Date(t0 + ms).toISOString();
     const times = [0, GROUP_GAP_MS - 1, 2 * GROUP_GAP_MS - 2, 3 * GROUP_GAP_MS - 2];
-    const items = timeline(times.map((t, i) => msg(String(i + 1), 'a', at(t))), 'utc');
+    const items = timeline(
+      times.map((t, i) => msg(String(i + 1), 'a', at(t))),
+      'utc',
+    );
     expect(shape(items)).toEqual(['|Monday 2 March 2026', '1:h', '2:', '3:t', '4:ht']);
   });
 
@@ -59,7 +65,7 @@ describe('timeline', () => {
     expect(fullTime('2026-03-02T07:05:00.000Z', 'utc')).toBe('Monday 2 March 2026, 07:05 UTC');
   });
 
-  test('in the reader\'s zone, recent days are named relative to now', () => {
+  test("in the reader's zone, recent days are named relative to now", () => {
     const now = new Date('2026-03-10T15:00:00.000Z');
     expect(dayLabel('2026-03-10T14:00:00.000Z', 'local', now)).toBe('Today');
     expect(dayLabel('2026-03-09T14:00:00.000Z', 'local', now)).toBe('Yesterday');

@@ -1,4 +1,13 @@
-import type { ConversationDetail, ConversationSummary, EventPayload, Friend, FriendRequest, Member, Message, User } from '../../client/index.js';
+import type {
+  ConversationDetail,
+  ConversationSummary,
+  EventPayload,
+  Friend,
+  FriendRequest,
+  Member,
+  Message,
+  User,
+} from '../../client/index.js';
 import { PAGE } from '../../web/src/state/model.js';
 
 /**
@@ -58,8 +67,16 @@ export class World {
   private friendships = new Set<string>();
   private pointers = new Map<string, number>();
 
-  constructor(userCount = 4, readonly me = '1') {
-    this.users = Array.from({ length: userCount }, (_, i) => ({ id: String(i + 1), username: `user${i + 1}`, displayName: `User ${i + 1}`, createdAt: at(0) }));
+  constructor(
+    userCount = 4,
+    readonly me = '1',
+  ) {
+    this.users = Array.from({ length: userCount }, (_, i) => ({
+      id: String(i + 1),
+      username: `user${i + 1}`,
+      displayName: `User ${i + 1}`,
+      createdAt: at(0),
+    }));
     this.views.push(this.view());
   }
 
@@ -102,7 +119,12 @@ export class World {
 
   private create(kind: Conv['kind'], owner: string | null, memberIds: string[], name: string | null): void {
     const c: Conv = {
-      id: this.id(), kind, name, ownerId: owner, createdAt: at(this.seq + 1), messages: [],
+      id: this.id(),
+      kind,
+      name,
+      ownerId: owner,
+      createdAt: at(this.seq + 1),
+      messages: [],
       members: memberIds.map((userId) => ({ userId, role: userId === owner ? 'owner' : 'member' })),
     };
     this.convs.push(c);
@@ -115,7 +137,8 @@ export class World {
     const conv = (nth: number): Conv | undefined => (this.convs.length ? this.convs[Math.abs(nth) % this.convs.length] : undefined);
     switch (a.op) {
       case 'request': {
-        const from = this.user(a.from), to = this.user(a.to);
+        const from = this.user(a.from),
+          to = this.user(a.to);
         if (from.id === to.id || this.friendships.has(this.pair(from.id, to.id))) return;
         if (pending.some((r) => this.pair(r.from.id, r.to.id) === this.pair(from.id, to.id))) return;
         const request = { id: this.id(), from, to, createdAt: at(this.seq + 1) };
@@ -127,17 +150,20 @@ export class World {
         const r = pending.length ? pending[Math.abs(a.nth) % pending.length]! : undefined;
         if (!r) return;
         r.status = 'done';
-        if (a.op === 'decline') return this.emit({ type: 'friend.declined', requestId: r.id, fromId: r.from.id, toId: r.to.id }, [r.from.id, r.to.id]);
+        if (a.op === 'decline')
+          return this.emit({ type: 'friend.declined', requestId: r.id, fromId: r.from.id, toId: r.to.id }, [r.from.id, r.to.id]);
         this.friendships.add(this.pair(r.from.id, r.to.id));
         return this.emit({ type: 'friend.accepted', requestId: r.id, users: [r.from, r.to] }, [r.from.id, r.to.id]);
       }
       case 'unfriend': {
-        const x = this.user(a.a), y = this.user(a.b);
+        const x = this.user(a.a),
+          y = this.user(a.b);
         if (!this.friendships.delete(this.pair(x.id, y.id))) return;
         return this.emit({ type: 'friend.removed', userIds: [x.id, y.id] }, [x.id, y.id]);
       }
       case 'direct': {
-        const x = this.user(a.a), y = this.user(a.b);
+        const x = this.user(a.a),
+          y = this.user(a.b);
         if (x.id === y.id || this.convs.some((c) => c.kind === 'direct' && this.memberOf(c, x.id) && this.memberOf(c, y.id))) return;
         return this.create('direct', null, [x.id, y.id], null);
       }
@@ -153,7 +179,13 @@ export class World {
         const by = this.user(a.by).id;
         if (!c || c.kind === 'direct' || !this.memberOf(c, by)) return;
         c.name = `${c.kind} ${this.id()}`;
-        return this.emit({ type: 'conversation.updated', conversation: { id: c.id, kind: c.kind, name: c.name, ownerId: c.ownerId, createdAt: c.createdAt } }, c.members.map((m) => m.userId));
+        return this.emit(
+          {
+            type: 'conversation.updated',
+            conversation: { id: c.id, kind: c.kind, name: c.name, ownerId: c.ownerId, createdAt: c.createdAt },
+          },
+          c.members.map((m) => m.userId),
+        );
       }
       case 'join': {
         const c = conv(a.nth);
@@ -162,7 +194,10 @@ export class World {
         c.members.push({ userId: u, role: 'member' });
         // A new member starts with everything before joining marked read.
         this.pointers.set(`${u}:${c.id}`, this.lastId(c));
-        return this.emit({ type: 'member.joined', conversationId: c.id, member: this.member(c, u), by: null }, c.members.map((m) => m.userId));
+        return this.emit(
+          { type: 'member.joined', conversationId: c.id, member: this.member(c, u), by: null },
+          c.members.map((m) => m.userId),
+        );
       }
       case 'leave': {
         const c = conv(a.nth);
@@ -185,11 +220,22 @@ export class World {
         const c = conv(a.nth);
         const u = this.user(a.user);
         if (!c || !this.memberOf(c, u.id) || c.messages.length >= PAGE - 1) return;
-        const message: Message = { id: this.id(), conversationId: c.id, senderId: u.id, senderName: u.displayName, body: `hello ${this.nextId}`, createdAt: at(this.seq + 1), clientMsgId: `cm${this.nextId}` };
+        const message: Message = {
+          id: this.id(),
+          conversationId: c.id,
+          senderId: u.id,
+          senderName: u.displayName,
+          body: `hello ${this.nextId}`,
+          createdAt: at(this.seq + 1),
+          clientMsgId: `cm${this.nextId}`,
+        };
         c.messages.push(message);
         // The sender has read what they wrote.
         this.pointers.set(`${u.id}:${c.id}`, Number(message.id));
-        return this.emit({ type: 'message.created', message }, c.members.map((m) => m.userId));
+        return this.emit(
+          { type: 'message.created', message },
+          c.members.map((m) => m.userId),
+        );
       }
       case 'read': {
         const c = conv(a.nth);
@@ -215,7 +261,12 @@ export class World {
     const conversations = mine.map((c): ConversationSummary => {
       const pointer = this.pointers.get(`${me}:${c.id}`) ?? 0;
       const s: ConversationSummary = {
-        id: c.id, kind: c.kind, name: c.name, ownerId: c.ownerId, createdAt: c.createdAt, memberCount: c.members.length,
+        id: c.id,
+        kind: c.kind,
+        name: c.name,
+        ownerId: c.ownerId,
+        createdAt: c.createdAt,
+        memberCount: c.members.length,
         unread: c.messages.filter((m) => Number(m.id) > pointer && m.senderId !== me).length,
         lastMessage: c.messages[c.messages.length - 1] ?? null,
         lastReadMessageId: pointer === 0 ? null : String(pointer),

@@ -54,11 +54,14 @@ export function lastSeenText(iso: string | null, now = Date.now()): string {
 
 export function initials(name: string): string {
   // Words that start with a letter or digit (emoji and punctuation make poor initials).
-  const words = name.trim().split(/[\s._-]+/).filter(Boolean);
+  const words = name
+    .trim()
+    .split(/[\s._-]+/)
+    .filter(Boolean);
   const lettered = words.filter((w) => /^[\p{L}\p{N}]/u.test(w));
   const parts = lettered.length ? lettered : words;
   const first = [...(parts[0] ?? '?')][0] ?? '?';
-  const second = parts.length > 1 ? [...parts[parts.length - 1]!][0] ?? '' : '';
+  const second = parts.length > 1 ? ([...parts[parts.length - 1]!][0] ?? '') : '';
   return (first + second).toUpperCase();
 }
 

@@ -12,7 +12,8 @@ const api = client.api;
 export const sdk = {
   me: (): Promise<User> => api.me(),
   login: (username: string, password: string): Promise<{ user: User }> => api.login(username, password),
-  register: (username: string, password: string, displayName?: string): Promise<{ user: User }> => api.register(username, password, displayName),
+  register: (username: string, password: string, displayName?: string): Promise<{ user: User }> =>
+    api.register(username, password, displayName),
   logout: (): Promise<void> => api.logout(),
 
   searchUsers: (prefix: string): Promise<User[]> => api.searchUsers(prefix),

@@ -25,7 +25,7 @@ const data: SsrData | null = (() => {
 
 /** The room the server rendered this page for, or null (an app route, a room not found). */
 export function ssrRoomName(): string | null {
-  return consumed ? null : data?.room.name ?? null;
+  return consumed ? null : (data?.room.name ?? null);
 }
 
 /** The server's data for this room, the first time it is asked for. */

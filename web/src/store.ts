@@ -3,11 +3,30 @@
  * module under state/ (docs/web.md, "State modules"); this file only names
  * what the views use, so they need not know the split.
  */
-export { state, totalUnread, unreadOf, displayNameOf, sortedConversations, directWith, presenceOf, typingIn, pageTitle } from './state/app-state';
+export {
+  state,
+  totalUnread,
+  unreadOf,
+  displayNameOf,
+  sortedConversations,
+  directWith,
+  presenceOf,
+  typingIn,
+  pageTitle,
+} from './state/app-state';
 export type { ConvState, Tab, Status } from './state/model';
 export { toast } from './state/toasts';
 export { start, boot, login, register, logout } from './state/session';
-export { loadOlder, openConversation, closeConversation, markReadIfSeen, startDirect, refreshRequests, refreshPublicRooms, joinRoom } from './state/conversations';
+export {
+  loadOlder,
+  openConversation,
+  closeConversation,
+  markReadIfSeen,
+  startDirect,
+  refreshRequests,
+  refreshPublicRooms,
+  joinRoom,
+} from './state/conversations';
 export { sendMessage, retryMessage, discardMessage } from './state/send-queue';
 export { noteTyping } from './state/typing';
 export { setNotifications } from './state/notifications';

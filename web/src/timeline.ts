@@ -60,8 +60,13 @@ export function fullTime(iso: string, zone: Zone): string {
 }
 
 function near(a: Timed | undefined, b: Timed | undefined, zone: Zone): boolean {
-  return !!a && !!b && a.senderId === b.senderId && dayKey(a.createdAt, zone) === dayKey(b.createdAt, zone)
-    && Math.abs(Date.parse(b.createdAt) - Date.parse(a.createdAt)) < GROUP_GAP_MS;
+  return (
+    !!a &&
+    !!b &&
+    a.senderId === b.senderId &&
+    dayKey(a.createdAt, zone) === dayKey(b.createdAt, zone) &&
+    Math.abs(Date.parse(b.createdAt) - Date.parse(a.createdAt)) < GROUP_GAP_MS
+  );
 }
 
 /** Messages (oldest first) with a separator before each new day and their place in a sender group. */

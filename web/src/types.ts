@@ -1,6 +1,16 @@
 /** Wire shapes, as the SDK exports them. */
 export type {
-  User, Member, Conversation, ConversationDetail, ConversationSummary, Message, FriendRequest, Presence, StreamEvent, Signal, Friend,
+  User,
+  Member,
+  Conversation,
+  ConversationDetail,
+  ConversationSummary,
+  Message,
+  FriendRequest,
+  Presence,
+  StreamEvent,
+  Signal,
+  Friend,
 } from '@hubbub/client';
 
 import type { Message } from '@hubbub/client';

@@ -10,15 +10,19 @@ export function authRoutes(app: FastifyInstance, ctx: Ctx): void {
   const { auth, config } = ctx;
   const sessionMaxAge = config.sessionTtlDays * 86400;
 
-  app.post<{ Body: { username: string; password: string; displayName?: string } }>('/api/v1/auth/register', {
-    schema: { body: S.register },
-  }, async (req, reply) => {
-    ctx.limits.register(req.ip);
-    const user = await auth.register(req.body);
-    const s = await auth.openSession(user, clientOf(req));
-    setSessionCookie(reply, s.token, config.secureCookies, sessionMaxAge);
-    return reply.code(201).send({ user, csrfToken: s.csrfToken });
-  });
+  app.post<{ Body: { username: string; password: string; displayName?: string } }>(
+    '/api/v1/auth/register',
+    {
+      schema: { body: S.register },
+    },
+    async (req, reply) => {
+      ctx.limits.register(req.ip);
+      const user = await auth.register(req.body);
+      const s = await auth.openSession(user, clientOf(req));
+      setSessionCookie(reply, s.token, config.secureCookies, sessionMaxAge);
+      return reply.code(201).send({ user, csrfToken: s.csrfToken });
+    },
+  );
 
   // Login and token creation share one throttle (services/login-throttle.ts), keyed by the account as looked up.
   app.post<{ Body: { username: string; password: string } }>('/api/v1/auth/login', { schema: { body: S.login } }, async (req, reply) => {
@@ -71,11 +75,15 @@ export function authRoutes(app: FastifyInstance, ctx: Ctx): void {
   });
 
   // Asks for the current password (throttled like a login); every other session and token ends.
-  app.post<{ Body: { currentPassword: string; newPassword: string } }>('/api/v1/me/password', { schema: { body: S.changePassword } }, async (req) => {
-    const p = requireUser(req);
-    await auth.changePassword(p, req.body.currentPassword, req.body.newPassword, req.ip);
-    return { ok: true };
-  });
+  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+    '/api/v1/me/password',
+    { schema: { body: S.changePassword } },
+    async (req) => {
+      const p = requireUser(req);
+      await auth.changePassword(p, req.body.currentPassword, req.body.newPassword, req.ip);
+      return { ok: true };
+    },
+  );
 
   app.get('/api/v1/me/sessions', async (req) => {
     return { sessions: await auth.listSessions(requireUser(req)) };

@@ -14,13 +14,18 @@ export function conversationRoutes(app: FastifyInstance, ctx: Ctx): void {
     return { conversations: await store.listConversationsOf(requireUser(req).user.id) };
   });
 
-  app.post<{ Body: { kind: 'group' | 'room'; name: string; members?: string[] } }>('/api/v1/conversations', { schema: { body: S.createConversation } }, async (req, reply) => {
-    const me = requireUser(req).user;
-    const conversation = req.body.kind === 'group'
-      ? await chat.createGroup(me, req.body.name, req.body.members ?? [])
-      : await chat.createRoom(me, req.body.name);
-    return reply.code(201).send({ conversation });
-  });
+  app.post<{ Body: { kind: 'group' | 'room'; name: string; members?: string[] } }>(
+    '/api/v1/conversations',
+    { schema: { body: S.createConversation } },
+    async (req, reply) => {
+      const me = requireUser(req).user;
+      const conversation =
+        req.body.kind === 'group'
+          ? await chat.createGroup(me, req.body.name, req.body.members ?? [])
+          : await chat.createRoom(me, req.body.name);
+      return reply.code(201).send({ conversation });
+    },
+  );
 
   app.get<IdParams>('/api/v1/conversations/:id', async (req) => {
     return { conversation: await chat.readable(req.principal?.user ?? null, idParam(req.params.id, 'CONVERSATION_NOT_FOUND')) };
@@ -31,10 +36,14 @@ export function conversationRoutes(app: FastifyInstance, ctx: Ctx): void {
     return { conversation: await store.getConversation(req.params.id) };
   });
 
-  app.post<IdParams & { Body: { username: string } }>('/api/v1/conversations/:id/members', { schema: { body: S.addMember } }, async (req, reply) => {
-    await chat.addMember(requireUser(req).user, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), req.body.username);
-    return reply.code(201).send({ ok: true });
-  });
+  app.post<IdParams & { Body: { username: string } }>(
+    '/api/v1/conversations/:id/members',
+    { schema: { body: S.addMember } },
+    async (req, reply) => {
+      await chat.addMember(requireUser(req).user, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), req.body.username);
+      return reply.code(201).send({ ok: true });
+    },
+  );
 
   app.delete<{ Params: { id: string; userId: string } }>('/api/v1/conversations/:id/members/:userId', async (req) => {
     const me = requireUser(req).user;
@@ -60,12 +69,16 @@ export function conversationRoutes(app: FastifyInstance, ctx: Ctx): void {
     return { messages: await chat.history(req.principal?.user ?? null, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), before, limit) };
   });
 
-  app.post<IdParams & { Body: { body: string; clientMsgId?: string } }>('/api/v1/conversations/:id/messages', { schema: { body: S.send } }, async (req, reply) => {
-    const me = requireUser(req).user;
-    ctx.limits.send(me.id, req.ip);
-    const r = await chat.send(me, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), req.body.body, req.body.clientMsgId ?? null);
-    return reply.code(r.duplicate ? 200 : 201).send({ message: r.message, duplicate: r.duplicate });
-  });
+  app.post<IdParams & { Body: { body: string; clientMsgId?: string } }>(
+    '/api/v1/conversations/:id/messages',
+    { schema: { body: S.send } },
+    async (req, reply) => {
+      const me = requireUser(req).user;
+      ctx.limits.send(me.id, req.ip);
+      const r = await chat.send(me, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), req.body.body, req.body.clientMsgId ?? null);
+      return reply.code(r.duplicate ? 200 : 201).send({ message: r.message, duplicate: r.duplicate });
+    },
+  );
 
   app.post<IdParams & { Body: { upTo: string } }>('/api/v1/conversations/:id/read', { schema: { body: S.read } }, async (req) => {
     await chat.markRead(requireUser(req).user, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), req.body.upTo);

@@ -24,14 +24,18 @@ export function peopleRoutes(app: FastifyInstance, ctx: Ctx): void {
     return store.listFriendRequests(me.id);
   });
 
-  app.post<{ Body: { username: string } }>('/api/v1/friends/requests', {
-    schema: { body: S.friendRequest },
-  }, async (req, reply) => {
-    const me = requireUser(req).user;
-    ctx.limits.friendRequest(me.id, req.ip);
-    await chat.requestFriend(me, req.body.username);
-    return reply.code(201).send({ ok: true });
-  });
+  app.post<{ Body: { username: string } }>(
+    '/api/v1/friends/requests',
+    {
+      schema: { body: S.friendRequest },
+    },
+    async (req, reply) => {
+      const me = requireUser(req).user;
+      ctx.limits.friendRequest(me.id, req.ip);
+      await chat.requestFriend(me, req.body.username);
+      return reply.code(201).send({ ok: true });
+    },
+  );
 
   app.post<{ Params: { id: string } }>('/api/v1/friends/requests/:id/accept', async (req) => {
     await chat.answerFriendRequest(requireUser(req).user, req.params.id, true);

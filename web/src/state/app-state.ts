@@ -1,6 +1,17 @@
 import { computed, reactive, toRaw } from 'vue';
 import type { RoomInfo, User } from '../types';
-import { CHAT_KEYS, displayNameOf, presenceIn, type ChatState, type ConvState, type PresenceInfo, type Requests, type Status, type Tab, type TypingEntry } from './model';
+import {
+  CHAT_KEYS,
+  displayNameOf,
+  presenceIn,
+  type ChatState,
+  type ConvState,
+  type PresenceInfo,
+  type Requests,
+  type Status,
+  type Tab,
+  type TypingEntry,
+} from './model';
 
 /**
  * The one reactive state the views read. Creating it touches nothing outside
@@ -65,7 +76,9 @@ function activity(c: ConvState): string {
   return c.summary.lastMessage?.createdAt ?? c.summary.createdAt;
 }
 
-export const sortedConversations = computed(() => Object.values(state.conversations).sort((a, b) => activity(b).localeCompare(activity(a))));
+export const sortedConversations = computed(() =>
+  Object.values(state.conversations).sort((a, b) => activity(b).localeCompare(activity(a))),
+);
 
 export function directWith(userId: string): ConvState | undefined {
   return Object.values(state.conversations).find((c) => c.summary.kind === 'direct' && c.summary.peer?.id === userId);
@@ -77,7 +90,9 @@ export function presenceOf(userId: string): PresenceInfo {
 
 export function typingIn(conversationId: string): string[] {
   const now = Date.now();
-  return Object.values(state.typing[conversationId] ?? {}).filter((t) => t.until > now).map((t) => t.name);
+  return Object.values(state.typing[conversationId] ?? {})
+    .filter((t) => t.until > now)
+    .map((t) => t.name);
 }
 
 export function pageTitle(base: string): string {

@@ -133,8 +133,15 @@ function conversationCreated(state: ChatState, d: ConversationDetail): Applied {
   if (state.conversations[d.id] || !d.members.some((x) => x.id === me)) return unchanged(state);
   const peer = d.kind === 'direct' ? d.members.find((x) => x.id !== me) : undefined;
   const conv = newConv({
-    id: d.id, kind: d.kind, name: d.name, ownerId: d.ownerId, createdAt: d.createdAt, memberCount: d.memberCount,
-    unread: 0, lastMessage: null, lastReadMessageId: null,
+    id: d.id,
+    kind: d.kind,
+    name: d.name,
+    ownerId: d.ownerId,
+    createdAt: d.createdAt,
+    memberCount: d.memberCount,
+    unread: 0,
+    lastMessage: null,
+    lastReadMessageId: null,
     ...(peer ? { peer: { id: peer.id, username: peer.username, displayName: peer.displayName } } : {}),
   });
   return unchanged(withConv(state, d.id, { ...conv, members: d.members }));
@@ -147,7 +154,7 @@ function memberJoined(state: ChatState, ev: Ev<'member.joined'>): Applied {
   if (ev.member.id === state.me?.id) return c ? unchanged(state) : { state, effects: [{ kind: 'refreshConversations' }] };
   // Without the member list a count cannot be kept exactly (the event may
   // already be in it); it is shown only with the list, which opening loads.
-  if (!c || !c.members || c.members.some((x) => x.id === ev.member.id)) return unchanged(state);
+  if (!c?.members || c.members.some((x) => x.id === ev.member.id)) return unchanged(state);
   const members = [...c.members, ev.member];
   return unchanged(withConv(state, c.summary.id, { ...c, members, summary: { ...c.summary, memberCount: members.length } }));
 }

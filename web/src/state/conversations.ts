@@ -32,7 +32,7 @@ export async function loadConversation(id: string): Promise<void> {
 /** Loads the page before the oldest stored message; returns how many came. */
 export async function loadOlder(id: string): Promise<number> {
   const c = state.conversations[id];
-  if (!c || !c.loaded || c.loadingOlder || !c.hasOlder) return 0;
+  if (!c?.loaded || c.loadingOlder || !c.hasOlder) return 0;
   const oldest = storedOf(c.messages)[0];
   if (!oldest) {
     c.hasOlder = false;
@@ -89,7 +89,9 @@ export async function startDirect(friend: User): Promise<void> {
     const conv = await sdk.direct(friend.username);
     if (!state.conversations[conv.id]) {
       const peer = { id: friend.id, username: friend.username, displayName: friend.displayName };
-      commit(withConv(snapshot(), conv.id, newConv({ ...conv, peer, memberCount: 2, unread: 0, lastMessage: null, lastReadMessageId: null })));
+      commit(
+        withConv(snapshot(), conv.id, newConv({ ...conv, peer, memberCount: 2, unread: 0, lastMessage: null, lastReadMessageId: null })),
+      );
     }
     navigate(`/c/${conv.id}`);
   } catch (err) {

@@ -25,7 +25,9 @@ export function loaded(prev: ChatState, data: InitialData): ChatState {
   for (const s of data.conversations) {
     const old = prev.conversations[s.id];
     // The peer's read pointer is kept: only the stream carries it, and it only moves forward.
-    conversations[s.id] = old ? { ...old, summary: s, members: null, messages: localOf(old.messages), loaded: false, hasOlder: true } : newConv(s);
+    conversations[s.id] = old
+      ? { ...old, summary: s, members: null, messages: localOf(old.messages), loaded: false, hasOlder: true }
+      : newConv(s);
   }
   return {
     ...prev,
@@ -42,7 +44,9 @@ export function conversationLoaded(state: ChatState, id: string, detail: Convers
   if (!cur) return state;
   const stored = mergeMessages(storedOf(cur.messages), page);
   // A local copy whose stored twin arrived in this page is dropped.
-  const local = localOf(cur.messages).filter((l) => !stored.some((s) => s.clientMsgId && s.clientMsgId === l.clientMsgId && s.senderId === l.senderId));
+  const local = localOf(cur.messages).filter(
+    (l) => !stored.some((s) => s.clientMsgId && s.clientMsgId === l.clientMsgId && s.senderId === l.senderId),
+  );
   const last = stored[stored.length - 1];
   const before = cur.summary.lastMessage?.id ?? '0';
   const newer = last && idLess(before, last.id);
@@ -52,7 +56,12 @@ export function conversationLoaded(state: ChatState, id: string, detail: Convers
   const missed = page.filter((m) => m.senderId !== state.me?.id && idLess(before, m.id) && idLess(pointer, m.id)).length;
   return withConv(state, id, {
     ...cur,
-    summary: { ...cur.summary, memberCount: detail.memberCount, unread: cur.summary.unread + missed, ...(newer ? { lastMessage: last } : {}) },
+    summary: {
+      ...cur.summary,
+      memberCount: detail.memberCount,
+      unread: cur.summary.unread + missed,
+      ...(newer ? { lastMessage: last } : {}),
+    },
     members: detail.members,
     messages: [...stored, ...local],
     hasOlder: page.length >= PAGE,

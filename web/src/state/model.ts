@@ -27,9 +27,18 @@ export interface ConvState {
 
 export type Tab = 'friends' | 'groups' | 'rooms';
 export type Status = 'connecting' | 'online' | 'offline';
-export interface TypingEntry { name: string; until: number }
-export interface PresenceInfo { status: Presence; lastSeen: string | null }
-export interface Requests { incoming: FriendRequest[]; outgoing: FriendRequest[] }
+export interface TypingEntry {
+  name: string;
+  until: number;
+}
+export interface PresenceInfo {
+  status: Presence;
+  lastSeen: string | null;
+}
+export interface Requests {
+  incoming: FriendRequest[];
+  outgoing: FriendRequest[];
+}
 
 /** What the stream's events change, and what they read to decide how. */
 export interface ChatState {
@@ -47,13 +56,33 @@ export interface ChatState {
   atBottom: boolean;
 }
 
-export const CHAT_KEYS = ['me', 'conversations', 'friends', 'requests', 'presence', 'typing', 'activeId', 'visible', 'atBottom'] as const satisfies ReadonlyArray<keyof ChatState>;
+export const CHAT_KEYS = [
+  'me',
+  'conversations',
+  'friends',
+  'requests',
+  'presence',
+  'typing',
+  'activeId',
+  'visible',
+  'atBottom',
+] as const satisfies ReadonlyArray<keyof ChatState>;
 
 /** Messages fetched per page; a full page means there may be older ones. */
 export const PAGE = 50;
 
 export function emptyChatState(me: User | null = null): ChatState {
-  return { me, conversations: {}, friends: {}, requests: { incoming: [], outgoing: [] }, presence: {}, typing: {}, activeId: null, visible: true, atBottom: true };
+  return {
+    me,
+    conversations: {},
+    friends: {},
+    requests: { incoming: [], outgoing: [] },
+    presence: {},
+    typing: {},
+    activeId: null,
+    visible: true,
+    atBottom: true,
+  };
 }
 
 export function newConv(summary: ConversationSummary): ConvState {

@@ -12,7 +12,7 @@ export function readIfSeen(state: ChatState): { state: ChatState; upTo: string |
   const id = state.activeId;
   if (!id || !state.visible || !state.atBottom) return none;
   const c = state.conversations[id];
-  if (!c || !c.loaded) return none;
+  if (!c?.loaded) return none;
   const last = storedOf(c.messages).pop();
   if (!last) return none;
   const already = c.summary.lastReadMessageId;

@@ -22,7 +22,9 @@ const CONNECTIVITY = new Set(['CLOSED', 'DISCONNECTED', 'NETWORK', 'TIMEOUT', 'A
 const inflight = new Set<string>();
 
 function newClientMsgId(): string {
-  return typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  return typeof crypto.randomUUID === 'function'
+    ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
 function pending(conversationId: string, clientMsgId: string): ChatMessage | undefined {
@@ -35,8 +37,14 @@ export function sendMessage(conversationId: string, text: string): boolean {
   if (!body || !c || !state.me) return false;
   const clientMsgId = newClientMsgId();
   c.messages.push({
-    id: `local:${clientMsgId}`, conversationId, senderId: state.me.id, senderName: state.me.displayName || state.me.username,
-    body, createdAt: new Date().toISOString(), clientMsgId, state: 'pending',
+    id: `local:${clientMsgId}`,
+    conversationId,
+    senderId: state.me.id,
+    senderName: state.me.displayName || state.me.username,
+    body,
+    createdAt: new Date().toISOString(),
+    clientMsgId,
+    state: 'pending',
   });
   void deliver(conversationId, clientMsgId);
   return true;

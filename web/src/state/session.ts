@@ -45,9 +45,12 @@ export function start(): void {
   window.addEventListener('online', () => {
     if (sessionLive) client.connect().catch((err) => toast(`Could not reconnect: ${errorInfo(err).message}`, 'error'));
   });
-  watch(() => state.atBottom, (b) => {
-    if (b) markReadIfSeen();
-  });
+  watch(
+    () => state.atBottom,
+    (b) => {
+      if (b) markReadIfSeen();
+    },
+  );
   startTypingExpiry();
 }
 

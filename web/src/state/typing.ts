@@ -15,9 +15,10 @@ const SEND_EVERY_MS = 2500;
 /** The typing table with `s` in it; our own signal (another tab of ours) is not shown. */
 export function withTyping(st: ChatState, s: TypingSignal, now: number): ChatState['typing'] {
   if (s.userId === st.me?.id) return st.typing;
-  const name = st.friends[s.userId]?.displayName
-    || st.conversations[s.conversationId]?.members?.find((x) => x.id === s.userId)?.displayName
-    || s.username;
+  const name =
+    st.friends[s.userId]?.displayName ||
+    st.conversations[s.conversationId]?.members?.find((x) => x.id === s.userId)?.displayName ||
+    s.username;
   const until = Math.min(Date.parse(s.until) || now + DEFAULT_TYPING_MS, now + MAX_TYPING_MS);
   const entry: TypingEntry = { name, until };
   return { ...st.typing, [s.conversationId]: { ...st.typing[s.conversationId], [s.userId]: entry } };
