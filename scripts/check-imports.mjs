@@ -17,6 +17,8 @@ const SRC = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 
 const RANK = {
   domain: 0,
   'config.ts': 0,
+  'config-types.ts': 0,
+  'config-spec.ts': 0,
   store: 1,
   bus: 1,
   hub: 2,
