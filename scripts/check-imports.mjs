@@ -17,8 +17,8 @@ const SRC = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 
 const RANK = {
   domain: 0,
   'config.ts': 0,
-  'config-types.ts': 0,
-  'config-spec.ts': 0,
+  'config-types.ts': -2, // the key types, then their specs, then the defaults and makeConfig
+  'config-spec.ts': -1,
   store: 1,
   bus: 1,
   hub: 2,
