@@ -38,6 +38,8 @@ const server = await createServer(
     port: Number(values.port),
     logLevel: 'silent',
     scryptCost: 1 << 10,
+    // Every simulated client comes from 127.0.0.1: the per-address caps would stop the load generator, not measure the server.
+    maxConnectionsPerIp: big,
     rateLimits: {
       login: big,
       loginPerIp: big,
