@@ -73,6 +73,10 @@ const SPEC: { [K in Exclude<keyof Config, 'rateLimits'>]: Spec } & { rateLimits:
   metricsPort: int(0, 65535),
   metricsToken: str,
   storeRetryAfterSeconds: int(1, 3600),
+  // Up to a year; 0 = no limit.
+  editWindowSeconds: int(0, 365 * 86_400),
+  // Every distinct emoji is a chip every client draws and a row per reactor: a few hundred at most.
+  maxReactionsPerMessage: int(1, 500),
 };
 
 /** Keys whose value is an object of keys (flattened with a dot elsewhere). */

@@ -112,6 +112,10 @@ export interface Config {
   metricsToken: string;
   /** Seconds a client is told to wait (Retry-After) when the database is unreachable. */
   storeRetryAfterSeconds: number;
+  /** Seconds after sending during which its sender may edit a message; 0 = no limit. */
+  editWindowSeconds: number;
+  /** Distinct emoji one message may carry as reactions. */
+  maxReactionsPerMessage: number;
 }
 
 export type ConfigInput = Partial<Omit<Config, 'rateLimits'>> & { rateLimits?: Partial<Config['rateLimits']> };

@@ -61,6 +61,8 @@ export const DEFAULTS: Config = {
   metricsPort: 0,
   metricsToken: '',
   storeRetryAfterSeconds: 5,
+  editWindowSeconds: 0,
+  maxReactionsPerMessage: 20,
 };
 
 /** Descriptors kept for everything that is not a stream: the database, logs, API requests, accepting to refuse. */

@@ -73,7 +73,7 @@ export async function createServer(input: ConfigInput = {}, appOpts: AppOptions 
     writeWindow: config.writeWindow,
   });
   await hub.start();
-  const chat = new ChatService(store, hub);
+  const chat = new ChatService(store, hub, undefined, config);
   const auth = new AuthService(store, {
     sessionTtlMs: config.sessionTtlDays * 86_400_000,
     tokenTtlMs: config.tokenTtlDays * 86_400_000,

@@ -17,6 +17,7 @@ export const ERRORS = {
   PASSWORD_TOO_COMMON: { status: 400, message: 'That password is among the most common ones; choose another.' },
   PASSWORD_CONTAINS_USERNAME: { status: 400, message: 'A password may not contain the username.' },
   INVALID_PASSWORD_CHARACTERS: { status: 400, message: 'A password may not be only spaces, nor contain control or invisible characters.' },
+  INVALID_EMOJI: { status: 400, message: 'A reaction is one emoji.' },
   INVALID_DISPLAY_NAME: {
     status: 400,
     message: 'A display name is 1–64 visible characters, without control, direction-override or invisible characters.',
@@ -36,6 +37,11 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, message: 'You may not do that.' },
   NOT_A_MEMBER: { status: 403, message: 'You are not a member of this conversation.' },
   NOT_OWNER: { status: 403, message: 'Only the owner of the group may do that.' },
+  NOT_YOUR_MESSAGE: {
+    status: 403,
+    message: "Only its sender may edit a message; deleting another's needs a moderator, an owner or an admin.",
+  },
+  EDIT_WINDOW_PASSED: { status: 403, message: 'This message is too old to edit.' },
   FRIENDSHIP_REQUIRED: { status: 403, message: 'You can only do that with a friend.' },
   USER_NOT_FOUND: { status: 404, message: 'No such user.' },
   CONVERSATION_NOT_FOUND: { status: 404, message: 'No such conversation.' },
@@ -47,6 +53,8 @@ export const ERRORS = {
   FRIEND_REQUEST_EXISTS: { status: 409, message: 'A friend request is already pending.' },
   ALREADY_MEMBER: { status: 409, message: 'That user is already a member.' },
   NAME_TAKEN: { status: 409, message: 'A room with that name exists.' },
+  MESSAGE_DELETED: { status: 409, message: 'That message was deleted.' },
+  TOO_MANY_REACTIONS: { status: 409, message: 'This message has as many different reactions as it may; add to an existing one.' },
   INVALID_OPERATION: { status: 409, message: 'That operation does not apply to this conversation.' },
   CURSOR_EXPIRED: {
     status: 410,
@@ -71,7 +79,7 @@ export const ERRORS = {
     message: 'Log in or send a bearer token before opening a stream; do not reconnect without credentials.',
     closeCode: 4501,
   },
-  UNKNOWN_FRAME_TYPE: { status: 400, message: 'Unknown frame type; expected send, typing, read or ping.' },
+  UNKNOWN_FRAME_TYPE: { status: 400, message: 'Unknown frame type; expected send, edit, delete, react, typing, read or ping.' },
   BINARY_FRAME: { status: 400, message: 'Binary frames are not accepted; send JSON text frames.' },
   TOO_MANY_BAD_FRAMES: { status: 400, message: 'Too many malformed frames; the connection is closed.' },
 } as const satisfies Record<string, { status: number; message: string; closeCode?: number }>;

@@ -19,6 +19,11 @@ export function membershipChanges(event: Pick<StoredEvent, 'type' | 'payload'>):
       return [{ conversationId: p.conversationId, userId: p.userId, op: 'leave' }];
     }
     case 'message.created':
+    case 'message.updated':
+    case 'message.deleted':
+    case 'reaction.added':
+    case 'reaction.removed':
+    case 'member.updated': // a role changes, the span does not
     case 'conversation.updated':
     case 'friend.requested':
     case 'friend.accepted':

@@ -1,4 +1,5 @@
 import { AppError } from './errors.js';
+import type { ConversationKind } from './types.js';
 
 /**
  * A read pointer names the last message a user has read in a conversation.
@@ -8,4 +9,14 @@ import { AppError } from './errors.js';
 export function decideMarkRead(s: { messageInConversation: boolean; current: number | null; upTo: number }): boolean {
   if (!s.messageInConversation) throw new AppError('MESSAGE_NOT_FOUND');
   return s.current === null || s.upTo > s.current;
+}
+
+/**
+ * Who learns that a read pointer moved: the whole conversation in direct
+ * conversations and groups ("Seen", "Seen by N"), unless the reader hides
+ * receipts; the reader alone in rooms (a room's readers are not published)
+ * and for a reader who hides them (their other sessions still follow).
+ */
+export function readReceiptAudience(kind: ConversationKind, hideReadReceipts: boolean): 'conversation' | 'reader' {
+  return kind !== 'room' && !hideReadReceipts ? 'conversation' : 'reader';
 }

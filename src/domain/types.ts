@@ -5,6 +5,16 @@ export interface User {
   username: string;
   displayName: string;
   createdAt: string;
+  /** The server role: an admin may delete any message anywhere (set by the CLI: `hubbub user role`). */
+  role: ServerRole;
+}
+
+export type ServerRole = 'admin' | 'member';
+
+/** A user's own settings, never shown to others. */
+export interface UserSettings {
+  /** Read positions go to the reader alone instead of to the conversation (see read.updated). */
+  hideReadReceipts: boolean;
 }
 
 export type ConversationKind = 'direct' | 'group' | 'room';
@@ -13,8 +23,11 @@ export interface Member {
   id: string;
   username: string;
   displayName: string;
-  role: 'owner' | 'member';
+  role: MemberRole;
 }
+
+/** A moderator exists only in rooms, named by the room's owner. */
+export type MemberRole = 'owner' | 'moderator' | 'member';
 
 export interface Conversation {
   id: string;
@@ -38,13 +51,52 @@ export interface Message {
   body: string;
   createdAt: string;
   clientMsgId?: string;
+  /** When the body last changed; null for a message never edited. */
+  editedAt: string | null;
+  /** A tombstone: body '', mentions [], reactions []; the position and replyTo stay. */
+  deleted: boolean;
+  replyTo: ReplyPreview | null;
+  /** By emoji, in the order first used; `me` only in REST answers (the viewer's own). */
+  reactions: Reaction[];
+  /** Ids of the current members named with `@username` when the message was stored or last edited. */
+  mentions: string[];
+  /** `@room` / `@everyone` from someone allowed to call everyone (owner, moderator, server admin). */
+  mentionsAll: boolean;
 }
+
+/** The quoted original of a reply, as it is NOW (clients refresh it on message.updated / message.deleted). */
+export interface ReplyPreview {
+  id: string;
+  senderId: string;
+  senderName: string;
+  /** The first 140 characters of the original's current body; '' once deleted. */
+  preview: string;
+  deleted: boolean;
+}
+
+export interface Reaction {
+  emoji: string;
+  /** Exact. */
+  count: number;
+  /** The first reactors (at most 20, oldest first). */
+  userIds: string[];
+  /** REST answers only: whether the viewer is among the reactors. */
+  me?: boolean;
+}
+
+/** A membership or conversation event inside a history page, for the timeline's system lines. */
+export type HistoryEvent = Extract<EventPayload, { type: 'member.joined' | 'member.left' | 'member.updated' | 'conversation.updated' }> & {
+  at: string;
+  cursor: string;
+};
 
 export interface ConversationSummary extends Conversation {
   /** The other member, for a direct conversation. */
   peer?: { id: string; username: string; displayName: string };
   memberCount: number;
   unread: number;
+  /** Unread messages (after my read pointer, not mine, not deleted) that mention me or everyone. */
+  mentions: number;
   lastMessage: Message | null;
   lastReadMessageId: string | null;
 }
@@ -64,14 +116,26 @@ export type Presence = 'online' | 'away' | 'offline';
  */
 export type EventPayload =
   | { type: 'message.created'; message: Message }
+  /** After an edit: the message as it now is. */
+  | { type: 'message.updated'; message: Message }
+  /** The message became a tombstone; `by` deleted it (the sender, a moderator, an owner or an admin). */
+  | { type: 'message.deleted'; conversationId: string; messageId: string; by: string }
+  | { type: 'reaction.added'; conversationId: string; messageId: string; emoji: string; userId: string }
+  | { type: 'reaction.removed'; conversationId: string; messageId: string; emoji: string; userId: string }
   | { type: 'conversation.created'; conversation: ConversationDetail }
   | { type: 'conversation.updated'; conversation: Conversation }
   | { type: 'member.joined'; conversationId: string; member: Member; by: string | null }
   | { type: 'member.left'; conversationId: string; userId: string; by: string | null; newOwnerId?: string }
+  /** A room owner named (role 'moderator') or unnamed (role 'member') a moderator. */
+  | { type: 'member.updated'; conversationId: string; userId: string; role: MemberRole; by: string }
   | { type: 'friend.requested'; request: FriendRequest }
   | { type: 'friend.accepted'; requestId: string; users: [User, User] }
   | { type: 'friend.declined'; requestId: string; fromId: string; toId: string }
   | { type: 'friend.removed'; userIds: [string, string] }
+  /**
+   * To the conversation in direct conversations and groups (everyone sees how far each member read),
+   * unless the reader hides receipts; then, and always in rooms, to the reader alone.
+   */
   | { type: 'read.updated'; conversationId: string; userId: string; upTo: string }
   // Internal events: no conversation and no targets, so they are in nobody's stream and
   // never reach a client. They ride the log so that every node (and a CLI process writing

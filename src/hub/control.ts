@@ -35,6 +35,11 @@ export function controlOf(e: { type: EventType; payload: string }): Control | nu
       return { userId: String(p.userId), credential: p.tokenHash ?? null, code: 'SESSION_REVOKED', forget: false };
     }
     case 'message.created':
+    case 'message.updated':
+    case 'message.deleted':
+    case 'reaction.added':
+    case 'reaction.removed':
+    case 'member.updated':
     case 'conversation.created':
     case 'conversation.updated':
     case 'member.joined':
@@ -59,4 +64,14 @@ export function controlOf(e: { type: EventType; payload: string }): Control | nu
  */
 export function ends(c: Control, userId: string, credential: string | null | undefined): boolean {
   return userId === c.userId && (c.credential === null || c.credential === credential);
+}
+
+/**
+ * The message a `message.deleted` event asks every node to redact from its
+ * log (its body, and the quotes of it in replies), or null for any other event.
+ */
+export function redactionOf(e: { type: EventType; payload: string }): { conversationId: string; messageId: string } | null {
+  if (e.type !== 'message.deleted') return null;
+  const p = JSON.parse(e.payload) as Internal<'message.deleted'>;
+  return { conversationId: p.conversationId, messageId: p.messageId };
 }

@@ -127,6 +127,26 @@ export class EventLog {
   }
 
   /**
+   * Replaces the entries `change` gives a new payload for (a deleted
+   * message's body and quotes): same position, a new frame, the byte estimate
+   * kept true. Replaced, not changed, so frames already shared by sockets
+   * mid-write stay as they are.
+   */
+  rewrite(change: (e: LogEntry) => string | null): number {
+    let changed = 0;
+    for (let i = this.first; i < this.ring.length; i++) {
+      const e = this.ring[i]!;
+      const payload = change(e);
+      if (payload === null) continue;
+      const next = toEntry({ seq: e.seq, type: e.type, conversationId: e.conversationId, targets: [...e.targets], payload });
+      this.bytes += entryCost(next) - entryCost(e);
+      this.ring[i] = next;
+      changed++;
+    }
+    return changed;
+  }
+
+  /**
    * Takes a deleted user out of every entry's targets (friend events, read
    * pointers name both sides): the others keep the event, and the id no
    * longer selects anything. Entries are replaced, not changed, so their

@@ -3,7 +3,7 @@ import type { StoredEvent } from '../domain/types.js';
 import type { Bus } from '../bus/bus.js';
 import type { Store } from '../store/store.js';
 import type { AudienceIndex } from './audience.js';
-import { controlOf, type Control } from './control.js';
+import { controlOf, redactionOf, type Control } from './control.js';
 import { toEntry, type LogEntry } from './event-log.js';
 import type { LogTail } from './tail.js';
 
@@ -111,6 +111,8 @@ export class Intake {
       for (const change of membershipChanges(e)) this.index.apply(change, e.seq);
       const control = e.conversationId === null ? controlOf(e) : null;
       if (control) this.act(control);
+      const redaction = redactionOf(e);
+      if (redaction) this.tail.redactMessage(redaction.conversationId, redaction.messageId);
       const entry = toEntry(e);
       this.tail.append([entry]);
       entries.push(entry);

@@ -1,4 +1,6 @@
 import { AppError } from '../domain/errors.js';
+import { redactPayload } from '../domain/messages.js';
+import type { Message } from '../domain/types.js';
 import type { Store } from '../store/store.js';
 import type { AudienceIndex } from './audience.js';
 import { EventLog, toEntry, type LogEntry } from './event-log.js';
@@ -52,11 +54,34 @@ export class LogTail {
     return this.log.covers(position);
   }
 
-  /** Drops a deleted user from the log: their id in targets, their messages. */
+  /**
+   * Drops a deleted user from the log: their id in targets, their messages (as
+   * sent and as edited), and the quotes of them in others' replies — as the
+   * store did in the deleting transaction.
+   */
   forget(userId: string): void {
     this.log.dropTarget(userId);
-    const needle = '"senderId":' + JSON.stringify(userId) + ',';
-    this.log.redact((e) => e.type === 'message.created' && e.payload.includes(needle));
+    const isMessage = (e: LogEntry) => e.type === 'message.created' || e.type === 'message.updated';
+    const message = (e: LogEntry) => (JSON.parse(e.payload) as { message: Message }).message;
+    this.log.redact((e) => isMessage(e) && message(e).senderId === userId);
+    this.log.rewrite((e) => {
+      const quoted = isMessage(e) ? message(e).replyTo : null;
+      return quoted?.senderId === userId ? redactPayload(e.payload, quoted.id) : null;
+    });
+  }
+
+  /**
+   * A message was deleted: its entries (as sent, as edited) become its
+   * tombstone and replies lose their quote of it — the same rewrite the store
+   * made in the deleting transaction (redactPayload), so memory and store
+   * serve the same bytes and no node keeps the body.
+   */
+  redactMessage(conversationId: string, messageId: string): number {
+    return this.log.rewrite((e) =>
+      e.conversationId === conversationId && (e.type === 'message.created' || e.type === 'message.updated')
+        ? redactPayload(e.payload, messageId)
+        : null,
+    );
   }
 
   inAudience(e: LogEntry, userId: string): boolean {

@@ -134,6 +134,11 @@ export class AuthService {
     return user;
   }
 
+  async setRole(username: string, role: User['role']): Promise<User> {
+    const u = await this.store.getUserByUsername(accountKey(username));
+    return (u && (await this.store.setUserRole(u.id, role))) ?? Promise.reject(new AppError('USER_NOT_FOUND'));
+  }
+
   /** A display name that reads as someone else's username would let one pose as them. */
   private async refuseOthersUsername(displayName: string, selfId: string | null, selfUsername: string): Promise<void> {
     const name = accountKey(displayName);

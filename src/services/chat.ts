@@ -1,32 +1,16 @@
 import { AppError } from '../domain/errors.js';
 import { isId } from '../domain/ids.js';
-import { decidePost } from '../domain/posting.js';
-import { MAX_CLIENT_MSG_ID, accountKey, normalizeBody, normalizeConversationName, normalizeRoomName, roomKey } from '../domain/rules.js';
-import type { Conversation, ConversationDetail, Message, StoredEvent, User } from '../domain/types.js';
-import type { Hub } from '../hub/hub.js';
-import type { Store } from '../store/store.js';
+import { accountKey, normalizeConversationName, normalizeRoomName, roomKey } from '../domain/rules.js';
+import type { Conversation, ConversationDetail, User } from '../domain/types.js';
+import { MessageService } from './messages.js';
 
 /**
- * The chat's rules: who may do what to which conversation. Every write goes
- * to the store (which commits it with its event) and then to the hub, which
- * serves it to live readers. Nothing here knows about HTTP or sockets.
+ * The chat's rules: who may do what to which conversation (messages: see
+ * MessageService). Every write goes to the store (which commits it with its
+ * event) and then to the hub, which serves it to live readers. Nothing here
+ * knows about HTTP or sockets.
  */
-export class ChatService {
-  constructor(
-    private readonly store: Store,
-    private readonly hub: Hub,
-    private readonly clock: () => Date = () => new Date(),
-  ) {}
-
-  private now(): string {
-    return this.clock().toISOString();
-  }
-
-  private async commit<T>(events: StoredEvent[], value: T): Promise<T> {
-    await this.hub.committed(events);
-    return value;
-  }
-
+export class ChatService extends MessageService {
   // ── people ─────────────────────────────────────────────────────────────
   async userByName(username: string): Promise<User> {
     const u = await this.store.getUserByUsername(accountKey(username));
@@ -88,16 +72,6 @@ export class ChatService {
     return this.commit(events, conversation);
   }
 
-  /** Rooms are readable by anyone; other conversations by their members only. */
-  async readable(viewer: User | null, conversationId: string): Promise<ConversationDetail> {
-    const conv = await this.store.getConversation(conversationId);
-    if (!conv) throw new AppError('CONVERSATION_NOT_FOUND');
-    if (conv.kind === 'room') return conv;
-    if (!viewer) throw new AppError('AUTH_REQUIRED');
-    if (!conv.members.some((m) => m.id === viewer.id)) throw new AppError('NOT_A_MEMBER');
-    return conv;
-  }
-
   async rename(me: User, conversationId: string, name: string): Promise<void> {
     const conv = await this.readable(me, conversationId);
     if (conv.kind === 'direct') throw new AppError('INVALID_OPERATION');
@@ -156,73 +130,10 @@ export class ChatService {
     await this.commit(await this.store.deleteUser(me.id), undefined);
   }
 
-  // ── messages ───────────────────────────────────────────────────────────
-  /**
-   * Conversation kinds never change, so a send need not load a room's whole
-   * member list to learn it (7 ms per send in a 5,000-member room, measured):
-   * one membership lookup does. Bounded; the oldest entries go first.
-   */
-  private readonly kinds = new Map<string, Conversation['kind']>();
-
-  private async kindOf(conversationId: string): Promise<Conversation['kind']> {
-    const known = this.kinds.get(conversationId);
-    if (known) return known;
-    const conv = await this.store.getConversation(conversationId);
-    if (!conv) throw new AppError('CONVERSATION_NOT_FOUND');
-    if (this.kinds.size >= 100_000) this.kinds.delete(this.kinds.keys().next().value!);
-    this.kinds.set(conversationId, conv.kind);
-    return conv.kind;
-  }
-
-  /**
-   * Who may post is decided by the store, inside the append's own transaction
-   * (decidePost): a leave or an unfriend committing at the same moment is seen
-   * there, so a non-member's message is never stored
-   * (test/integration/send-leave-race.test.ts). The same decision is asked here
-   * first, on plain reads, only to refuse early without queueing a write.
-   * `live` throws when the caller's connection was revoked meanwhile; it runs
-   * last, right before the write.
-   */
-  async send(
-    me: User,
-    conversationId: string,
-    rawBody: string,
-    clientMsgId: string | null,
-    live: () => void = () => undefined,
-  ): Promise<{ message: Message; duplicate: boolean }> {
-    const body = normalizeBody(rawBody);
-    if (clientMsgId !== null && (clientMsgId.length === 0 || clientMsgId.length > MAX_CLIENT_MSG_ID))
-      throw new AppError('VALIDATION_FAILED', 'clientMsgId is 1–64 characters.');
-    const kind = await this.kindOf(conversationId);
-    const isMember = !!(await this.store.getMember(conversationId, me.id));
-    decidePost({
-      senderExists: true,
-      conversation: { kind },
-      isMember,
-      friendsWithPeer: isMember && kind === 'direct' && (await this.friendsWithPeer(me, conversationId)),
-    });
-    live();
-    const r = await this.store.appendMessage({ conversationId, senderId: me.id, body, clientMsgId, now: this.now() });
-    return this.commit(r.events, { message: r.message, duplicate: r.duplicate });
-  }
-
-  /** A direct conversation has two members: loading them is cheap. */
-  private async friendsWithPeer(me: User, conversationId: string): Promise<boolean> {
-    const conv = await this.store.getConversation(conversationId);
-    const other = conv?.members.find((m) => m.id !== me.id);
-    return !!other && (await this.store.areFriends(me.id, other.id));
-  }
-
-  async history(viewer: User | null, conversationId: string, before: string | null, limit: number): Promise<Message[]> {
-    await this.readable(viewer, conversationId);
-    return this.store.listMessages(conversationId, before, limit);
-  }
-
-  async markRead(me: User, conversationId: string, upTo: string, live: () => void = () => undefined): Promise<void> {
-    const conv = await this.readable(me, conversationId);
-    if (!conv.members.some((m) => m.id === me.id)) throw new AppError('NOT_A_MEMBER');
-    if (!isId(upTo)) throw new AppError('MESSAGE_NOT_FOUND');
-    live();
-    await this.commit(await this.store.markRead(me.id, conversationId, upTo), undefined);
+  // ── moderators ─────────────────────────────────────────────────────────
+  /** A room's owner names (`on`) or unnames a moderator (decideModerator, in the store's transaction). */
+  async setModerator(me: User, conversationId: string, userId: string, on: boolean): Promise<void> {
+    if (!isId(userId)) throw new AppError('USER_NOT_FOUND');
+    await this.commit(await this.store.setModerator(conversationId, userId, on, me.id), undefined);
   }
 }

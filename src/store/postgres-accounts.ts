@@ -1,12 +1,14 @@
 import { AppError } from '../domain/errors.js';
-import { idOrNone, isId } from '../domain/ids.js';
-import type { StoredEvent, User } from '../domain/types.js';
-import { type PgDb, all, get, isUniqueViolation } from './postgres-db.js';
-import { type TokenRow, type UserRow, authTokenOf, tokenInfoOf, userOf } from './rows.js';
+import { decideAnswer, decideFriendRequest, decideUnfriend } from '../domain/friendship.js';
+import { idOrNone, isId, orderedPair } from '../domain/ids.js';
+import { redactPayload } from '../domain/messages.js';
+import type { FriendRequest, ServerRole, StoredEvent, User, UserSettings } from '../domain/types.js';
+import { type Db, type PgDb, all, exists, get, isUniqueViolation } from './postgres-db.js';
+import { type Int, type RequestRow, type TokenRow, type UserRow, authTokenOf, requestOf, tokenInfoOf, truthy, userOf } from './rows.js';
 import { PG_SQL } from './sql.js';
 import type { AuthTokenInfo, RevokeReason, Store } from './store.js';
 
-/** The accounts half of PostgresStore: users and their credentials (postgres.ts has the rest). */
+/** The accounts part of PostgresStore: users, their credentials and friendships (postgres.ts has the rest). */
 export abstract class PostgresAccounts {
   constructor(protected readonly p: PgDb) {}
 
@@ -54,17 +56,113 @@ export abstract class PostgresAccounts {
     const r = await get<UserRow>(this.p.pool, `${PG_SQL.setDisplayName} RETURNING *`, [displayName, idOrNone(userId)]);
     return r ? userOf(r) : null;
   }
+  async setUserRole(userId: string, role: ServerRole): Promise<User | null> {
+    const r = await get<UserRow>(this.p.pool, `${PG_SQL.setUserRole} RETURNING *`, [role, idOrNone(userId)]);
+    return r ? userOf(r) : null;
+  }
+  async getSettings(userId: string): Promise<UserSettings | null> {
+    const r = await get<{ hide_read_receipts: boolean }>(this.p.pool, PG_SQL.settings, [idOrNone(userId)]);
+    return r ? { hideReadReceipts: truthy(r.hide_read_receipts) } : null;
+  }
+  async setSettings(userId: string, patch: Partial<UserSettings>): Promise<UserSettings | null> {
+    if (patch.hideReadReceipts !== undefined)
+      await this.p.pool.query(PG_SQL.setHideReadReceipts, [patch.hideReadReceipts, idOrNone(userId)]);
+    return this.getSettings(userId);
+  }
   async deleteUser(userId: string): Promise<StoredEvent[]> {
     if (!isId(userId)) return [];
     // Under the log lock: it writes an event.
     return this.p.logTx(async (db) => {
       if (!(await get(db, PG_SQL.userExists, [userId]))) return [];
+      // Others' replies keep their place but lose the quote of what goes; then the messages' own events go.
+      for (const q of await all<{ seq: Int; payload: string; quoted: Int }>(db, PG_SQL.quotingEvents, [userId, userId])) {
+        const redacted = redactPayload(q.payload, String(q.quoted));
+        if (redacted) await db.query(PG_SQL.setEventPayload, [redacted, q.seq]);
+      }
       await db.query("DELETE FROM events WHERE type = 'message.created' AND (payload::jsonb -> 'message' ->> 'senderId') = $1", [userId]);
+      await db.query(PG_SQL.deleteMessageEventsOfUser, [userId, userId]);
       await db.query(PG_SQL.deleteTargetsOfUser, [userId]);
       // Cascades: tokens, friendships, requests, memberships, messages, read pointers.
       await db.query(PG_SQL.deleteUser, [userId]);
       return [await this.p.insertEvent(db, { type: 'user.deleted', userId }, null, [], new Date().toISOString())];
     });
+  }
+
+  // ── friends ────────────────────────────────────────────────────────────
+  protected friends(db: Db, a: string, b: string): Promise<boolean> {
+    return exists(db, PG_SQL.friendship, orderedPair(idOrNone(a), idOrNone(b)));
+  }
+  private async accept(db: Db, req: RequestRow, now: string): Promise<StoredEvent[]> {
+    await db.query(PG_SQL.setRequestStatus, ['accepted', req.id]);
+    await db.query(PG_SQL.insertFriendship, [...orderedPair(String(req.from_id), String(req.to_id)), now]);
+    const { from, to } = requestOf(req);
+    return [
+      await this.p.insertEvent(db, { type: 'friend.accepted', requestId: String(req.id), users: [from, to] }, null, [from.id, to.id], now),
+    ];
+  }
+  async requestFriendship(fromId: string, toId: string, now: string): Promise<StoredEvent[]> {
+    return this.p.logTx(async (db) => {
+      const [from, to] = [idOrNone(fromId), idOrNone(toId)];
+      const decision = decideFriendRequest({
+        fromId,
+        toId,
+        targetExists: await exists(db, PG_SQL.userExists, [to]),
+        friends: await this.friends(db, from, to),
+        reverse: (await get<RequestRow>(db, PG_SQL.pendingRequest, [to, from])) ?? null,
+        pending: await exists(db, PG_SQL.pendingRequest, [from, to]),
+      });
+      if (decision.do === 'accept') return this.accept(db, decision.request, now);
+      const { id } = (await get<{ id: Int }>(db, PG_SQL.insertRequest, [from, to, now]))!;
+      const request = requestOf((await get<RequestRow>(db, PG_SQL.requestById, [id]))!);
+      return [await this.p.insertEvent(db, { type: 'friend.requested', request }, null, [fromId, toId], now)];
+    });
+  }
+  async answerFriendRequest(requestId: string, userId: string, accept: boolean, now: string): Promise<StoredEvent[]> {
+    return this.p.logTx(async (db) => {
+      const req = await get<RequestRow>(db, PG_SQL.requestById, [idOrNone(requestId)]);
+      const answer = decideAnswer(req ? { toId: String(req.to_id), status: req.status } : null, userId, accept);
+      if (answer === 'accept') return this.accept(db, req!, now);
+      await db.query(PG_SQL.setRequestStatus, ['declined', req!.id]);
+      const [fromId, toId] = [String(req!.from_id), String(req!.to_id)];
+      return [
+        await this.p.insertEvent(db, { type: 'friend.declined', requestId: String(req!.id), fromId, toId }, null, [fromId, toId], now),
+      ];
+    });
+  }
+  async removeFriendship(userId: string, friendId: string): Promise<StoredEvent[]> {
+    return this.p.logTx(async (db) => {
+      decideUnfriend(await this.friends(db, userId, friendId));
+      await db.query(PG_SQL.deleteFriendship, orderedPair(idOrNone(userId), idOrNone(friendId)));
+      return [
+        await this.p.insertEvent(
+          db,
+          { type: 'friend.removed', userIds: [userId, friendId] },
+          null,
+          [userId, friendId],
+          new Date().toISOString(),
+        ),
+      ];
+    });
+  }
+  async areFriends(a: string, b: string): Promise<boolean> {
+    return this.friends(this.p.pool, a, b);
+  }
+  async listFriends(userId: string): Promise<User[]> {
+    return (
+      await all<UserRow>(
+        this.p.pool,
+        `SELECT u.* FROM friendships f JOIN users u ON u.id = CASE WHEN f.user_a = $1 THEN f.user_b ELSE f.user_a END
+       WHERE f.user_a = $1 OR f.user_b = $1 ORDER BY lower(u.username)`,
+        [idOrNone(userId)],
+      )
+    ).map(userOf);
+  }
+  async listFriendRequests(userId: string): Promise<{ incoming: FriendRequest[]; outgoing: FriendRequest[] }> {
+    const rows = await all<RequestRow>(this.p.pool, PG_SQL.pendingRequestsOf, [idOrNone(userId), idOrNone(userId)]);
+    return {
+      incoming: rows.filter((r) => String(r.to_id) === userId).map(requestOf),
+      outgoing: rows.filter((r) => String(r.from_id) === userId).map(requestOf),
+    };
   }
 
   // ── credentials ────────────────────────────────────────────────────────

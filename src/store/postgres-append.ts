@@ -1,9 +1,11 @@
 import { AppError } from '../domain/errors.js';
 import { idOrNone } from '../domain/ids.js';
 import { decidePost } from '../domain/posting.js';
-import type { ConversationKind, EventPayload, Message } from '../domain/types.js';
-import { type PgDb, get, getPrepared } from './postgres-db.js';
-import { type Int, type MessageRow, messageOf } from './rows.js';
+import { previewOf } from '../domain/messages.js';
+import type { ConversationKind, EventPayload, ReplyPreview } from '../domain/types.js';
+import { type Db, type PgDb, all, get, getPrepared } from './postgres-db.js';
+import { hydrate } from './postgres-hydrate.js';
+import { type Int, type MessageRow, newMessage, truthy } from './rows.js';
 import { PG_SQL } from './sql.js';
 import type { Store } from './store.js';
 
@@ -46,10 +48,11 @@ function allocAndDecide(convs: string[], senders: string[]): string {
   FROM i LEFT JOIN conversations c ON c.id = i.conv_id`;
 }
 
-const APPEND = `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
-                      AS t(id, conv_id, sender_id, sender_name, body, client_msg_id, created_at, seq, payload)),
-    m AS (INSERT INTO messages (id, conv_id, sender_id, sender_name, body, client_msg_id, created_at)
-          SELECT id, conv_id, sender_id, sender_name, body, client_msg_id, created_at FROM input ORDER BY id
+const APPEND = `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[],
+                                           $10::bigint[], $11::text[], $12::boolean[])
+                      AS t(id, conv_id, sender_id, sender_name, body, client_msg_id, created_at, seq, payload, reply_to_id, mentions, mentions_all)),
+    m AS (INSERT INTO messages (id, conv_id, sender_id, sender_name, body, client_msg_id, created_at, seq, reply_to_id, mentions, mentions_all)
+          SELECT id, conv_id, sender_id, sender_name, body, client_msg_id, created_at, seq, reply_to_id, mentions, mentions_all FROM input ORDER BY id
           ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING RETURNING id),
     rp AS (INSERT INTO read_pointers (user_id, conv_id, message_id)
            SELECT i.sender_id, i.conv_id, max(i.id) FROM input i JOIN m ON m.id = i.id GROUP BY i.sender_id, i.conv_id
@@ -80,7 +83,7 @@ export class PgAppender {
       'SELECT u.display_name, d.* FROM users u LEFT JOIN messages d ON d.sender_id = u.id AND d.client_msg_id = $2 WHERE u.id = $1',
       [idOrNone(input.senderId), input.clientMsgId],
     );
-    if (pre?.id != null) return { message: messageOf(pre as MessageRow), events: [], duplicate: true };
+    if (pre?.id != null) return { message: (await hydrate(this.p.pool, [pre as MessageRow]))[0]!, events: [], duplicate: true };
     if (!pre) throw new AppError('USER_NOT_FOUND');
     return new Promise((resolve, reject) => {
       this.queue.push({ input, senderName: pre.display_name, resolve, reject });
@@ -118,17 +121,22 @@ export class PgAppender {
         // a refused append leaves its id and position unused.
         const ids = rows.map((r) => Number(r.id)).sort((x, y) => x - y);
         const seqs = rows.map((r) => Number(r.seq)).sort((x, y) => x - y);
+        // Quotes are read under the lock: a delete of the original that committed first is seen, so no body it had leaks into a reply.
+        const quoted = await originalsOf(db, batch);
         const planned = batch.flatMap(({ input, senderName }, i) => {
           if (refusals[i]) return [];
-          const message: Message = {
-            id: String(ids[i]),
-            conversationId: input.conversationId,
-            senderId: input.senderId,
-            senderName,
-            body: input.body,
-            createdAt: input.now,
-          };
-          if (input.clientMsgId != null) message.clientMsgId = input.clientMsgId;
+          const { replyTo = null, mentions = [], mentionsAll = false } = input;
+          const message = newMessage(
+            {
+              id: String(ids[i]),
+              conversationId: input.conversationId,
+              senderId: input.senderId,
+              senderName,
+              body: input.body,
+              createdAt: input.now,
+            },
+            { clientMsgId: input.clientMsgId, replyTo: replyTo === null ? null : quoted(replyTo), mentions, mentionsAll },
+          );
           return [{ i, message, seq: seqs[i]!, payload: JSON.stringify({ type: 'message.created', message } satisfies EventPayload) }];
         });
         const inserted = new Set<string>();
@@ -144,6 +152,9 @@ export class PgAppender {
             column((p) => p.message.createdAt),
             column((p) => p.seq),
             column((p) => p.payload),
+            column((p) => (p.message.replyTo ? p.message.replyTo.id : null)),
+            column((p) => JSON.stringify(p.message.mentions)),
+            column((p) => p.message.mentionsAll),
           ];
           for (const r of (await db.query({ name: 'hubbub_append_batch', text: APPEND, values })).rows as Array<{ id: Int }>)
             inserted.add(String(r.id));
@@ -159,7 +170,7 @@ export class PgAppender {
           } else {
             // The same clientMsgId committed since our check, or earlier in this batch: answer with the stored one.
             const dup = await get<MessageRow>(db, PG_SQL.messageBySenderKey, [p.message.senderId, p.message.clientMsgId]);
-            outcomes[p.i] = { message: messageOf(dup!), events: [], duplicate: true };
+            outcomes[p.i] = { message: (await hydrate(db, [dup!]))[0]!, events: [], duplicate: true };
           }
         }
         return outcomes;
@@ -167,6 +178,17 @@ export class PgAppender {
       { lockLog: true, first },
     );
   }
+}
+
+/** The originals the batch's replies quote, as they are now (a missing one reads as deleted). */
+async function originalsOf(db: Db, batch: PendingAppend[]): Promise<(id: string) => ReplyPreview> {
+  const ids = [...new Set(batch.flatMap((p) => (p.input.replyTo == null ? [] : [idOrNone(p.input.replyTo)])))];
+  const rows = ids.length === 0 ? [] : await all<MessageRow>(db, 'SELECT * FROM messages WHERE id = ANY($1::bigint[])', [ids]);
+  const byId = new Map(rows.map((r) => [String(r.id), r]));
+  return (id) => {
+    const o = byId.get(id);
+    return previewOf(id, o ? { senderId: String(o.sender_id), senderName: o.sender_name, body: o.body, deleted: truthy(o.deleted) } : null);
+  };
 }
 
 /** decidePost on the state read under the lock: the refusal, or null where the append may go in. */

@@ -112,4 +112,35 @@ export const POSTGRES_MIGRATIONS: string[] = [
   ALTER TABLE auth_tokens ADD COLUMN user_agent TEXT;
   ALTER TABLE auth_tokens ADD COLUMN ip TEXT;
   `,
+  // 3. Messages people can work with (issue 13): as SQLite's step 4.
+  `
+  ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+  ALTER TABLE users ADD COLUMN hide_read_receipts BOOLEAN NOT NULL DEFAULT false;
+  ALTER TABLE messages ADD COLUMN edited_at TEXT COLLATE "C";
+  ALTER TABLE messages ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT false;
+  ALTER TABLE messages ADD COLUMN reply_to_id BIGINT;
+  ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE messages ADD COLUMN mentions_all BOOLEAN NOT NULL DEFAULT false;
+  ALTER TABLE messages ADD COLUMN seq BIGINT;
+  UPDATE messages m SET seq = e.seq FROM events e
+    WHERE e.type = 'message.created' AND (e.payload::json->'message'->>'id')::bigint = m.id;
+  CREATE INDEX messages_reply_to ON messages(reply_to_id) WHERE reply_to_id IS NOT NULL;
+  CREATE TABLE message_edits (
+    id BIGSERIAL PRIMARY KEY,
+    message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    body TEXT NOT NULL,
+    edited_at TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL
+  );
+  CREATE INDEX message_edits_message ON message_edits(message_id, id);
+  CREATE TABLE reactions (
+    id BIGSERIAL PRIMARY KEY,
+    message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    emoji TEXT NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL
+  );
+  CREATE UNIQUE INDEX reactions_one ON reactions(message_id, emoji, user_id);
+  CREATE INDEX reactions_user ON reactions(user_id);
+  `,
 ];

@@ -1,23 +1,19 @@
 import { AppError } from '../domain/errors.js';
-import { decideAnswer, decideFriendRequest, decideUnfriend } from '../domain/friendship.js';
-import { directKey, idOrNone, orderedPair } from '../domain/ids.js';
+import { directKey, idOrNone } from '../domain/ids.js';
+import { decideModerator } from '../domain/messages.js';
 import { decideCreate, decideJoin, decideLeave, heirOf, initialMembers } from '../domain/ownership.js';
-import { decideMarkRead } from '../domain/read-pointer.js';
 import type {
   Conversation,
   ConversationDetail,
   ConversationKind,
   ConversationSummary,
   EventPayload,
-  FriendRequest,
   Member,
   MembershipSpan,
-  Message,
   StoredEvent,
-  User,
 } from '../domain/types.js';
-import { PostgresAccounts } from './postgres-accounts.js';
-import { PgAppender } from './postgres-append.js';
+import { hydrate } from './postgres-hydrate.js';
+import { PostgresMessages } from './postgres-messages.js';
 import { type Db, PgDb, all, exists, get } from './postgres-db.js';
 import {
   type ConversationRow,
@@ -27,7 +23,6 @@ import {
   type MessageRow,
   type PeerRow,
   type Prefixed,
-  type RequestRow,
   type RoomRow,
   type SummaryRow,
   type UserRow,
@@ -35,13 +30,10 @@ import {
   conversationOf,
   lastReadOf,
   memberOf,
-  messageOf,
   peerOf,
-  requestOf,
   roomOf,
   spanOf,
   unprefix,
-  userOf,
 } from './rows.js';
 import { PG_SQL as SQL } from './sql.js';
 import type { Store } from './store.js';
@@ -53,96 +45,17 @@ type SummaryJoinRow = SummaryRow & Partial<Prefixed<'lm_', MessageRow>> & Partia
  * why). Each write loads the state its decision (src/domain/) needs, applies
  * it and writes, inside one transaction under the log lock.
  */
-export class PostgresStore extends PostgresAccounts implements Store {
+export class PostgresStore extends PostgresMessages implements Store {
   readonly dialect = 'postgres' as const;
-  private readonly appender: PgAppender;
 
   constructor(connectionString: string, opts: { schema?: string; max?: number } = {}) {
     super(new PgDb(connectionString, opts));
-    this.appender = new PgAppender(this.p);
   }
   migrate(): Promise<void> {
     return this.p.migrate();
   }
   close(): Promise<void> {
     return this.p.close();
-  }
-
-  // ── friends ────────────────────────────────────────────────────────────
-  private friends(db: Db, a: string, b: string): Promise<boolean> {
-    return exists(db, SQL.friendship, orderedPair(idOrNone(a), idOrNone(b)));
-  }
-  private async accept(db: Db, req: RequestRow, now: string): Promise<StoredEvent[]> {
-    await db.query(SQL.setRequestStatus, ['accepted', req.id]);
-    await db.query(SQL.insertFriendship, [...orderedPair(String(req.from_id), String(req.to_id)), now]);
-    const { from, to } = requestOf(req);
-    return [
-      await this.p.insertEvent(db, { type: 'friend.accepted', requestId: String(req.id), users: [from, to] }, null, [from.id, to.id], now),
-    ];
-  }
-  async requestFriendship(fromId: string, toId: string, now: string): Promise<StoredEvent[]> {
-    return this.p.logTx(async (db) => {
-      const [from, to] = [idOrNone(fromId), idOrNone(toId)];
-      const decision = decideFriendRequest({
-        fromId,
-        toId,
-        targetExists: await exists(db, SQL.userExists, [to]),
-        friends: await this.friends(db, from, to),
-        reverse: (await get<RequestRow>(db, SQL.pendingRequest, [to, from])) ?? null,
-        pending: await exists(db, SQL.pendingRequest, [from, to]),
-      });
-      if (decision.do === 'accept') return this.accept(db, decision.request, now);
-      const { id } = (await get<{ id: Int }>(db, SQL.insertRequest, [from, to, now]))!;
-      const request = requestOf((await get<RequestRow>(db, SQL.requestById, [id]))!);
-      return [await this.p.insertEvent(db, { type: 'friend.requested', request }, null, [fromId, toId], now)];
-    });
-  }
-  async answerFriendRequest(requestId: string, userId: string, accept: boolean, now: string): Promise<StoredEvent[]> {
-    return this.p.logTx(async (db) => {
-      const req = await get<RequestRow>(db, SQL.requestById, [idOrNone(requestId)]);
-      const answer = decideAnswer(req ? { toId: String(req.to_id), status: req.status } : null, userId, accept);
-      if (answer === 'accept') return this.accept(db, req!, now);
-      await db.query(SQL.setRequestStatus, ['declined', req!.id]);
-      const [fromId, toId] = [String(req!.from_id), String(req!.to_id)];
-      return [
-        await this.p.insertEvent(db, { type: 'friend.declined', requestId: String(req!.id), fromId, toId }, null, [fromId, toId], now),
-      ];
-    });
-  }
-  async removeFriendship(userId: string, friendId: string): Promise<StoredEvent[]> {
-    return this.p.logTx(async (db) => {
-      decideUnfriend(await this.friends(db, userId, friendId));
-      await db.query(SQL.deleteFriendship, orderedPair(idOrNone(userId), idOrNone(friendId)));
-      return [
-        await this.p.insertEvent(
-          db,
-          { type: 'friend.removed', userIds: [userId, friendId] },
-          null,
-          [userId, friendId],
-          new Date().toISOString(),
-        ),
-      ];
-    });
-  }
-  async areFriends(a: string, b: string): Promise<boolean> {
-    return this.friends(this.p.pool, a, b);
-  }
-  async listFriends(userId: string): Promise<User[]> {
-    return (
-      await all<UserRow>(
-        this.p.pool,
-        `SELECT u.* FROM friendships f JOIN users u ON u.id = CASE WHEN f.user_a = $1 THEN f.user_b ELSE f.user_a END
-       WHERE f.user_a = $1 OR f.user_b = $1 ORDER BY lower(u.username)`,
-        [idOrNone(userId)],
-      )
-    ).map(userOf);
-  }
-  async listFriendRequests(userId: string): Promise<{ incoming: FriendRequest[]; outgoing: FriendRequest[] }> {
-    const rows = await all<RequestRow>(this.p.pool, SQL.pendingRequestsOf, [idOrNone(userId), idOrNone(userId)]);
-    return {
-      incoming: rows.filter((r) => String(r.to_id) === userId).map(requestOf),
-      outgoing: rows.filter((r) => String(r.from_id) === userId).map(requestOf),
-    };
   }
 
   // ── conversations ──────────────────────────────────────────────────────
@@ -265,8 +178,11 @@ export class PostgresStore extends PostgresAccounts implements Store {
       `SELECT c.*, rp.message_id AS last_read,
          (SELECT count(*) FROM memberships m2 WHERE m2.conv_id = c.id AND m2.left_seq IS NULL) AS member_count,
          (SELECT count(*) FROM messages x WHERE x.conv_id = c.id AND x.id > coalesce(rp.message_id, 0) AND x.sender_id <> $1) AS unread,
+         (SELECT count(*) FROM messages x WHERE x.conv_id = c.id AND x.id > coalesce(rp.message_id, 0) AND x.sender_id <> $1
+            AND NOT x.deleted AND (x.mentions_all OR x.mentions LIKE $2)) AS mentions,
          lm.id AS lm_id, lm.conv_id AS lm_conv_id, lm.sender_id AS lm_sender_id, lm.sender_name AS lm_sender_name,
-         lm.body AS lm_body, lm.client_msg_id AS lm_client_msg_id, lm.created_at AS lm_created_at,
+         lm.body AS lm_body, lm.client_msg_id AS lm_client_msg_id, lm.created_at AS lm_created_at, lm.edited_at AS lm_edited_at,
+         lm.deleted AS lm_deleted, lm.reply_to_id AS lm_reply_to_id, lm.mentions AS lm_mentions, lm.mentions_all AS lm_mentions_all,
          p.id AS peer_id, p.username AS peer_username, p.display_name AS peer_display_name
        FROM memberships m JOIN conversations c ON c.id = m.conv_id
        LEFT JOIN read_pointers rp ON rp.user_id = m.user_id AND rp.conv_id = c.id
@@ -274,20 +190,39 @@ export class PostgresStore extends PostgresAccounts implements Store {
        LEFT JOIN LATERAL (SELECT u.* FROM memberships m3 JOIN users u ON u.id = m3.user_id
                           WHERE c.kind = 'direct' AND m3.conv_id = c.id AND m3.user_id <> $1 AND m3.left_seq IS NULL LIMIT 1) p ON true
        WHERE m.user_id = $1 AND m.left_seq IS NULL`,
-      [idOrNone(userId)],
+      [idOrNone(userId), `%${JSON.stringify(String(idOrNone(userId)))}%`],
     );
+    const lasts = await hydrate(
+      this.p.pool,
+      rows.filter((r) => r.lm_id != null).map((r) => unprefix<'lm_', MessageRow>(r as Prefixed<'lm_', MessageRow>, 'lm_')),
+    );
+    const lastById = new Map(lasts.map((m) => [m.id, m]));
     const out = rows.map((r): ConversationSummary => {
       const s: ConversationSummary = {
         ...conversationOf(r),
         memberCount: Number(r.member_count),
         unread: Number(r.unread),
-        lastMessage: r.lm_id == null ? null : messageOf(unprefix<'lm_', MessageRow>(r as Prefixed<'lm_', MessageRow>, 'lm_')),
+        mentions: Number(r.mentions),
+        lastMessage: r.lm_id == null ? null : lastById.get(String(r.lm_id))!,
         lastReadMessageId: lastReadOf(r.last_read),
       };
       if (r.kind === 'direct' && r.peer_id != null) s.peer = peerOf(unprefix<'peer_', PeerRow>(r as Prefixed<'peer_', PeerRow>, 'peer_'));
       return s;
     });
     return out.sort((x, y) => (y.lastMessage?.createdAt ?? y.createdAt).localeCompare(x.lastMessage?.createdAt ?? x.createdAt));
+  }
+  async setModerator(conversationId: string, userId: string, on: boolean, by: string): Promise<StoredEvent[]> {
+    return this.p.logTx(async (db) => {
+      const [conv, uid] = [idOrNone(conversationId), idOrNone(userId)];
+      const c = await get<ConversationRow>(db, SQL.conversationById, [conv]);
+      const target = await get<MemberRow>(db, SQL.member, [conv, uid]);
+      const outcome = decideModerator({ conversation: c ? conversationOf(c) : null, actorId: by, target: target?.role ?? null, on });
+      if (outcome === 'unchanged') return [];
+      const role = on ? 'moderator' : 'member';
+      await db.query(SQL.setMemberRole, [role, conv, uid]);
+      const payload = { type: 'member.updated', conversationId, userId, role, by } as const;
+      return [await this.p.insertEvent(db, payload, conversationId, [], new Date().toISOString())];
+    });
   }
   async conversationIdsOf(userId: string, kinds: readonly ConversationKind[]): Promise<string[]> {
     if (kinds.length === 0) return [];
@@ -301,37 +236,6 @@ export class PostgresStore extends PostgresAccounts implements Store {
   }
   async membershipSpans(conversationId: string): Promise<MembershipSpan[]> {
     return (await all<MembershipRow>(this.p.pool, SQL.spans, [idOrNone(conversationId)])).map(spanOf);
-  }
-
-  // ── messages ───────────────────────────────────────────────────────────
-  appendMessage(input: Parameters<Store['appendMessage']>[0]): Promise<{ message: Message; events: StoredEvent[]; duplicate: boolean }> {
-    return this.appender.append(input);
-  }
-  async listMessages(conversationId: string, before: string | null, limit: number): Promise<Message[]> {
-    const conv = idOrNone(conversationId);
-    const rows =
-      before == null
-        ? await all<MessageRow>(this.p.pool, SQL.messagesLatest, [conv, limit])
-        : await all<MessageRow>(this.p.pool, SQL.messagesBefore, [conv, idOrNone(before), limit]);
-    return rows.reverse().map(messageOf);
-  }
-  async markRead(userId: string, conversationId: string, upTo: string): Promise<StoredEvent[]> {
-    return this.p.logTx(async (db) => {
-      const [uid, conv] = [idOrNone(userId), idOrNone(conversationId)];
-      const m = await get<{ id: Int }>(db, SQL.messageInConversation, [idOrNone(upTo), conv]);
-      const cur = await get<{ message_id: Int }>(db, SQL.readPointer, [uid, conv]);
-      if (!decideMarkRead({ messageInConversation: !!m, current: cur ? Number(cur.message_id) : null, upTo: Number(upTo) })) return [];
-      await db.query(SQL.setReadPointer, [uid, conv, m!.id]);
-      return [
-        await this.p.insertEvent(
-          db,
-          { type: 'read.updated', conversationId, userId, upTo: String(m!.id) },
-          null,
-          [userId],
-          new Date().toISOString(),
-        ),
-      ];
-    });
   }
 
   // ── the log (PgDb) ─────────────────────────────────────────────────────

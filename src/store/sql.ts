@@ -7,7 +7,7 @@
  */
 /** A friend request with both users (`f_…` the sender, `t_…` the recipient): see RequestRow. */
 const REQUEST = `SELECT r.*, f.id AS f_id, f.username AS f_username, f.display_name AS f_display_name, f.created_at AS f_created_at,
-    t.id AS t_id, t.username AS t_username, t.display_name AS t_display_name, t.created_at AS t_created_at
+    f.role AS f_role, t.id AS t_id, t.username AS t_username, t.display_name AS t_display_name, t.created_at AS t_created_at, t.role AS t_role
   FROM friend_requests r JOIN users f ON f.id = r.from_id JOIN users t ON t.id = r.to_id`;
 
 export const SQL = {
@@ -17,6 +17,18 @@ export const SQL = {
   setPassword: 'UPDATE users SET password_hash = ? WHERE id = ?',
   setDisplayName: 'UPDATE users SET display_name = ? WHERE id = ?',
   deleteUser: 'DELETE FROM users WHERE id = ?',
+  setUserRole: 'UPDATE users SET role = ? WHERE id = ?',
+  settings: 'SELECT hide_read_receipts FROM users WHERE id = ?',
+  setHideReadReceipts: 'UPDATE users SET hide_read_receipts = ? WHERE id = ?',
+  /** The events that quote a message of this sender in a reply by someone else (redacted when the account goes). */
+  quotingEvents: `SELECT e.seq, e.payload, r.reply_to_id AS quoted FROM messages r JOIN messages o ON o.id = r.reply_to_id
+      JOIN events e ON e.seq = r.seq WHERE o.sender_id = ? AND r.sender_id <> o.sender_id
+    UNION ALL
+    SELECT e.seq, e.payload, r.reply_to_id AS quoted FROM messages r JOIN messages o ON o.id = r.reply_to_id
+      JOIN message_edits x ON x.message_id = r.id JOIN events e ON e.seq = x.seq WHERE o.sender_id = ? AND r.sender_id <> o.sender_id`,
+  /** A deleted account's messages leave the log with their edits. */
+  deleteMessageEventsOfUser: `DELETE FROM events WHERE seq IN (SELECT seq FROM messages WHERE sender_id = ? AND seq IS NOT NULL
+    UNION SELECT x.seq FROM message_edits x JOIN messages m ON m.id = x.message_id WHERE m.sender_id = ?)`,
   deleteTargetsOfUser: 'DELETE FROM event_targets WHERE user_id = ?',
 
   insertToken: `INSERT INTO auth_tokens (token_hash, user_id, kind, csrf_token, expires_at, created_at, last_used_at, user_agent, ip)
@@ -56,12 +68,41 @@ export const SQL = {
   peer: 'SELECT user_id FROM memberships WHERE conv_id = ? AND user_id <> ? AND left_seq IS NULL LIMIT 1',
   endMembership: 'UPDATE memberships SET left_seq = ? WHERE id = ?',
   makeOwner: "UPDATE memberships SET role = 'owner' WHERE conv_id = ? AND user_id = ? AND left_seq IS NULL",
+  setMemberRole: 'UPDATE memberships SET role = ? WHERE conv_id = ? AND user_id = ? AND left_seq IS NULL',
+  /** What decideDelete and mayMentionAll need of an actor in a conversation. */
+  standing: `SELECT u.role AS server_role, c.kind, c.owner_id,
+      (SELECT m.role FROM memberships m WHERE m.conv_id = c.id AND m.user_id = u.id AND m.left_seq IS NULL) AS member_role
+    FROM users u, conversations c WHERE u.id = ? AND c.id = ?`,
   spans: 'SELECT user_id, joined_seq, left_seq FROM memberships WHERE conv_id = ? ORDER BY id',
 
   messageById: 'SELECT * FROM messages WHERE id = ?',
   messageBySenderKey: 'SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?',
   messagesLatest: 'SELECT * FROM messages WHERE conv_id = ? ORDER BY id DESC LIMIT ?',
   messagesBefore: 'SELECT * FROM messages WHERE conv_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
+  messagesFrom: 'SELECT * FROM messages WHERE conv_id = ? AND id >= ? ORDER BY id LIMIT ?',
+  applyEdit: 'UPDATE messages SET body = ?, edited_at = ?, mentions = ?, mentions_all = ? WHERE id = ? RETURNING *',
+  insertEdit: 'INSERT INTO message_edits (message_id, body, edited_at, seq) VALUES (?, ?, ?, ?)',
+  editsOf: 'SELECT body, edited_at FROM message_edits WHERE message_id = ? ORDER BY id',
+  /** The stored events that hold a message's body or quote it: its own, its edits', its replies' and theirs. */
+  redactionSeqs: `SELECT seq FROM messages WHERE (id = ? OR reply_to_id = ?) AND seq IS NOT NULL
+    UNION SELECT x.seq FROM message_edits x JOIN messages m ON m.id = x.message_id WHERE m.id = ? OR m.reply_to_id = ?`,
+  eventPayload: 'SELECT payload FROM events WHERE seq = ?',
+  setEventPayload: 'UPDATE events SET payload = ? WHERE seq = ?',
+  tombstone: "UPDATE messages SET body = '', mentions = '[]', mentions_all = FALSE, deleted = TRUE WHERE id = ? RETURNING *",
+  deleteEditsOf: 'DELETE FROM message_edits WHERE message_id = ?',
+  deleteReactionsOf: 'DELETE FROM reactions WHERE message_id = ?',
+  reaction: 'SELECT 1 AS x FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?',
+  reactionEmojiKnown: 'SELECT 1 AS x FROM reactions WHERE message_id = ? AND emoji = ? LIMIT 1',
+  distinctEmoji: 'SELECT count(DISTINCT emoji) AS n FROM reactions WHERE message_id = ?',
+  insertReaction: 'INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)',
+  deleteReaction: 'DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?',
+  /** The position of the message before `id` (0 when none or not recorded): a page's system lines start after it. */
+  seqBefore: 'SELECT seq FROM messages WHERE conv_id = ? AND id < ? ORDER BY id DESC LIMIT 1',
+  seqOf: 'SELECT seq FROM messages WHERE id = ?',
+  systemEvents: `SELECT seq, type, conv_id, payload, created_at FROM events
+    WHERE conv_id = ? AND type IN ('member.joined', 'member.left', 'member.updated', 'conversation.updated') AND seq > ? AND seq <= ?
+    ORDER BY seq DESC LIMIT ?`,
+  readAudience: 'SELECT c.kind, u.hide_read_receipts FROM conversations c, users u WHERE c.id = ? AND u.id = ?',
   messageInConversation: 'SELECT id FROM messages WHERE id = ? AND conv_id = ?',
   readPointer: 'SELECT message_id FROM read_pointers WHERE user_id = ? AND conv_id = ?',
   setReadPointer: `INSERT INTO read_pointers (user_id, conv_id, message_id) VALUES (?, ?, ?)

@@ -1,12 +1,14 @@
 import { AppError } from '../domain/errors.js';
-import { idOrNone } from '../domain/ids.js';
-import type { StoredEvent, User } from '../domain/types.js';
-import { type TokenRow, type UserRow, authTokenOf, tokenInfoOf, userOf } from './rows.js';
+import { decideAnswer, decideFriendRequest, decideUnfriend } from '../domain/friendship.js';
+import { idOrNone, orderedPair } from '../domain/ids.js';
+import { redactPayload } from '../domain/messages.js';
+import type { FriendRequest, ServerRole, StoredEvent, User, UserSettings } from '../domain/types.js';
+import { type Int, type RequestRow, type TokenRow, type UserRow, authTokenOf, requestOf, tokenInfoOf, truthy, userOf } from './rows.js';
 import { SQL } from './sql.js';
 import type { SqliteDb } from './sqlite-db.js';
 import type { AuthTokenInfo, RevokeReason, Store } from './store.js';
 
-/** The accounts half of SqliteStore: users and their credentials (sqlite.ts has the rest). */
+/** The accounts part of SqliteStore: users, their credentials and friendships (sqlite.ts has the rest). */
 export abstract class SqliteAccounts {
   constructor(protected readonly d: SqliteDb) {}
 
@@ -22,7 +24,7 @@ export abstract class SqliteAccounts {
         input.passwordHash,
         now,
       ).lastInsertRowid;
-      return { id: String(id), username: input.username, displayName: input.displayName, createdAt: now };
+      return { id: String(id), username: input.username, displayName: input.displayName, createdAt: now, role: 'member' };
     });
   }
   protected user(id: string): UserRow | undefined {
@@ -56,12 +58,100 @@ export abstract class SqliteAccounts {
   async deleteUser(userId: string): Promise<StoredEvent[]> {
     return this.d.tx(() => {
       if (!this.d.exists(SQL.userExists, idOrNone(userId))) return [];
+      // Others' replies keep their place but lose the quote of what goes; then the messages' own events go.
+      for (const q of this.d.all<{ seq: number; payload: string; quoted: number }>(SQL.quotingEvents, userId, userId)) {
+        const redacted = redactPayload(q.payload, String(q.quoted));
+        if (redacted) this.d.run(SQL.setEventPayload, redacted, q.seq);
+      }
       this.d.run("DELETE FROM events WHERE type = 'message.created' AND json_extract(payload, '$.message.senderId') = ?", userId);
+      this.d.run(SQL.deleteMessageEventsOfUser, userId, userId);
       this.d.run(SQL.deleteTargetsOfUser, userId);
       // Cascades: tokens, friendships, requests, memberships, messages, read pointers.
       this.d.run(SQL.deleteUser, userId);
       return [this.d.insertEvent({ type: 'user.deleted', userId }, null, [], new Date().toISOString())];
     });
+  }
+
+  async setUserRole(userId: string, role: ServerRole): Promise<User | null> {
+    this.d.run(SQL.setUserRole, role, idOrNone(userId));
+    return this.getUser(userId);
+  }
+  async getSettings(userId: string): Promise<UserSettings | null> {
+    const r = this.d.get<{ hide_read_receipts: Int }>(SQL.settings, idOrNone(userId));
+    return r ? { hideReadReceipts: truthy(r.hide_read_receipts) } : null;
+  }
+  async setSettings(userId: string, patch: Partial<UserSettings>): Promise<UserSettings | null> {
+    if (patch.hideReadReceipts !== undefined) this.d.run(SQL.setHideReadReceipts, patch.hideReadReceipts ? 1 : 0, idOrNone(userId));
+    return this.getSettings(userId);
+  }
+
+  // ── friends ────────────────────────────────────────────────────────────
+  protected friends(a: string, b: string): boolean {
+    return this.d.exists(SQL.friendship, ...orderedPair(idOrNone(a), idOrNone(b)));
+  }
+  private accept(req: RequestRow, now: string): StoredEvent[] {
+    this.d.run(SQL.setRequestStatus, 'accepted', req.id);
+    this.d.run(SQL.insertFriendship, ...orderedPair(String(req.from_id), String(req.to_id)), now);
+    const { from, to } = requestOf(req);
+    return [this.d.insertEvent({ type: 'friend.accepted', requestId: String(req.id), users: [from, to] }, null, [from.id, to.id], now)];
+  }
+  async requestFriendship(fromId: string, toId: string, now: string): Promise<StoredEvent[]> {
+    return this.d.tx(() => {
+      const [from, to] = [idOrNone(fromId), idOrNone(toId)];
+      const decision = decideFriendRequest({
+        fromId,
+        toId,
+        targetExists: this.d.exists(SQL.userExists, to),
+        friends: this.friends(from, to),
+        reverse: this.d.get<RequestRow>(SQL.pendingRequest, to, from) ?? null,
+        pending: this.d.exists(SQL.pendingRequest, from, to),
+      });
+      if (decision.do === 'accept') return this.accept(decision.request, now);
+      const { id } = this.d.get<{ id: Int }>(SQL.insertRequest, from, to, now)!;
+      const request = requestOf(this.d.get<RequestRow>(SQL.requestById, id)!);
+      return [this.d.insertEvent({ type: 'friend.requested', request }, null, [fromId, toId], now)];
+    });
+  }
+  async answerFriendRequest(requestId: string, userId: string, accept: boolean, now: string): Promise<StoredEvent[]> {
+    return this.d.tx(() => {
+      const req = this.d.get<RequestRow>(SQL.requestById, idOrNone(requestId));
+      const answer = decideAnswer(req ? { toId: String(req.to_id), status: req.status } : null, userId, accept);
+      if (answer === 'accept') return this.accept(req!, now);
+      this.d.run(SQL.setRequestStatus, 'declined', req!.id);
+      const [fromId, toId] = [String(req!.from_id), String(req!.to_id)];
+      return [this.d.insertEvent({ type: 'friend.declined', requestId: String(req!.id), fromId, toId }, null, [fromId, toId], now)];
+    });
+  }
+  async removeFriendship(userId: string, friendId: string): Promise<StoredEvent[]> {
+    return this.d.tx(() => {
+      decideUnfriend(this.friends(userId, friendId));
+      this.d.run(SQL.deleteFriendship, ...orderedPair(idOrNone(userId), idOrNone(friendId)));
+      return [
+        this.d.insertEvent({ type: 'friend.removed', userIds: [userId, friendId] }, null, [userId, friendId], new Date().toISOString()),
+      ];
+    });
+  }
+  async areFriends(a: string, b: string): Promise<boolean> {
+    return this.friends(a, b);
+  }
+  async listFriends(userId: string): Promise<User[]> {
+    const id = idOrNone(userId);
+    return this.d
+      .all<UserRow>(
+        `SELECT u.* FROM friendships f JOIN users u ON u.id = CASE WHEN f.user_a = ? THEN f.user_b ELSE f.user_a END
+       WHERE f.user_a = ? OR f.user_b = ? ORDER BY u.username`,
+        id,
+        id,
+        id,
+      )
+      .map(userOf);
+  }
+  async listFriendRequests(userId: string): Promise<{ incoming: FriendRequest[]; outgoing: FriendRequest[] }> {
+    const rows = this.d.all<RequestRow>(SQL.pendingRequestsOf, idOrNone(userId), idOrNone(userId));
+    return {
+      incoming: rows.filter((r) => String(r.to_id) === userId).map(requestOf),
+      outgoing: rows.filter((r) => String(r.from_id) === userId).map(requestOf),
+    };
   }
 
   // ── credentials ────────────────────────────────────────────────────────

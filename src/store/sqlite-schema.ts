@@ -202,4 +202,40 @@ export const SQLITE_MIGRATIONS: string[] = [
   ALTER TABLE auth_tokens ADD COLUMN user_agent TEXT;
   ALTER TABLE auth_tokens ADD COLUMN ip TEXT;
   `,
+  // 4. Messages people can work with (issue 13): edits with their history, tombstones, replies,
+  // mentions (ids as a JSON array, counted with LIKE on '"id"'), reactions; the server role and
+  // the read-receipt setting. `seq` is the position of a message's message.created event (the
+  // bound of a history page's system lines, and where its body is to be redacted on delete);
+  // filled from the events still retained.
+  `
+  ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+  ALTER TABLE users ADD COLUMN hide_read_receipts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN edited_at TEXT;
+  ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN reply_to_id INTEGER;
+  ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE messages ADD COLUMN mentions_all INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN seq INTEGER;
+  UPDATE messages SET seq = x.seq
+    FROM (SELECT seq, CAST(json_extract(payload, '$.message.id') AS INTEGER) AS mid FROM events WHERE type = 'message.created') AS x
+    WHERE x.mid = messages.id;
+  CREATE INDEX messages_reply_to ON messages(reply_to_id) WHERE reply_to_id IS NOT NULL;
+  CREATE TABLE message_edits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    body TEXT NOT NULL,
+    edited_at TEXT NOT NULL,
+    seq INTEGER NOT NULL
+  );
+  CREATE INDEX message_edits_message ON message_edits(message_id, id);
+  CREATE TABLE reactions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    emoji TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX reactions_one ON reactions(message_id, emoji, user_id);
+  CREATE INDEX reactions_user ON reactions(user_id);
+  `,
 ];

@@ -1,9 +1,7 @@
 import type Database from 'better-sqlite3';
-import { decideAnswer, decideFriendRequest, decideUnfriend } from '../domain/friendship.js';
-import { directKey, idOrNone, orderedPair } from '../domain/ids.js';
+import { directKey, idOrNone } from '../domain/ids.js';
+import { decideModerator } from '../domain/messages.js';
 import { decideCreate, decideJoin, decideLeave, heirOf, initialMembers } from '../domain/ownership.js';
-import { decidePost } from '../domain/posting.js';
-import { decideMarkRead } from '../domain/read-pointer.js';
 import { AppError } from '../domain/errors.js';
 import type {
   Conversation,
@@ -11,12 +9,9 @@ import type {
   ConversationKind,
   ConversationSummary,
   EventPayload,
-  FriendRequest,
   Member,
   MembershipSpan,
-  Message,
   StoredEvent,
-  User,
 } from '../domain/types.js';
 import {
   type ConversationRow,
@@ -25,34 +20,27 @@ import {
   type MembershipRow,
   type MessageRow,
   type PeerRow,
-  type RequestRow,
   type RoomRow,
   type SummaryRow,
-  type UserRow,
   candidateOf,
   conversationOf,
   lastReadOf,
   memberOf,
-  messageOf,
   peerOf,
-  requestOf,
   roomOf,
   spanOf,
-  userOf,
 } from './rows.js';
 import { SQL } from './sql.js';
-import { SqliteAccounts } from './sqlite-accounts.js';
+import { SqliteMessages } from './sqlite-messages.js';
 import { SqliteDb } from './sqlite-db.js';
 import type { Store } from './store.js';
-
-type AppendInput = Parameters<Store['appendMessage']>[0];
 
 /**
  * Store on SQLite. Each write loads the state its decision (src/domain/) needs,
  * applies it and writes, inside one synchronous transaction (SqliteDb). One
  * process owns a database file (WAL lets backups and the CLI read alongside).
  */
-export class SqliteStore extends SqliteAccounts implements Store {
+export class SqliteStore extends SqliteMessages implements Store {
   readonly dialect = 'sqlite' as const;
   /** The database handle itself: test/integration/outage-sqlite.test.ts caps its size to fill the disk for real. */
   readonly db: Database.Database;
@@ -66,75 +54,6 @@ export class SqliteStore extends SqliteAccounts implements Store {
   }
   async close(): Promise<void> {
     this.d.close();
-  }
-
-  // ── friends ────────────────────────────────────────────────────────────
-  private friends(a: string, b: string): boolean {
-    return this.d.exists(SQL.friendship, ...orderedPair(idOrNone(a), idOrNone(b)));
-  }
-  private accept(req: RequestRow, now: string): StoredEvent[] {
-    this.d.run(SQL.setRequestStatus, 'accepted', req.id);
-    this.d.run(SQL.insertFriendship, ...orderedPair(String(req.from_id), String(req.to_id)), now);
-    const { from, to } = requestOf(req);
-    return [this.d.insertEvent({ type: 'friend.accepted', requestId: String(req.id), users: [from, to] }, null, [from.id, to.id], now)];
-  }
-  async requestFriendship(fromId: string, toId: string, now: string): Promise<StoredEvent[]> {
-    return this.d.tx(() => {
-      const [from, to] = [idOrNone(fromId), idOrNone(toId)];
-      const decision = decideFriendRequest({
-        fromId,
-        toId,
-        targetExists: this.d.exists(SQL.userExists, to),
-        friends: this.friends(from, to),
-        reverse: this.d.get<RequestRow>(SQL.pendingRequest, to, from) ?? null,
-        pending: this.d.exists(SQL.pendingRequest, from, to),
-      });
-      if (decision.do === 'accept') return this.accept(decision.request, now);
-      const { id } = this.d.get<{ id: Int }>(SQL.insertRequest, from, to, now)!;
-      const request = requestOf(this.d.get<RequestRow>(SQL.requestById, id)!);
-      return [this.d.insertEvent({ type: 'friend.requested', request }, null, [fromId, toId], now)];
-    });
-  }
-  async answerFriendRequest(requestId: string, userId: string, accept: boolean, now: string): Promise<StoredEvent[]> {
-    return this.d.tx(() => {
-      const req = this.d.get<RequestRow>(SQL.requestById, idOrNone(requestId));
-      const answer = decideAnswer(req ? { toId: String(req.to_id), status: req.status } : null, userId, accept);
-      if (answer === 'accept') return this.accept(req!, now);
-      this.d.run(SQL.setRequestStatus, 'declined', req!.id);
-      const [fromId, toId] = [String(req!.from_id), String(req!.to_id)];
-      return [this.d.insertEvent({ type: 'friend.declined', requestId: String(req!.id), fromId, toId }, null, [fromId, toId], now)];
-    });
-  }
-  async removeFriendship(userId: string, friendId: string): Promise<StoredEvent[]> {
-    return this.d.tx(() => {
-      decideUnfriend(this.friends(userId, friendId));
-      this.d.run(SQL.deleteFriendship, ...orderedPair(idOrNone(userId), idOrNone(friendId)));
-      return [
-        this.d.insertEvent({ type: 'friend.removed', userIds: [userId, friendId] }, null, [userId, friendId], new Date().toISOString()),
-      ];
-    });
-  }
-  async areFriends(a: string, b: string): Promise<boolean> {
-    return this.friends(a, b);
-  }
-  async listFriends(userId: string): Promise<User[]> {
-    const id = idOrNone(userId);
-    return this.d
-      .all<UserRow>(
-        `SELECT u.* FROM friendships f JOIN users u ON u.id = CASE WHEN f.user_a = ? THEN f.user_b ELSE f.user_a END
-       WHERE f.user_a = ? OR f.user_b = ? ORDER BY u.username`,
-        id,
-        id,
-        id,
-      )
-      .map(userOf);
-  }
-  async listFriendRequests(userId: string): Promise<{ incoming: FriendRequest[]; outgoing: FriendRequest[] }> {
-    const rows = this.d.all<RequestRow>(SQL.pendingRequestsOf, idOrNone(userId), idOrNone(userId));
-    return {
-      incoming: rows.filter((r) => String(r.to_id) === userId).map(requestOf),
-      outgoing: rows.filter((r) => String(r.from_id) === userId).map(requestOf),
-    };
   }
 
   // ── conversations ──────────────────────────────────────────────────────
@@ -239,19 +158,24 @@ export class SqliteStore extends SqliteAccounts implements Store {
       `SELECT c.*, rp.message_id AS last_read,
          (SELECT count(*) FROM memberships m2 WHERE m2.conv_id = c.id AND m2.left_seq IS NULL) AS member_count,
          (SELECT count(*) FROM messages x WHERE x.conv_id = c.id AND x.id > coalesce(rp.message_id, 0) AND x.sender_id <> ?) AS unread,
+         (SELECT count(*) FROM messages x WHERE x.conv_id = c.id AND x.id > coalesce(rp.message_id, 0) AND x.sender_id <> ?
+            AND NOT x.deleted AND (x.mentions_all OR x.mentions LIKE ?)) AS mentions,
          (SELECT max(id) FROM messages x WHERE x.conv_id = c.id) AS last_id
        FROM memberships m JOIN conversations c ON c.id = m.conv_id
        LEFT JOIN read_pointers rp ON rp.user_id = m.user_id AND rp.conv_id = c.id
        WHERE m.user_id = ? AND m.left_seq IS NULL`,
       id,
       id,
+      `%${JSON.stringify(String(id))}%`,
+      id,
     );
     const out = rows.map((r): ConversationSummary => {
-      const last = r.last_id == null ? null : messageOf(this.d.get<MessageRow>(SQL.messageById, r.last_id)!);
+      const last = r.last_id == null ? null : this.hydrate([this.d.get<MessageRow>(SQL.messageById, r.last_id)!])[0]!;
       const s: ConversationSummary = {
         ...conversationOf(r),
         memberCount: Number(r.member_count),
         unread: Number(r.unread),
+        mentions: Number(r.mentions),
         lastMessage: last,
         lastReadMessageId: lastReadOf(r.last_read),
       };
@@ -267,6 +191,20 @@ export class SqliteStore extends SqliteAccounts implements Store {
     });
     return out.sort((x, y) => (y.lastMessage?.createdAt ?? y.createdAt).localeCompare(x.lastMessage?.createdAt ?? x.createdAt));
   }
+  async setModerator(conversationId: string, userId: string, on: boolean, by: string): Promise<StoredEvent[]> {
+    return this.d.tx(() => {
+      const [conv, uid] = [idOrNone(conversationId), idOrNone(userId)];
+      const c = this.d.get<ConversationRow>(SQL.conversationById, conv);
+      const target = this.d.get<MemberRow>(SQL.member, conv, uid);
+      const outcome = decideModerator({ conversation: c ? conversationOf(c) : null, actorId: by, target: target?.role ?? null, on });
+      if (outcome === 'unchanged') return [];
+      const role = on ? 'moderator' : 'member';
+      this.d.run(SQL.setMemberRole, role, conv, uid);
+      return [
+        this.d.insertEvent({ type: 'member.updated', conversationId, userId, role, by }, conversationId, [], new Date().toISOString()),
+      ];
+    });
+  }
   async conversationIdsOf(userId: string, kinds: readonly ConversationKind[]): Promise<string[]> {
     if (kinds.length === 0) return [];
     return this.d
@@ -280,61 +218,6 @@ export class SqliteStore extends SqliteAccounts implements Store {
   }
   async membershipSpans(conversationId: string): Promise<MembershipSpan[]> {
     return this.d.all<MembershipRow>(SQL.spans, idOrNone(conversationId)).map(spanOf);
-  }
-
-  // ── messages ───────────────────────────────────────────────────────────
-  async appendMessage(input: AppendInput): Promise<{ message: Message; events: StoredEvent[]; duplicate: boolean }> {
-    return this.d.tx(() => {
-      const [conv, sender] = [idOrNone(input.conversationId), idOrNone(input.senderId)];
-      if (input.clientMsgId != null) {
-        const dup = this.d.get<MessageRow>(SQL.messageBySenderKey, sender, input.clientMsgId);
-        if (dup) return { message: messageOf(dup), events: [] as StoredEvent[], duplicate: true };
-      }
-      // Decided here, in the write's transaction: a leave or unfriend that committed before it is seen.
-      const u = this.user(sender);
-      const c = this.d.get<ConversationRow>(SQL.conversationById, conv);
-      const peer = c?.kind === 'direct' ? this.d.get<{ user_id: Int }>(SQL.peer, conv, sender) : undefined;
-      decidePost({
-        senderExists: !!u,
-        conversation: c ?? null,
-        isMember: this.d.exists(SQL.currentMembership, conv, sender),
-        friendsWithPeer: !!peer && this.friends(sender, String(peer.user_id)),
-      });
-      const row = this.d.get<MessageRow>(
-        'INSERT INTO messages (conv_id, sender_id, sender_name, body, client_msg_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
-        conv,
-        sender,
-        u!.display_name,
-        input.body,
-        input.clientMsgId,
-        input.now,
-      )!;
-      const message = messageOf(row);
-      // The sender has read what they wrote.
-      this.d.run(SQL.setReadPointer, sender, conv, row.id);
-      const event = this.d.insertEvent({ type: 'message.created', message }, input.conversationId, [], input.now);
-      return { message, events: [event], duplicate: false };
-    });
-  }
-  async listMessages(conversationId: string, before: string | null, limit: number): Promise<Message[]> {
-    const conv = idOrNone(conversationId);
-    const rows =
-      before == null
-        ? this.d.all<MessageRow>(SQL.messagesLatest, conv, limit)
-        : this.d.all<MessageRow>(SQL.messagesBefore, conv, idOrNone(before), limit);
-    return rows.reverse().map(messageOf);
-  }
-  async markRead(userId: string, conversationId: string, upTo: string): Promise<StoredEvent[]> {
-    return this.d.tx(() => {
-      const [uid, conv, msg] = [idOrNone(userId), idOrNone(conversationId), idOrNone(upTo)];
-      const m = this.d.get<{ id: Int }>(SQL.messageInConversation, msg, conv);
-      const cur = this.d.get<{ message_id: Int }>(SQL.readPointer, uid, conv);
-      if (!decideMarkRead({ messageInConversation: !!m, current: cur ? Number(cur.message_id) : null, upTo: Number(msg) })) return [];
-      this.d.run(SQL.setReadPointer, uid, conv, m!.id);
-      return [
-        this.d.insertEvent({ type: 'read.updated', conversationId, userId, upTo: String(m!.id) }, null, [userId], new Date().toISOString()),
-      ];
-    });
   }
 
   // ── the log (SqliteDb) ─────────────────────────────────────────────────

@@ -8,8 +8,10 @@ import type {
   Member,
   MembershipSpan,
   Message,
+  ServerRole,
   StoredEvent,
   User,
+  UserSettings,
 } from '../domain/types.js';
 
 export type RevokeReason = Extract<EventPayload, { type: 'auth.revoked' }>['reason'];
@@ -66,6 +68,11 @@ export interface Store {
    * reach a later sign-up under the same id.
    */
   deleteUser(userId: string): Promise<StoredEvent[]>;
+  /** The server role (CLI: `hubbub user role`). No event: permissions are decided on the role read inside each write. */
+  setUserRole(userId: string, role: ServerRole): Promise<User | null>;
+  /** A user's own settings; null when there is no such user. */
+  getSettings(userId: string): Promise<UserSettings | null>;
+  setSettings(userId: string, patch: Partial<UserSettings>): Promise<UserSettings | null>;
 
   /** `createdAt` (ms, wall clock, default now) also starts `lastUsedAt`. */
   createAuthToken(input: {
@@ -136,6 +143,14 @@ export interface Store {
    * deletion), where listConversationsOf counts members and unread messages.
    */
   conversationIdsOf(userId: string, kinds: readonly ConversationKind[]): Promise<string[]>;
+  /** Current members among these (lower-cased) usernames: how @mentions are resolved without loading a room. */
+  membersByUsernames(conversationId: string, usernames: readonly string[]): Promise<Array<{ id: string; username: string }>>;
+  /**
+   * Names (`on`) or unnames a room moderator with `member.updated`, decided by
+   * decideModerator in the write's transaction; nothing (no event) when the
+   * role is already so.
+   */
+  setModerator(conversationId: string, userId: string, on: boolean, by: string): Promise<StoredEvent[]>;
   /** Every membership span of a conversation, past and present, for audience checks by position. */
   membershipSpans(conversationId: string): Promise<MembershipSpan[]>;
 
@@ -153,10 +168,70 @@ export interface Store {
     body: string;
     clientMsgId: string | null;
     now: string;
+    /** A message of the same conversation (the caller checked); its preview is read in the write's transaction. */
+    replyTo?: string | null;
+    mentions?: string[];
+    mentionsAll?: boolean;
   }): Promise<{ message: Message; events: StoredEvent[]; duplicate: boolean }>;
+  /** One message with its reactions and the preview of the message it replies to. */
+  getMessage(id: string): Promise<Message | null>;
   /** Newest last. `before` is a message id; at most `limit`. */
   listMessages(conversationId: string, before: string | null, limit: number): Promise<Message[]>;
-  /** Moves the read pointer forward only; no event when it would not move. */
+  /** Up to `limit` messages centred on `around` (which must be of the conversation: MESSAGE_NOT_FOUND), newest last. */
+  listMessagesAround(
+    conversationId: string,
+    around: string,
+    limit: number,
+  ): Promise<{ messages: Message[]; hasBefore: boolean; hasAfter: boolean }>;
+  /**
+   * The conversation's member.joined / member.left / member.updated /
+   * conversation.updated events positioned after the message preceding `from`
+   * (from the start when `from` is null) and not after `to` (up to the head
+   * when null): the system lines of a history page. The newest `limit`.
+   */
+  systemEvents(
+    conversationId: string,
+    range: { from: string | null; to: string | null },
+    limit: number,
+  ): Promise<Array<StoredEvent & { at: string }>>;
+  /**
+   * Edits a message (decideEdit in the write's transaction): the previous body
+   * goes to its edit history, `message.updated` carries the message as it now
+   * is. The same body again is no edit: no event.
+   */
+  editMessage(input: {
+    messageId: string;
+    editorId: string;
+    body: string;
+    mentions: string[];
+    mentionsAll: boolean;
+    now: string;
+    windowSeconds: number;
+  }): Promise<{ message: Message; events: StoredEvent[] }>;
+  /**
+   * Makes a message its tombstone (decideDelete in the write's transaction):
+   * its body, mentions, edit history and reactions leave the database, the
+   * stored events that carried its body (its own message.created/updated and
+   * the quotes of replies to it) are rewritten by redactPayload, and
+   * `message.deleted` is written. Deleting it again: the tombstone, no event.
+   */
+  deleteMessage(input: { messageId: string; actorId: string; now: string }): Promise<{ message: Message; events: StoredEvent[] }>;
+  /** Adds (`on`) or removes one user's emoji reaction (decideReact); no event when nothing changes. */
+  react(input: {
+    messageId: string;
+    userId: string;
+    emoji: string;
+    on: boolean;
+    maxDistinct: number;
+    now: string;
+  }): Promise<{ message: Message; events: StoredEvent[] }>;
+  /** Former versions, oldest first: each body and when it was replaced. Empty once deleted. */
+  messageEdits(messageId: string): Promise<Array<{ body: string; editedAt: string }>>;
+  /**
+   * Moves the read pointer forward only; no event when it would not move.
+   * `read.updated` goes to the conversation in direct conversations and groups
+   * (others see receipts) unless the reader hides receipts; else to the reader.
+   */
   markRead(userId: string, conversationId: string, upTo: string): Promise<StoredEvent[]>;
 
   // ── the log ────────────────────────────────────────────────────────────

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres.js';
+import { storeMessagesContract } from './store-messages.contract.js';
 import { findPostgres, storeContract } from './store.contract.js';
 
 // Probed before the suite is defined, so an unreachable server shows up as a skipped suite named for the reason.
@@ -15,6 +16,16 @@ const schemas: string[] = [];
 
 storeContract(
   url ? 'store contract: postgres' : `store contract: postgres (PostgreSQL unreachable at ${tried})`,
+  async () => {
+    const schema = `${run}_${schemas.length}`;
+    schemas.push(schema);
+    return new PostgresStore(url!, { schema });
+  },
+  { skip: !url },
+);
+
+storeMessagesContract(
+  url ? 'store contract, messages: postgres' : `store contract, messages: postgres (PostgreSQL unreachable at ${tried})`,
   async () => {
     const schema = `${run}_${schemas.length}`;
     schemas.push(schema);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-schema.js';
+import { storeMessagesContract } from './store-messages.contract.js';
 import { storeContract } from './store.contract.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hubbub-store-'));
@@ -107,3 +108,5 @@ describe('sqlite: upgrading a database made before ids were AUTOINCREMENT', () =
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+storeMessagesContract('store contract, messages: sqlite', async () => new SqliteStore(path.join(dir, `msg-${n++}.db`)));

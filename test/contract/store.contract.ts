@@ -498,6 +498,12 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
           senderName: 'Alice',
           body: 'hello',
           createdAt: t(3),
+          editedAt: null,
+          deleted: false,
+          replyTo: null,
+          reactions: [],
+          mentions: [],
+          mentionsAll: false,
         });
         expect(r.events).toHaveLength(1);
         expect(r.events[0]).toMatchObject({ type: 'message.created', conversationId: g.id, targets: [] });
@@ -589,7 +595,8 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
 
         const moved = await store.markRead(b!.id, g.id, m[1]!.id);
         expect(moved).toHaveLength(1);
-        expect(moved[0]).toMatchObject({ type: 'read.updated', conversationId: null, targets: [b!.id] });
+        // In a group everyone sees how far each member read (issue 13): the event is the conversation's.
+        expect(moved[0]).toMatchObject({ type: 'read.updated', conversationId: g.id, targets: [] });
         expect(payload(moved[0]!)).toEqual({ type: 'read.updated', conversationId: g.id, userId: b!.id, upTo: m[1]!.id });
         expect(await summary(b!)).toMatchObject({ unread: 1, lastReadMessageId: m[1]!.id });
         expect(await store.markRead(b!.id, g.id, m[0]!.id)).toEqual([]);

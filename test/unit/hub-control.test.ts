@@ -56,10 +56,29 @@ function ev(seq: number, payload: EventPayload, conversationId: string | null, t
   return { seq, type: payload.type, conversationId, targets, payload: JSON.stringify(payload) };
 }
 
-const user = (id: string) => ({ id, username: 'u' + id, displayName: 'u' + id, createdAt: '2026-01-01T00:00:00.000Z' });
+const user = (id: string) => ({
+  id,
+  username: 'u' + id,
+  displayName: 'u' + id,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  role: 'member' as const,
+});
 const msg = (id: string, senderId: string, body: string): EventPayload => ({
   type: 'message.created',
-  message: { id, conversationId: CONV, senderId, senderName: 'u' + senderId, body, createdAt: '2026-01-01T00:00:00.000Z' },
+  message: {
+    id,
+    conversationId: CONV,
+    senderId,
+    senderName: 'u' + senderId,
+    body,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    editedAt: null,
+    deleted: false,
+    replyTo: null,
+    reactions: [],
+    mentions: [],
+    mentionsAll: false,
+  },
 });
 
 /** X and F are friends and share conversation CONV, which X joined at 2; the store has nothing (the hub starts at head 0). */
