@@ -7,6 +7,7 @@
  *   await c.send(conversationId, 'hello');
  */
 export { HubbubClient, type ClientEvents, type HubbubClientOptions } from './client.js';
+export { StreamClient } from './stream.js';
 export { RestApi, type Friend, type SyncResult } from './rest.js';
 export { Backoff } from './backoff.js';
 export { compareCursors, cursorPosition } from './cursor.js';

@@ -1,22 +1,18 @@
+import { query, RestCore } from './rest-core.js';
 import type {
   Conversation,
   ConversationDetail,
   ConversationSummary,
   FriendRequest,
+  HistoryPage,
   Message,
+  MessageEdit,
   Presence,
   StreamEvent,
   User,
 } from './types.js';
-import { HubbubError } from './types.js';
 
-export type FetchLike = typeof fetch;
-
-export interface RestOptions {
-  baseUrl: () => string;
-  fetch: FetchLike;
-  token?: string | null;
-}
+export { retryAfterMs, type FetchLike, type RestOptions } from './rest-core.js';
 
 export interface SyncResult {
   events: StreamEvent[];
@@ -26,84 +22,10 @@ export interface SyncResult {
 
 export type Friend = User & { presence: { status: Presence; lastSeen: string | null } };
 
-const SESSION_COOKIE = 'hubbub_session';
+const enc = encodeURIComponent;
 
-/**
- * Typed calls for every /api/v1 endpoint. Authentication is a bearer token
- * (`token`) or the session cookie: browsers keep the cookie themselves
- * (`credentials: 'include'`); in Node the session cookie is kept here. The
- * CSRF token from register/login/me is sent on every mutation.
- */
-export class RestApi {
-  token: string | null;
-  csrfToken: string | null = null;
-  /** `name=value` of the session cookie when running outside a browser. */
-  cookie: string | null = null;
-
-  constructor(private readonly opts: RestOptions) {
-    this.token = opts.token ?? null;
-  }
-
-  /** Headers that authenticate a request made outside fetch (a Node WebSocket). */
-  authHeaders(): Record<string, string> {
-    if (this.token) return { authorization: `Bearer ${this.token}` };
-    if (this.cookie) return { cookie: this.cookie };
-    return {};
-  }
-
-  url(path: string): string {
-    return this.opts.baseUrl().replace(/\/+$/, '') + path;
-  }
-
-  async request<T>(method: string, path: string, body?: unknown, init: { signal?: AbortSignal } = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.authHeaders() };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (method !== 'GET' && !this.token && this.csrfToken) headers['x-csrf-token'] = this.csrfToken;
-    let res: Response;
-    try {
-      res = await this.opts.fetch(this.url(path), {
-        method,
-        headers,
-        credentials: 'include',
-        signal: init.signal,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      if (init.signal?.aborted) throw new HubbubError('ABORTED', 'The request was aborted.');
-      throw new HubbubError('NETWORK', `No answer from the server: ${(err as Error).message}`);
-    }
-    this.keepCookie(res);
-    const text = await res.text().catch(() => '');
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: a proxy's error page; handled below by status
-    }
-    if (!res.ok) {
-      const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new HubbubError(
-        e?.code ?? `HTTP_${res.status}`,
-        e?.message ?? `HTTP ${res.status}`,
-        res.status,
-        retryAfterMs(res.headers.get('retry-after')),
-      );
-    }
-    return json as T;
-  }
-
-  private keepCookie(res: Response): void {
-    const list = (res.headers as Headers & { getSetCookie?: () => string[] }).getSetCookie?.() ?? [];
-    for (const line of list) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair!.indexOf('=');
-      if (pair!.slice(0, eq).trim() !== SESSION_COOKIE) continue;
-      const value = pair!.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a)) || value === '';
-      this.cookie = expired ? null : `${SESSION_COOKIE}=${value}`;
-    }
-  }
-
+/** Typed calls for every /api/v1 endpoint (the request itself: RestCore). */
+export class RestApi extends RestCore {
   // ── accounts ─────────────────────────────────────────────────────────────
   async register(username: string, password: string, displayName?: string): Promise<{ user: User; csrfToken: string }> {
     const r = await this.request<{ user: User; csrfToken: string }>(
@@ -138,6 +60,11 @@ export class RestApi {
     const r = await this.request<{ user: User; csrfToken: string | null }>('GET', '/api/v1/me');
     if (r.csrfToken) this.csrfToken = r.csrfToken;
     return r.user;
+  }
+
+  /** Changes your display name and/or settings (`hideReadReceipts`: others no longer see how far you read). */
+  async updateMe(changes: { displayName?: string; hideReadReceipts?: boolean }): Promise<User> {
+    return (await this.request<{ user: User }>('PATCH', '/api/v1/me', changes)).user;
   }
 
   async searchUsers(prefix: string): Promise<User[]> {
@@ -214,17 +141,52 @@ export class RestApi {
   }
 
   async messages(id: string, page: { before?: string; limit?: number } = {}): Promise<Message[]> {
-    return (await this.request<{ messages: Message[] }>('GET', `/api/v1/conversations/${encodeURIComponent(id)}/messages${query(page)}`))
-      .messages;
+    return (await this.history(id, page)).messages;
+  }
+
+  /**
+   * A page of history: the `limit` messages before `before` (or the newest),
+   * or centred on `around`; with the conversation's system events (joins,
+   * leaves, renames, moderators) whose positions fall inside the page.
+   */
+  history(id: string, page: { before?: string; around?: string; limit?: number } = {}): Promise<HistoryPage> {
+    return this.request('GET', `/api/v1/conversations/${enc(id)}/messages${query(page)}`);
   }
 
   /** One attempt; HubbubClient.send retries with the same clientMsgId. */
-  sendMessage(id: string, body: string, clientMsgId?: string): Promise<{ message: Message; duplicate: boolean }> {
-    return this.request(
-      'POST',
-      `/api/v1/conversations/${encodeURIComponent(id)}/messages`,
-      clientMsgId === undefined ? { body } : { body, clientMsgId },
-    );
+  sendMessage(id: string, body: string, clientMsgId?: string, replyTo?: string): Promise<{ message: Message; duplicate: boolean }> {
+    const payload: Record<string, string> = { body };
+    if (clientMsgId !== undefined) payload.clientMsgId = clientMsgId;
+    if (replyTo !== undefined) payload.replyTo = replyTo;
+    return this.request('POST', `/api/v1/conversations/${enc(id)}/messages`, payload);
+  }
+
+  // ── one message ──────────────────────────────────────────────────────────
+  async editMessage(messageId: string, body: string): Promise<Message> {
+    return (await this.request<{ message: Message }>('PATCH', `/api/v1/messages/${enc(messageId)}`, { body })).message;
+  }
+
+  /** Deletes for everyone; answers the tombstone (also when it was deleted already). */
+  async deleteMessage(messageId: string): Promise<Message> {
+    return (await this.request<{ message: Message }>('DELETE', `/api/v1/messages/${enc(messageId)}`)).message;
+  }
+
+  /** Earlier versions of an edited message, oldest first. */
+  async messageEdits(messageId: string): Promise<MessageEdit[]> {
+    return (await this.request<{ edits: MessageEdit[] }>('GET', `/api/v1/messages/${enc(messageId)}/edits`)).edits;
+  }
+
+  async addReaction(messageId: string, emoji: string): Promise<Message> {
+    return (await this.request<{ message: Message }>('PUT', `/api/v1/messages/${enc(messageId)}/reactions/${enc(emoji)}`)).message;
+  }
+
+  async removeReaction(messageId: string, emoji: string): Promise<Message> {
+    return (await this.request<{ message: Message }>('DELETE', `/api/v1/messages/${enc(messageId)}/reactions/${enc(emoji)}`)).message;
+  }
+
+  /** A room owner names (`on`) or unnames a moderator. */
+  async setModerator(conversationId: string, userId: string, on: boolean): Promise<void> {
+    await this.request(on ? 'PUT' : 'DELETE', `/api/v1/conversations/${enc(conversationId)}/moderators/${enc(userId)}`);
   }
 
   async markRead(id: string, upTo: string): Promise<void> {
@@ -251,21 +213,4 @@ export class RestApi {
     const q: Record<string, string | number | undefined> = { since: since ?? undefined, wait: opts.wait, limit: opts.limit };
     return this.request('GET', `/api/v1/sync${query(q)}`, undefined, { signal: opts.signal });
   }
-}
-
-/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms; null when absent or unreadable. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | null {
-  if (value === null) return null;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  if (!/[A-Za-z]/.test(v)) return null; // Date.parse would take "-1" for a year
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
-
-function query(params: Record<string, string | number | undefined>): string {
-  const parts = Object.entries(params)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
-  return parts.length ? `?${parts.join('&')}` : '';
 }

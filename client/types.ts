@@ -11,17 +11,41 @@ export type {
   EventPayload,
   EventType,
   FriendRequest,
+  HistoryEvent,
   Member,
+  MemberRole,
   Message,
   Presence,
+  Reaction,
+  ReplyPreview,
+  ServerRole,
   Signal,
   StreamEvent,
   User,
+  UserSettings,
 } from '../src/domain/types.js';
-import type { Signal } from '../src/domain/types.js';
+import type { HistoryEvent, Message, Signal, StreamEvent } from '../src/domain/types.js';
 
 export type TypingSignal = Extract<Signal, { type: 'typing' }>;
 export type PresenceSignal = Extract<Signal, { type: 'presence' }>;
+
+export type MessageDeletedEvent = Extract<StreamEvent, { type: 'message.deleted' }>;
+export type ReactionEvent = Extract<StreamEvent, { type: 'reaction.added' | 'reaction.removed' }>;
+export type MemberUpdatedEvent = Extract<StreamEvent, { type: 'member.updated' }>;
+
+/** One earlier version of an edited message (GET /api/v1/messages/:id/edits). */
+export interface MessageEdit {
+  body: string;
+  editedAt: string;
+}
+
+/** A page of history: messages oldest first, and the system events whose positions fall among them. */
+export interface HistoryPage {
+  messages: Message[];
+  events: HistoryEvent[];
+  hasBefore: boolean;
+  hasAfter: boolean;
+}
 
 export type TransportName = 'ws' | 'sse' | 'longpoll';
 export type Status = 'connecting' | 'online' | 'offline';

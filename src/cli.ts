@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError } from 'commander';
 import { makeConfig, type ConfigInput } from './config.js';
 import { resolveConfigInput } from './config-sources.js';
 import { openStore } from './server.js';
@@ -123,6 +123,21 @@ common(user.command('passwd <username>').description("set a user's password (fro
       console.log(`password changed for ${username}`);
     });
   });
+common(
+  user
+    .command('role')
+    .description('set a server role: an admin may delete any message anywhere')
+    .argument('<username>')
+    .addArgument(new Argument('<role>').choices(['admin', 'member'])),
+).action(async (username: string, role: 'admin' | 'member', opts) => {
+  await withAdmin(opts, async ({ store }) => {
+    const { accountKey } = await import('./domain/rules.js');
+    const found = await store.getUserByUsername(accountKey(username));
+    const u = found && (await store.setUserRole(found.id, role));
+    if (!u) throw Object.assign(new Error(`no user ${username}`), { code: 'USER_NOT_FOUND' });
+    console.log(`${u.username} is now ${role === 'admin' ? 'an admin' : 'a member'}`);
+  });
+});
 common(user.command('list').description('list users'))
   .option(
     '--limit <n>',
@@ -136,7 +151,8 @@ common(user.command('list').description('list users'))
   )
   .action(async (opts) => {
     await withAdmin(opts, async ({ store }) => {
-      for (const u of await store.listUsers(opts.limit, 0)) console.log(`${u.id}\t${u.username}\t${u.displayName}\t${u.createdAt}`);
+      for (const u of await store.listUsers(opts.limit, 0))
+        console.log(`${u.id}\t${u.username}\t${u.displayName}\t${u.createdAt}\t${u.role}`);
     });
   });
 

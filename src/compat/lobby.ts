@@ -6,6 +6,7 @@ import { toEntry, type LogEntry } from '../hub/event-log.js';
 import { OneShotWaiter, type WaitOutcome } from '../hub/one-shot.js';
 import type { Subscriber } from '../hub/ports.js';
 import type { Ctx } from '../edge/context.js';
+import { ensureGuest } from './guest.js';
 
 /**
  * The lobby as the legacy adapters see it: one shared, anonymous poster (the
@@ -27,10 +28,6 @@ export interface LobbyMessage {
   message: Message;
 }
 
-/** The guest's password hash: not a scrypt hash, so no password ever matches it. */
-const GUEST_HASH = '!compat-guest:no-login';
-/** The first free one of these names becomes the adapters' poster. */
-const GUEST_NAMES = ['guest', 'legacy-guest', 'legacy-guest-2', 'legacy-guest-3'];
 /** The seeds' message cache: recent lobby messages kept for cursorless readers (seed 002's cache_size). */
 export const RECENT_CAPACITY = 200;
 /** How far back (positions) a start looks for lobby messages to refill the cache. */
@@ -38,25 +35,6 @@ const PRIME_WINDOW = 5000;
 /** Pages of non-message events one read may skip before it answers "nothing yet". */
 const MAX_SCAN_PAGES = 50;
 const SCAN_PAGE = 500;
-
-async function ensureGuest(ctx: Ctx): Promise<User> {
-  for (const username of GUEST_NAMES) {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const found = await ctx.store.getUserByUsername(username);
-      if (found) {
-        if (found.passwordHash !== GUEST_HASH) break; // a real account: try the next name
-        const { passwordHash: _omit, ...user } = found;
-        return user;
-      }
-      try {
-        return await ctx.store.createUser({ username, displayName: username, passwordHash: GUEST_HASH });
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'USERNAME_TAKEN') throw err; // another node was first: look again
-      }
-    }
-  }
-  throw new Error(`compat: every guest name (${GUEST_NAMES.join(', ')}) belongs to a real account`);
-}
 
 export class LobbyFeed {
   /** Recent lobby messages, oldest first, at most RECENT_CAPACITY. */
@@ -129,7 +107,8 @@ export class LobbyFeed {
     m = null;
     if (entry.type === 'message.created' && entry.conversationId === this.lobbyId) {
       const payload = JSON.parse(entry.payload) as { message: Message };
-      m = { seq: entry.seq, id: encodeCursor(entry.seq), message: payload.message };
+      // A tombstone (read back after a delete) is no message to a legacy client: it has no way to show one.
+      if (!payload.message.deleted) m = { seq: entry.seq, id: encodeCursor(entry.seq), message: payload.message };
     }
     this.parsed.set(entry, m);
     return m;
@@ -140,11 +119,28 @@ export class LobbyFeed {
     for (const e of entries) {
       const m = this.of(e);
       if (m) fresh.push(m);
+      else if (e.conversationId === this.lobbyId || e.type === 'user.deleted') this.revise(e);
     }
     if (fresh.length === 0) return;
     this.recent.push(...fresh);
     if (this.recent.length > RECENT_CAPACITY) this.recent.splice(0, this.recent.length - RECENT_CAPACITY);
     for (const l of this.listeners) l(fresh);
+  }
+
+  /**
+   * The legacy protocols only append, so a client keeps what it showed; but a
+   * reload shows a message as it now is: edited in place, gone once deleted
+   * (with its author's account too), never as an empty line. docs/compat.md.
+   */
+  private revise(e: LogEntry): void {
+    const p = JSON.parse(e.payload) as { type: string; message?: Message; messageId?: string; userId?: string };
+    if (p.type === 'message.updated' && p.message) {
+      const i = this.recent.findIndex((r) => r.message.id === p.message!.id);
+      if (i >= 0) this.recent[i] = { ...this.recent[i]!, message: p.message };
+    } else if (p.type === 'message.deleted' || p.type === 'user.deleted') {
+      const gone = (m: Message) => (p.type === 'user.deleted' ? m.senderId === p.userId : m.id === p.messageId);
+      for (let i = this.recent.length - 1; i >= 0; i--) if (gone(this.recent[i]!.message)) this.recent.splice(i, 1);
+    }
   }
 
   /** Every lobby message this node ingests from now on, in log order (the /msg broadcast). */

@@ -11,6 +11,7 @@ import { makeErrorHandler, sendError } from '../edge/errors.js';
 import { metricsRegistry } from './metrics.js';
 import { authRoutes } from './routes/auth.js';
 import { conversationRoutes } from './routes/conversations.js';
+import { messageRoutes } from './routes/messages.js';
 import { peopleRoutes } from './routes/people.js';
 import { opsRoutes } from './routes/ops.js';
 import { LongPollTransport } from '../transports/longpoll.js';
@@ -125,6 +126,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<Fastify
   authRoutes(app, ctx);
   peopleRoutes(app, ctx);
   conversationRoutes(app, ctx);
+  messageRoutes(app, ctx);
   longPoll.routes(app);
   const registry = metricsRegistry(app, ctx);
   app.decorate('metricsRegistry', registry);

@@ -9,7 +9,8 @@ export const S = {
   login: obj({ username: str(1, 64), password: str(1, 256) }, ['username', 'password']),
   // The new password's length and characters are the domain's to judge (checkPassword), with their own codes.
   changePassword: obj({ currentPassword: str(1, 256), newPassword: str(1, 1024) }, ['currentPassword', 'newPassword']),
-  updateMe: obj({ displayName: str(0, 256) }, ['displayName']),
+  // At least one of the two: an empty PATCH is a client's mistake, not a no-op to acknowledge.
+  updateMe: { ...obj({ displayName: str(0, 256), hideReadReceipts: { type: 'boolean' } }), minProperties: 1 },
   friendRequest: obj({ username: str(1, 64) }, ['username']),
   createConversation: obj(
     { kind: { type: 'string', enum: ['group', 'room'] }, name: str(1, 64), members: { type: 'array', maxItems: 100, items: str(1, 64) } },
@@ -18,7 +19,8 @@ export const S = {
   rename: obj({ name: str(1, 64) }, ['name']),
   addMember: obj({ username: str(1, 64) }, ['username']),
   // Body length is checked after trimming by the domain (BODY_EMPTY / BODY_TOO_LONG); the schema only bounds the raw size.
-  send: obj({ body: { type: 'string', maxLength: 20000 }, clientMsgId: str(1, 64) }, ['body']),
+  send: obj({ body: { type: 'string', maxLength: 20000 }, clientMsgId: str(1, 64), replyTo: str(1, 20) }, ['body']),
+  edit: obj({ body: { type: 'string', maxLength: 20000 } }, ['body']),
   read: obj({ upTo: str(1, 20) }, ['upTo']),
   empty: { type: 'object', additionalProperties: false, properties: {} } as const,
 };

@@ -2,23 +2,30 @@ import { AppError } from '../domain/errors.js';
 
 /** What a WebSocket client may send. Each frame carries the client's `ref`, echoed in its ack or error. */
 export type ClientFrame =
-  | { type: 'send'; ref: string; conversationId: string; body: string; clientMsgId?: string }
+  | { type: 'send'; ref: string; conversationId: string; body: string; clientMsgId?: string; replyTo?: string }
+  | { type: 'edit'; ref: string; messageId: string; body: string }
+  | { type: 'delete'; ref: string; messageId: string }
+  | { type: 'react'; ref: string; messageId: string; emoji: string; on: boolean }
   | { type: 'typing'; ref: string; conversationId: string }
   | { type: 'read'; ref: string; conversationId: string; upTo: string }
   | { type: 'ping'; ref: string };
 
 export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; ref: string | null; error: AppError };
 
-interface Field {
-  min: number;
-  max: number;
-  optional?: true;
-}
+/** A string of min–max characters, or (`flag`) a boolean. */
+type Field = { min: number; max: number; optional?: true } | { flag: true };
 
-/** The string fields of each frame type besides `type` and `ref`; anything else is refused. */
+const ID = { min: 1, max: 20 } as const;
+const BODY = { min: 0, max: 20_000 } as const;
+
+/** The fields of each frame type besides `type` and `ref`; anything else is refused. */
 const SHAPES: Record<ClientFrame['type'], Record<string, Field>> = {
-  send: { conversationId: { min: 1, max: 20 }, body: { min: 0, max: 20_000 }, clientMsgId: { min: 1, max: 64, optional: true } },
-  typing: { conversationId: { min: 1, max: 20 } },
+  send: { conversationId: ID, body: BODY, clientMsgId: { min: 1, max: 64, optional: true }, replyTo: { ...ID, optional: true } },
+  edit: { messageId: ID, body: BODY },
+  delete: { messageId: ID },
+  // The emoji's own rule (one emoji, INVALID_EMOJI) is the domain's; the frame only bounds its size.
+  react: { messageId: ID, emoji: { min: 1, max: 64 }, on: { flag: true } },
+  typing: { conversationId: ID },
   read: { conversationId: { min: 1, max: 20 }, upTo: { min: 1, max: 20 } },
   ping: {},
 };
@@ -35,7 +42,7 @@ const fail = (
  * Checks one client frame without touching any state: JSON text, an object,
  * a known `type`, a string `ref` of 1–64 characters, exactly the fields of
  * that type with the right types and lengths. (Body rules — trimming, 4000
- * characters — are the domain's, applied when the message is sent.)
+ * characters — and emoji rules are the domain's, applied when the request runs.)
  */
 export function parseClientFrame(data: Buffer | string, isBinary: boolean): ParsedFrame {
   if (isBinary) return fail(null, 'BINARY_FRAME');
@@ -59,6 +66,10 @@ export function parseClientFrame(data: Buffer | string, isBinary: boolean): Pars
   }
   for (const [key, f] of Object.entries(shape)) {
     const v = obj[key];
+    if ('flag' in f) {
+      if (typeof v !== 'boolean') return fail(ref, 'VALIDATION_FAILED', `"${key}" must be true or false.`);
+      continue;
+    }
     if (v === undefined && f.optional) continue;
     if (typeof v !== 'string' || v.length < f.min || v.length > f.max) {
       return fail(ref, 'VALIDATION_FAILED', `"${key}" must be a string of ${f.min}–${f.max} characters.`);

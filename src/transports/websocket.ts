@@ -24,7 +24,8 @@ const BAD_FRAME_WINDOW_MS = 10_000;
 
 /**
  * GET /api/v1/ws — the stream as WebSocket frames, plus requests (send,
- * typing, read, ping) answered by `ack` or `error` with the client's ref.
+ * edit, delete, react, typing, read, ping) answered by `ack` or `error` with
+ * the client's ref.
  * See docs/transports.md for frames and close codes.
  */
 export async function websocketRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
@@ -236,9 +237,26 @@ class WsConnection {
           return ack();
         case 'send': {
           this.ctx.limits.send(me.id, this.ip);
-          const r = await chat.send(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.body, f.clientMsgId ?? null, this.live);
+          const r = await chat.send(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.body, f.clientMsgId ?? null, {
+            replyTo: f.replyTo === undefined ? null : idParam(f.replyTo, 'MESSAGE_NOT_FOUND'),
+            live: this.live,
+          });
           return ack(',"message":' + JSON.stringify(r.message) + ',"duplicate":' + r.duplicate);
         }
+        // Edits, deletes and reactions write to the stream like a send and share its budget.
+        case 'edit':
+          this.ctx.limits.send(me.id, this.ip);
+          return ack(
+            ',"message":' + JSON.stringify(await chat.editMessage(me, idParam(f.messageId, 'MESSAGE_NOT_FOUND'), f.body, this.live)),
+          );
+        case 'delete':
+          this.ctx.limits.send(me.id, this.ip);
+          return ack(',"message":' + JSON.stringify(await chat.deleteMessage(me, idParam(f.messageId, 'MESSAGE_NOT_FOUND'), this.live)));
+        case 'react':
+          this.ctx.limits.send(me.id, this.ip);
+          return ack(
+            ',"message":' + JSON.stringify(await chat.react(me, idParam(f.messageId, 'MESSAGE_NOT_FOUND'), f.emoji, f.on, this.live)),
+          );
         case 'typing':
           this.ctx.limits.typing(this.ip);
           await this.streams.typing.typing(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'));

@@ -5,22 +5,37 @@ import type { Server } from '../../src/server.js';
 
 /**
  * The authorization matrix: every route of the app × {logged out, non-member,
- * member, owner}, against a fresh group owned by `owner` with `member` in it.
- * The list of routes comes from the app itself, so a new route without a rule
- * here fails the first test.
+ * member, room moderator, owner, server admin}, against a fresh group owned by
+ * `owner` with `member` and `moderator` in it (a group has no moderators: there
+ * `moderator` is one more member), and a fresh room owned by `owner` where
+ * `moderator` is named moderator. `admin` is a server admin who belongs to
+ * neither. The list of routes comes from the app itself, so a new route
+ * without a rule here fails the first test.
  */
-type Role = 'anon' | 'outsider' | 'member' | 'owner';
-const ROLES: Role[] = ['anon', 'outsider', 'member', 'owner'];
+type Role = 'anon' | 'outsider' | 'member' | 'moderator' | 'owner' | 'admin';
+const ROLES: Role[] = ['anon', 'outsider', 'member', 'moderator', 'owner', 'admin'];
+type User = Exclude<Role, 'anon'>;
+const USERS: User[] = ['owner', 'member', 'moderator', 'outsider', 'admin'];
+type Expect = [number, number, number, number, number, number];
 
 interface Fixture {
   s: Server;
-  tokens: Record<Exclude<Role, 'anon'>, string>;
-  users: Record<Exclude<Role, 'anon'>, Api>;
+  tokens: Record<User, string>;
+  users: Record<User, Api>;
   group: string;
   messageId: string;
+  /** Made on first use (most rules need neither): a room where `moderator` is named, and a friend request to a role. */
+  room(): Promise<RoomFixture>;
+  requestTo(role: User): Promise<string>;
   /** A fresh user who is a friend of every role and has a pending request to each. */
   other: Api;
-  requestTo: Record<Exclude<Role, 'anon'>, string>;
+}
+
+interface RoomFixture {
+  room: string;
+  /** A room message by `other`, and one by `moderator`. */
+  roomMessage: string;
+  moderatorMessage: string;
 }
 
 interface Rule {
@@ -31,14 +46,14 @@ interface Rule {
   ) =>
     | { url: string; body?: unknown; headers?: Record<string, string> }
     | Promise<{ url: string; body?: unknown; headers?: Record<string, string> }>;
-  /** Expected status for [anon, outsider, member, owner]. */
-  expect: [number, number, number, number];
+  /** Expected status for [anon, outsider, member, moderator, owner, admin]. */
+  expect: Expect;
   /** Streaming routes are checked over real sockets in their own test. */
   stream?: true;
 }
 
-const same = (n: number): [number, number, number, number] => [n, n, n, n];
-const authed = (n: number): [number, number, number, number] => [401, n, n, n];
+const same = (n: number): Expect => [n, n, n, n, n, n];
+const authed = (n: number): Expect => [401, n, n, n, n, n];
 
 let counter = 0;
 const fresh = (p: string) => `${p}${++counter}`;
@@ -75,53 +90,94 @@ const RULES: Record<string, Rule> = {
   // `other` is already a friend of the owner and the member.
   'POST /api/v1/friends/requests': {
     req: (f) => ({ url: '/api/v1/friends/requests', body: { username: f.other.user.username } }),
-    expect: [401, 201, 409, 409],
+    expect: [401, 201, 409, 409, 409, 201],
   },
   'POST /api/v1/friends/requests/:id/accept': {
-    req: (f, r) => ({ url: `/api/v1/friends/requests/${r === 'anon' ? f.requestTo.owner : f.requestTo[r]}/accept` }),
+    req: async (f, r) => ({ url: `/api/v1/friends/requests/${await f.requestTo(r === 'anon' ? 'owner' : r)}/accept` }),
     expect: authed(200),
   },
   'POST /api/v1/friends/requests/:id/decline': {
-    req: (f, r) => ({ url: `/api/v1/friends/requests/${r === 'anon' ? f.requestTo.owner : f.requestTo[r]}/decline` }),
+    req: async (f, r) => ({ url: `/api/v1/friends/requests/${await f.requestTo(r === 'anon' ? 'owner' : r)}/decline` }),
     expect: authed(200),
   },
-  'DELETE /api/v1/friends/:userId': { req: (f) => ({ url: `/api/v1/friends/${f.users.owner.user.id}` }), expect: [401, 404, 200, 404] },
-  'POST /api/v1/direct/:username': { req: () => ({ url: '/api/v1/direct/owner' }), expect: [401, 403, 200, 409] },
+  'DELETE /api/v1/friends/:userId': {
+    req: (f) => ({ url: `/api/v1/friends/${f.users.owner.user.id}` }),
+    expect: [401, 404, 200, 200, 404, 404],
+  },
+  'POST /api/v1/direct/:username': { req: () => ({ url: '/api/v1/direct/owner' }), expect: [401, 403, 200, 200, 409, 403] },
   'GET /api/v1/conversations': { req: () => ({ url: '/api/v1/conversations' }), expect: authed(200) },
   'POST /api/v1/conversations': {
     req: () => ({ url: '/api/v1/conversations', body: { kind: 'group', name: 'new' } }),
     expect: authed(201),
   },
-  'GET /api/v1/conversations/:id': { req: (f) => ({ url: `/api/v1/conversations/${f.group}` }), expect: [401, 403, 200, 200] },
+  'GET /api/v1/conversations/:id': { req: (f) => ({ url: `/api/v1/conversations/${f.group}` }), expect: [401, 403, 200, 200, 200, 403] },
   'PATCH /api/v1/conversations/:id': {
     req: (f) => ({ url: `/api/v1/conversations/${f.group}`, body: { name: 'renamed' } }),
-    expect: [401, 403, 403, 200],
+    expect: [401, 403, 403, 403, 200, 403],
   },
   'POST /api/v1/conversations/:id/members': {
     req: (f) => ({ url: `/api/v1/conversations/${f.group}/members`, body: { username: f.other.user.username } }),
-    expect: [401, 403, 403, 201],
+    expect: [401, 403, 403, 403, 201, 403],
   },
+  // `member` leaves (themself) or is removed by the group's owner; a fellow member may not (nor a room moderator there).
   'DELETE /api/v1/conversations/:id/members/:userId': {
     req: (f) => ({ url: `/api/v1/conversations/${f.group}/members/${f.users.member.user.id}` }),
-    expect: [401, 403, 200, 200],
+    expect: [401, 403, 200, 403, 200, 403],
   },
-  'POST /api/v1/conversations/:id/join': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/join` }), expect: [401, 409, 409, 409] },
-  'POST /api/v1/conversations/:id/leave': { req: (f) => ({ url: `/api/v1/conversations/${f.group}/leave` }), expect: [401, 403, 200, 200] },
+  'POST /api/v1/conversations/:id/join': {
+    req: (f) => ({ url: `/api/v1/conversations/${f.group}/join` }),
+    expect: [401, 409, 409, 409, 409, 409],
+  },
+  'POST /api/v1/conversations/:id/leave': {
+    req: (f) => ({ url: `/api/v1/conversations/${f.group}/leave` }),
+    expect: [401, 403, 200, 200, 200, 403],
+  },
   'GET /api/v1/conversations/:id/messages': {
-    req: (f) => ({ url: `/api/v1/conversations/${f.group}/messages` }),
-    expect: [401, 403, 200, 200],
+    req: (f) => ({ url: `/api/v1/conversations/${f.group}/messages?around=${f.messageId}` }),
+    expect: [401, 403, 200, 200, 200, 403],
   },
   'POST /api/v1/conversations/:id/messages': {
     req: (f) => ({ url: `/api/v1/conversations/${f.group}/messages`, body: { body: 'hi' } }),
-    expect: [401, 403, 201, 201],
+    expect: [401, 403, 201, 201, 201, 403],
+  },
+  // A room message by another member: its sender, the room's owner and moderators, and a server admin may delete it.
+  'DELETE /api/v1/messages/:id': {
+    req: async (f) => ({ url: `/api/v1/messages/${(await f.room()).roomMessage}` }),
+    expect: [401, 403, 403, 200, 200, 200],
+  },
+  // Only the sender edits, whatever their standing: here the moderator's own message.
+  'PATCH /api/v1/messages/:id': {
+    req: async (f) => ({ url: `/api/v1/messages/${(await f.room()).moderatorMessage}`, body: { body: 'edited' } }),
+    expect: [401, 403, 403, 200, 403, 403],
+  },
+  'GET /api/v1/messages/:id/edits': {
+    req: async (f) => ({ url: `/api/v1/messages/${(await f.room()).roomMessage}/edits` }),
+    expect: [401, 403, 200, 200, 200, 403],
+  },
+  'PUT /api/v1/messages/:id/reactions/:emoji': {
+    req: async (f) => ({ url: `/api/v1/messages/${(await f.room()).roomMessage}/reactions/${encodeURIComponent('👍')}` }),
+    expect: [401, 403, 200, 200, 200, 403],
+  },
+  'DELETE /api/v1/messages/:id/reactions/:emoji': {
+    req: async (f) => ({ url: `/api/v1/messages/${(await f.room()).roomMessage}/reactions/${encodeURIComponent('👍')}` }),
+    expect: [401, 403, 200, 200, 200, 403],
+  },
+  // Only the room's owner names and unnames moderators (an admin too is refused: moderation is the owner's).
+  'PUT /api/v1/conversations/:id/moderators/:userId': {
+    req: async (f) => ({ url: `/api/v1/conversations/${(await f.room()).room}/moderators/${f.users.member.user.id}` }),
+    expect: [401, 403, 403, 403, 200, 403],
+  },
+  'DELETE /api/v1/conversations/:id/moderators/:userId': {
+    req: async (f) => ({ url: `/api/v1/conversations/${(await f.room()).room}/moderators/${f.users.moderator.user.id}` }),
+    expect: [401, 403, 403, 403, 200, 403],
   },
   'POST /api/v1/conversations/:id/read': {
     req: (f) => ({ url: `/api/v1/conversations/${f.group}/read`, body: { upTo: f.messageId } }),
-    expect: [401, 403, 200, 200],
+    expect: [401, 403, 200, 200, 200, 403],
   },
   'POST /api/v1/conversations/:id/typing': {
     req: (f) => ({ url: `/api/v1/conversations/${f.group}/typing` }),
-    expect: [401, 403, 200, 200],
+    expect: [401, 403, 200, 200, 200, 403],
   },
   'GET /api/v1/rooms': { req: () => ({ url: '/api/v1/rooms' }), expect: same(200) },
   'GET /api/v1/rooms/:name/messages': { req: () => ({ url: '/api/v1/rooms/lobby/messages' }), expect: same(200) },
@@ -161,13 +217,17 @@ const RULES: Record<string, Rule> = {
 
 describe('authorization matrix', () => {
   let s: Server;
-  let base: Record<Exclude<Role, 'anon'>, Api>;
+  let base: Record<User, Api>;
 
   beforeAll(async () => {
     s = await testServer();
     await s.app.listen({ port: 0, host: '127.0.0.1' });
-    base = { owner: await userApi(s, 'owner'), member: await userApi(s, 'member'), outsider: await userApi(s, 'outsider') };
+    base = {} as Record<User, Api>;
+    for (const u of USERS) base[u] = await userApi(s, u);
     await befriend(base.owner, base.member);
+    await befriend(base.owner, base.moderator);
+    // What `hubbub user role admin admin` does (test/integration/cli.test.ts runs the command itself).
+    await s.store.setUserRole(base.admin.user.id, 'admin');
   });
   afterAll(() => s.close());
 
@@ -175,7 +235,8 @@ describe('authorization matrix', () => {
     const token = async (name: string) =>
       (await s.app.inject({ method: 'POST', url: '/api/v1/tokens', payload: { username: name, password: 'hubbub-pass-4821' } })).json()
         .token as string;
-    const tokens = { owner: await token('owner'), member: await token('member'), outsider: await token('outsider') };
+    const tokens = {} as Record<User, string>;
+    for (const u of USERS) tokens[u] = await token(u);
     const rebind = (a: Api, t: string): Api => ({
       token: t,
       user: a.user,
@@ -189,30 +250,43 @@ describe('authorization matrix', () => {
         return { status: res.statusCode, body: (res.body ? res.json() : undefined) as any };
       },
     });
-    const users = {
-      owner: rebind(base.owner, tokens.owner),
-      member: rebind(base.member, tokens.member),
-      outsider: rebind(base.outsider, tokens.outsider),
-    };
+    const users = {} as Record<User, Api>;
+    for (const u of USERS) users[u] = rebind(base[u], tokens[u]);
     const call = async (t: string, method: string, url: string, payload?: object) =>
       (
         await s.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${t}` }, ...(payload ? { payload } : {}) })
       ).json();
     // A previous case may have ended the owner's and member's friendship.
-    if (!(await s.store.areFriends(users.owner.user.id, users.member.user.id))) await befriend(users.owner, users.member);
-    const group = (await call(tokens.owner, 'POST', '/api/v1/conversations', { kind: 'group', name: 'matrix', members: ['member'] }))
-      .conversation.id;
+    for (const u of ['member', 'moderator'] as const)
+      if (!(await s.store.areFriends(users.owner.user.id, users[u].user.id))) await befriend(users.owner, users[u]);
+    const group = (
+      await call(tokens.owner, 'POST', '/api/v1/conversations', { kind: 'group', name: 'matrix', members: ['member', 'moderator'] })
+    ).conversation.id;
     const messageId = (await call(tokens.owner, 'POST', `/api/v1/conversations/${group}/messages`, { body: 'first' })).message.id;
     const other = await userApi(s, fresh('xuser'));
     await befriend(other, users.owner);
     await befriend(other, users.member);
-    const requestTo = {} as Fixture['requestTo'];
-    for (const r of ['owner', 'member', 'outsider'] as const) {
+    await befriend(other, users.moderator);
+    let made: Promise<RoomFixture> | null = null;
+    const room = () =>
+      (made ??= (async () => {
+        const id = (await call(tokens.owner, 'POST', '/api/v1/conversations', { kind: 'room', name: fresh('matrix-room') })).conversation
+          .id;
+        for (const t of [tokens.member, tokens.moderator, other.token]) await call(t, 'POST', `/api/v1/conversations/${id}/join`);
+        await call(tokens.owner, 'PUT', `/api/v1/conversations/${id}/moderators/${users.moderator.user.id}`);
+        const say = async (t: string, body: string) => (await call(t, 'POST', `/api/v1/conversations/${id}/messages`, { body })).message.id;
+        return {
+          room: id,
+          roomMessage: await say(other.token, 'by other'),
+          moderatorMessage: await say(tokens.moderator, 'by the moderator'),
+        };
+      })());
+    const requestTo = async (r: User) => {
       const asker = await userApi(s, fresh('ask'));
       await asker.call('POST', '/api/v1/friends/requests', { username: r });
-      requestTo[r] = (await call(tokens[r], 'GET', '/api/v1/friends/requests')).incoming.find((q: any) => q.from.id === asker.user.id).id;
-    }
-    return { s, tokens, users, group, messageId, other, requestTo };
+      return (await call(tokens[r], 'GET', '/api/v1/friends/requests')).incoming.find((q: any) => q.from.id === asker.user.id).id;
+    };
+    return { s, tokens, users, group, messageId, room, requestTo, other };
   }
 
   test('every route of the app has a rule, and every rule a route', () => {
@@ -240,7 +314,7 @@ describe('authorization matrix', () => {
         });
         got.push(res.statusCode);
       }
-      expect(got, `${key}: [anon, outsider, member, owner]`).toEqual(rule.expect);
+      expect(got, `${key}: [anon, outsider, member, moderator, owner, admin]`).toEqual(rule.expect);
     });
   }
 
@@ -276,22 +350,33 @@ describe('authorization matrix', () => {
     }
   });
 
-  test('WebSocket frames × roles on a group conversation', async () => {
+  test('WebSocket frames × roles on the group and the room', async () => {
     const port = (s.app.server.address() as { port: number }).port;
     const f = await fixture();
-    const frames: Record<string, (id: string) => object> = {
-      send: (id) => ({ type: 'send', ref: 'r', conversationId: id, body: 'over ws' }),
-      typing: (id) => ({ type: 'typing', ref: 'r', conversationId: id }),
-      read: (id) => ({ type: 'read', ref: 'r', conversationId: id, upTo: f.messageId }),
+    const r = await f.room();
+    // `target`: a fresh room message by another member for each role, so one role's delete does not decide the next's.
+    const frames: Record<string, (target: string) => object> = {
+      send: () => ({ type: 'send', ref: 'r', conversationId: f.group, body: 'over ws' }),
+      typing: () => ({ type: 'typing', ref: 'r', conversationId: f.group }),
+      read: () => ({ type: 'read', ref: 'r', conversationId: f.group, upTo: f.messageId }),
       ping: () => ({ type: 'ping', ref: 'r' }),
+      edit: () => ({ type: 'edit', ref: 'r', messageId: r.moderatorMessage, body: 'edited over ws' }),
+      react: (target) => ({ type: 'react', ref: 'r', messageId: target, emoji: '🎉', on: true }),
+      unreact: (target) => ({ type: 'react', ref: 'r', messageId: target, emoji: '🎉', on: false }),
+      delete: (target) => ({ type: 'delete', ref: 'r', messageId: target }),
     };
-    const expected: Record<string, Record<Exclude<Role, 'anon'>, string>> = {
-      send: { outsider: 'NOT_A_MEMBER', member: 'ack', owner: 'ack' },
-      typing: { outsider: 'NOT_A_MEMBER', member: 'ack', owner: 'ack' },
-      read: { outsider: 'NOT_A_MEMBER', member: 'ack', owner: 'ack' },
-      ping: { outsider: 'ack', member: 'ack', owner: 'ack' },
+    const expected: Record<string, Record<User, string>> = {
+      send: { outsider: 'NOT_A_MEMBER', member: 'ack', moderator: 'ack', owner: 'ack', admin: 'NOT_A_MEMBER' },
+      typing: { outsider: 'NOT_A_MEMBER', member: 'ack', moderator: 'ack', owner: 'ack', admin: 'NOT_A_MEMBER' },
+      read: { outsider: 'NOT_A_MEMBER', member: 'ack', moderator: 'ack', owner: 'ack', admin: 'NOT_A_MEMBER' },
+      ping: { outsider: 'ack', member: 'ack', moderator: 'ack', owner: 'ack', admin: 'ack' },
+      edit: { outsider: 'NOT_A_MEMBER', member: 'NOT_YOUR_MESSAGE', moderator: 'ack', owner: 'NOT_YOUR_MESSAGE', admin: 'NOT_A_MEMBER' },
+      react: { outsider: 'NOT_A_MEMBER', member: 'ack', moderator: 'ack', owner: 'ack', admin: 'NOT_A_MEMBER' },
+      unreact: { outsider: 'NOT_A_MEMBER', member: 'ack', moderator: 'ack', owner: 'ack', admin: 'NOT_A_MEMBER' },
+      delete: { outsider: 'NOT_A_MEMBER', member: 'NOT_YOUR_MESSAGE', moderator: 'ack', owner: 'ack', admin: 'ack' },
     };
-    for (const role of ['outsider', 'member', 'owner'] as const) {
+    for (const role of ['outsider', 'member', 'moderator', 'owner', 'admin'] as const) {
+      const target = (await f.other.call('POST', `/api/v1/conversations/${r.room}/messages`, { body: `for ${role}` })).body.message.id;
       const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/ws`, { headers: { authorization: `Bearer ${f.tokens[role]}` } });
       const replies: any[] = [];
       ws.on('message', (d) => {
@@ -301,7 +386,7 @@ describe('authorization matrix', () => {
       await new Promise((r) => ws.once('open', r));
       for (const [name, make] of Object.entries(frames)) {
         const n = replies.length;
-        ws.send(JSON.stringify(make(f.group)));
+        ws.send(JSON.stringify(make(target)));
         while (replies.length === n) await new Promise((r) => setImmediate(r));
         const got = replies[n].type === 'ack' ? 'ack' : replies[n].error.code;
         expect(got, `${name} as ${role}`).toBe(expected[name]![role]);

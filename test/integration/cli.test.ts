@@ -25,6 +25,7 @@ describe('hubbub CLI', () => {
       ['user', 'add', '--help'],
       ['user', 'passwd', '--help'],
       ['user', 'list', '--help'],
+      ['user', 'role', '--help'],
       ['room', 'add', '--help'],
     ]) {
       const r = await run(args);
@@ -54,6 +55,17 @@ describe('hubbub CLI', () => {
     expect(list.stdout).toMatch(/^1\talice\tAlice\t/m);
     expect((await run(['user', 'passwd', 'alice', '--data-dir', dir, '--password', 'another-pass'])).code).toBe(0);
     expect((await run(['user', 'passwd', 'nobody', '--data-dir', dir, '--password', 'another-pass'])).code).toBe(1);
+    const admin = await run(['user', 'role', 'Alice', 'admin', '--data-dir', dir]);
+    expect(admin.code, admin.stderr).toBe(0);
+    expect(admin.stdout).toMatch(/alice is now an admin/);
+    expect((await run(['user', 'list', '--data-dir', dir])).stdout).toMatch(/^1\talice\tAlice\t.*\tadmin$/m);
+    const bad = await run(['user', 'role', 'alice', 'root', '--data-dir', dir]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/Allowed choices are admin, member/);
+    const nobody = await run(['user', 'role', 'nobody', 'admin', '--data-dir', dir]);
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toMatch(/USER_NOT_FOUND/);
+    expect((await run(['user', 'role', 'alice', 'member', '--data-dir', dir])).stdout).toMatch(/alice is now a member/);
     const room = await run(['room', 'add', 'Tech', '--data-dir', dir]);
     expect(room.stdout).toMatch(/created room tech/);
   });

@@ -64,14 +64,19 @@ export function authRoutes(app: FastifyInstance, ctx: Ctx): void {
     return { ok: true };
   });
 
+  // Settings are the user's own: only /me shows them, never a user object others see.
   app.get('/api/v1/me', async (req) => {
     const p = requireUser(req);
-    return { user: p.user, csrfToken: p.csrfToken };
+    return { user: p.user, csrfToken: p.csrfToken, settings: await ctx.chat.settings(p.user) };
   });
 
-  app.patch<{ Body: { displayName: string } }>('/api/v1/me', { schema: { body: S.updateMe } }, async (req) => {
+  app.patch<{ Body: { displayName?: string; hideReadReceipts?: boolean } }>('/api/v1/me', { schema: { body: S.updateMe } }, async (req) => {
     const p = requireUser(req);
-    return { user: await auth.setDisplayName(p, req.body.displayName) };
+    const { displayName, hideReadReceipts } = req.body;
+    const user = displayName === undefined ? p.user : await auth.setDisplayName(p, displayName);
+    const settings =
+      hideReadReceipts === undefined ? await ctx.chat.settings(p.user) : await ctx.chat.updateSettings(p.user, { hideReadReceipts });
+    return { user, settings };
   });
 
   // Asks for the current password (throttled like a login); every other session and token ends.

@@ -62,23 +62,39 @@ export function conversationRoutes(app: FastifyInstance, ctx: Ctx): void {
     return { ok: true };
   });
 
-  app.get<IdParams & { Querystring: { before?: string; limit?: string } }>('/api/v1/conversations/:id/messages', async (req) => {
-    const before = strParam(req.query.before, 'before', 20);
-    if (before !== null && !/^\d{1,15}$/.test(before)) throw new AppError('VALIDATION_FAILED', 'before must be a message id.');
-    const limit = intParam(req.query.limit, 'limit', 1, 100, 50);
-    return { messages: await chat.history(req.principal?.user ?? null, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), before, limit) };
+  app.get<IdParams & { Querystring: PageQuery }>('/api/v1/conversations/:id/messages', async (req) => {
+    return chat.history(req.principal?.user ?? null, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), pageQuery(req.query));
   });
 
-  app.post<IdParams & { Body: { body: string; clientMsgId?: string } }>(
+  app.post<IdParams & { Body: { body: string; clientMsgId?: string; replyTo?: string } }>(
     '/api/v1/conversations/:id/messages',
     { schema: { body: S.send } },
     async (req, reply) => {
       const me = requireUser(req).user;
       ctx.limits.send(me.id, req.ip);
-      const r = await chat.send(me, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), req.body.body, req.body.clientMsgId ?? null);
+      const { body, clientMsgId, replyTo } = req.body;
+      const r = await chat.send(me, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), body, clientMsgId ?? null, {
+        replyTo: replyTo === undefined ? null : idParam(replyTo, 'MESSAGE_NOT_FOUND'),
+      });
       return reply.code(r.duplicate ? 200 : 201).send({ message: r.message, duplicate: r.duplicate });
     },
   );
+
+  // Moderators may delete others' messages in a room; only the room's owner names them.
+  for (const [method, on] of [
+    ['PUT', true],
+    ['DELETE', false],
+  ] as const) {
+    app.route<{ Params: { id: string; userId: string } }>({
+      method,
+      url: '/api/v1/conversations/:id/moderators/:userId',
+      handler: async (req) => {
+        const me = requireUser(req).user;
+        await chat.setModerator(me, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), idParam(req.params.userId, 'USER_NOT_FOUND'), on);
+        return { ok: true };
+      },
+    });
+  }
 
   app.post<IdParams & { Body: { upTo: string } }>('/api/v1/conversations/:id/read', { schema: { body: S.read } }, async (req) => {
     await chat.markRead(requireUser(req).user, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), req.body.upTo);
@@ -87,11 +103,23 @@ export function conversationRoutes(app: FastifyInstance, ctx: Ctx): void {
 
   app.get('/api/v1/rooms', async () => ({ rooms: await store.listRooms() }));
 
-  app.get<{ Params: { name: string }; Querystring: { before?: string; limit?: string } }>('/api/v1/rooms/:name/messages', async (req) => {
+  app.get<{ Params: { name: string }; Querystring: PageQuery }>('/api/v1/rooms/:name/messages', async (req) => {
     const room = await chat.roomByName(req.params.name);
-    const before = strParam(req.query.before, 'before', 20);
-    if (before !== null && !/^\d{1,15}$/.test(before)) throw new AppError('VALIDATION_FAILED', 'before must be a message id.');
-    const limit = intParam(req.query.limit, 'limit', 1, 100, 50);
-    return { room, messages: await chat.history(null, room.id, before, limit) };
+    return { room, ...(await chat.history(null, room.id, pageQuery(req.query))) };
   });
+}
+
+type PageQuery = { before?: string; around?: string; limit?: string };
+
+/** A history page is the newest, the one `before` a message, or the one `around` it: never two of them. */
+function pageQuery(q: PageQuery): { before?: string; around?: string; limit: number } {
+  const messageId = (name: string) => {
+    const v = strParam(q[name as keyof PageQuery], name, 20);
+    if (v !== null && !/^\d{1,15}$/.test(v)) throw new AppError('VALIDATION_FAILED', `${name} must be a message id.`);
+    return v ?? undefined;
+  };
+  const before = messageId('before');
+  const around = messageId('around');
+  if (before !== undefined && around !== undefined) throw new AppError('VALIDATION_FAILED', 'Ask for before= or around=, not both.');
+  return { before, around, limit: intParam(q.limit, 'limit', 1, 100, 50) };
 }
