@@ -51,6 +51,12 @@ async function renderOnly(): Promise<void> {
     senderName: names[i % 3]!,
     body: `message ${i} — some <b>markup</b> & "quotes" that must stay text, and a few more words to make it a typical line`,
     createdAt: new Date(Date.UTC(2026, 10, 20, 10, i * 3)).toISOString(),
+    editedAt: null,
+    deleted: false,
+    replyTo: null,
+    reactions: [],
+    mentions: [],
+    mentionsAll: false,
   }));
   const rooms = [
     { name: 'lobby', memberCount: 3 },

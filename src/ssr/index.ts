@@ -139,7 +139,7 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
       if ((err as { code?: string }).code !== 'CONVERSATION_NOT_FOUND') throw err;
     }
     const rooms = (await ctx.store.listRooms()).map((r) => ({ name: r.name ?? '', memberCount: r.memberCount }));
-    const messages: Message[] = room ? await ctx.chat.history(null, room.id, null, SSR_MESSAGES) : [];
+    const messages: Message[] = room ? (await ctx.chat.history(null, room.id, { limit: SSR_MESSAGES })).messages : [];
     const memberCount = room ? ((await ctx.store.getConversation(room.id))?.memberCount ?? 0) : 0;
     const name = room?.name ?? requested;
     const meta = roomHead(room ? { name } : null, messages);

@@ -9,7 +9,7 @@ import { apply, comparable, deepFreeze, freshLoad, knownMembersTrue, replay } fr
 import { World, type Action } from './web-world.js';
 
 const at = (n: number): string => new Date(Date.UTC(2026, 0, 1, 12, 0, n)).toISOString();
-const user = (id: string): User => ({ id, username: `user${id}`, displayName: `User ${id}`, createdAt: at(0) });
+const user = (id: string): User => ({ id, username: `user${id}`, displayName: `User ${id}`, createdAt: at(0), role: 'member' });
 const me = user('1');
 const msg = (id: string, conv: string, sender: string, extra: Partial<Message> = {}): Message => ({
   id,
@@ -18,6 +18,12 @@ const msg = (id: string, conv: string, sender: string, extra: Partial<Message> =
   senderName: `User ${sender}`,
   body: `m${id}`,
   createdAt: at(Number(id) || 0),
+  editedAt: null,
+  deleted: false,
+  replyTo: null,
+  reactions: [],
+  mentions: [],
+  mentionsAll: false,
   ...extra,
 });
 
@@ -37,6 +43,7 @@ function withGroup(opts: { loaded?: boolean } = {}): ChatState {
     createdAt: at(1),
     memberCount: 3,
     unread: 0,
+    mentions: 0,
     lastMessage: msg('12', '10', '2'),
     lastReadMessageId: '12',
   };
@@ -210,7 +217,7 @@ describe('applyEvent, one event type at a time', () => {
 
   test("read.updated of a peer moves the peer's pointer forward only", () => {
     const r = applyEvent(withGroup(), { type: 'read.updated', conversationId: '10', userId: '2', upTo: '12' });
-    expect(r.state.conversations['10']!.peerReadUpTo).toBe('12');
+    expect(r.state.conversations['10']!.readBy).toEqual({ '2': '12' });
     expect(applyEvent(deepFreeze(r.state), { type: 'read.updated', conversationId: '10', userId: '2', upTo: '11' }).state).toEqual(r.state);
   });
 
@@ -261,6 +268,16 @@ const SCRIPT: Action[] = [
   { op: 'unfriend', a: 0, b: 1 },
   { op: 'send', nth: 0, user: 1 },
   { op: 'read', nth: 0, user: 0 },
+  { op: 'send', nth: 1, user: 2, mention: true, reply: 0 }, // user3 calls me in the group, quoting its first message
+  { op: 'edit', nth: 1, user: 2, msg: 0 }, // …then edits that original: the quote follows
+  { op: 'react', nth: 1, user: 3, msg: 0, emoji: 0 },
+  { op: 'react', nth: 1, user: 2, msg: 0, emoji: 0 },
+  { op: 'react', nth: 1, user: 3, msg: 0, emoji: 0 }, // taken back
+  { op: 'delete', nth: 1, user: 2, msg: 0 }, // the original goes: the quote says deleted
+  { op: 'read', nth: 1, user: 2 }, // a member's receipt reaches me
+  { op: 'group', owner: 2, with: [0, 3] },
+  { op: 'send', nth: 3, user: 3 },
+  { op: 'remove', nth: 3, user: 0 }, // I am removed: the group stays on screen with a last line
 ];
 
 function scripted(actions: Action[]): World {
@@ -282,6 +299,10 @@ describe('replaying the stream ends where a fresh load does', () => {
       'member.joined',
       'member.left',
       'message.created',
+      'message.deleted',
+      'message.updated',
+      'reaction.added',
+      'reaction.removed',
       'read.updated',
     ]);
     expect(scripted(SCRIPT).stream.some((e) => e.event.type === 'member.left' && e.event.newOwnerId)).toBe(true);
@@ -328,6 +349,11 @@ describe('replaying the stream ends where a fresh load does', () => {
       fc.record({ op: fc.constant('leave' as const), nth, user: who }),
       { arbitrary: fc.record({ op: fc.constant('send' as const), nth, user: who }), weight: 4 },
       fc.record({ op: fc.constant('read' as const), nth, user: who }),
+      fc.record({ op: fc.constant('send' as const), nth, user: who, mention: fc.boolean(), reply: nth }),
+      fc.record({ op: fc.constant('edit' as const), nth, user: who, msg: nth }),
+      fc.record({ op: fc.constant('delete' as const), nth, user: who, msg: nth }),
+      fc.record({ op: fc.constant('react' as const), nth, user: who, msg: nth, emoji: nth }),
+      fc.record({ op: fc.constant('remove' as const), nth, user: who }),
     );
     fc.assert(
       fc.property(

@@ -27,6 +27,8 @@ interface Conv {
   createdAt: string;
   members: Array<{ userId: string; role: 'owner' | 'member' }>;
   messages: Message[];
+  /** Original of each reply, by message id: the quote is built from it as it is now. */
+  replies: Map<string, string>;
 }
 
 export type Action =
@@ -40,8 +42,12 @@ export type Action =
   | { op: 'rename'; nth: number; by: number }
   | { op: 'join'; nth: number; user: number }
   | { op: 'leave'; nth: number; user: number }
-  | { op: 'send'; nth: number; user: number }
-  | { op: 'read'; nth: number; user: number };
+  | { op: 'send'; nth: number; user: number; mention?: boolean; reply?: number }
+  | { op: 'read'; nth: number; user: number }
+  | { op: 'edit'; nth: number; user: number; msg: number }
+  | { op: 'delete'; nth: number; user: number; msg: number }
+  | { op: 'react'; nth: number; user: number; msg: number; emoji: number }
+  | { op: 'remove'; nth: number; user: number };
 
 /** What the REST API would answer `me` at one position. */
 export interface View {
@@ -76,6 +82,7 @@ export class World {
       username: `user${i + 1}`,
       displayName: `User ${i + 1}`,
       createdAt: at(0),
+      role: 'member' as const,
     }));
     this.views.push(this.view());
   }
@@ -94,8 +101,9 @@ export class World {
 
   private emit(event: EventPayload, audience: Iterable<string>): void {
     this.seq++;
-    if ([...audience].includes(this.me)) this.stream.push({ seq: this.seq, event });
-    this.views.push(this.view());
+    // Snapshots: messages change in place later (edits, deletes, reactions).
+    if ([...audience].includes(this.me)) this.stream.push({ seq: this.seq, event: structuredClone(event) });
+    this.views.push(structuredClone(this.view()));
   }
 
   private memberOf(c: Conv, userId: string): boolean {
@@ -125,6 +133,7 @@ export class World {
       ownerId: owner,
       createdAt: at(this.seq + 1),
       messages: [],
+      replies: new Map(),
       members: memberIds.map((userId) => ({ userId, role: userId === owner ? 'owner' : 'member' })),
     };
     this.convs.push(c);
@@ -220,16 +229,27 @@ export class World {
         const c = conv(a.nth);
         const u = this.user(a.user);
         if (!c || !this.memberOf(c, u.id) || c.messages.length >= PAGE - 1) return;
+        const calls = a.mention && c.kind !== 'direct' && this.memberOf(c, this.me) && u.id !== this.me;
+        const original = a.reply !== undefined && c.messages.length ? c.messages[Math.abs(a.reply) % c.messages.length] : undefined;
+        const id = this.id();
+        if (original) c.replies.set(id, original.id);
         const message: Message = {
-          id: this.id(),
+          id,
           conversationId: c.id,
           senderId: u.id,
           senderName: u.displayName,
-          body: `hello ${this.nextId}`,
+          body: calls ? `hello @user${this.me}` : `hello ${this.nextId}`,
           createdAt: at(this.seq + 1),
           clientMsgId: `cm${this.nextId}`,
+          editedAt: null,
+          deleted: false,
+          replyTo: null,
+          reactions: [],
+          mentions: calls ? [this.me] : [],
+          mentionsAll: false,
         };
         c.messages.push(message);
+        this.quote(c, message);
         // The sender has read what they wrote.
         this.pointers.set(`${u.id}:${c.id}`, Number(message.id));
         return this.emit(
@@ -245,14 +265,66 @@ export class World {
         const upTo = c.messages[Math.abs(a.nth + a.user) % c.messages.length]!;
         if ((this.pointers.get(`${u}:${c.id}`) ?? 0) >= Number(upTo.id)) return;
         this.pointers.set(`${u}:${c.id}`, Number(upTo.id));
-        // The reader's own sessions only (docs/api.md).
-        return this.emit({ type: 'read.updated', conversationId: c.id, userId: u, upTo: upTo.id }, [u]);
+        // The conversation sees it in direct conversations and groups; in rooms the reader alone (docs/api.md).
+        return this.emit(
+          { type: 'read.updated', conversationId: c.id, userId: u, upTo: upTo.id },
+          c.kind === 'room' ? [u] : c.members.map((m) => m.userId),
+        );
+      }
+      case 'edit':
+      case 'delete':
+      case 'react': {
+        const c = conv(a.nth);
+        const u = this.user(a.user).id;
+        const m = c?.messages.length ? c.messages[Math.abs(a.msg) % c.messages.length] : undefined;
+        if (!c || !m || m.deleted || !this.memberOf(c, u)) return;
+        const audience = c.members.map((x) => x.userId);
+        if (a.op === 'edit') {
+          if (m.senderId !== u) return;
+          m.body = `edited ${this.nextId++}`;
+          m.editedAt = at(this.seq + 1);
+          return this.emit({ type: 'message.updated', message: this.quote(c, { ...m }) }, audience);
+        }
+        if (a.op === 'delete') {
+          if (m.senderId !== u && c.ownerId !== u) return;
+          Object.assign(m, { body: '', deleted: true, mentions: [], reactions: [] });
+          this.quote(c, m);
+          return this.emit({ type: 'message.deleted', conversationId: c.id, messageId: m.id, by: u }, audience);
+        }
+        const emoji = ['👍', '🎉'][Math.abs(a.emoji) % 2]!;
+        const r = m.reactions.find((x) => x.emoji === emoji);
+        const on = !r?.userIds.includes(u);
+        if (on) {
+          if (r) r.userIds.push(u);
+          else m.reactions.push({ emoji, count: 0, userIds: [u] });
+        } else r!.userIds = r!.userIds.filter((x) => x !== u);
+        for (const x of m.reactions) x.count = x.userIds.length;
+        m.reactions = m.reactions.filter((x) => x.count > 0);
+        const type = on ? ('reaction.added' as const) : ('reaction.removed' as const);
+        return this.emit({ type, conversationId: c.id, messageId: m.id, emoji, userId: u }, audience);
+      }
+      case 'remove': {
+        const c = conv(a.nth);
+        const u = this.user(a.user).id;
+        if (c?.kind !== 'group' || !c.ownerId || u === c.ownerId || !this.memberOf(c, u)) return;
+        const audience = c.members.map((m) => m.userId);
+        c.members = c.members.filter((m) => m.userId !== u);
+        return this.emit({ type: 'member.left', conversationId: c.id, userId: u, by: c.ownerId }, audience);
       }
       default: {
         const unreachable: never = a;
         return unreachable;
       }
     }
+  }
+
+  /** Quotes of `changed` (and `changed`'s own quote) rebuilt from the originals as they are now. */
+  private quote(c: Conv, changed: Message): Message {
+    for (const m of [...c.messages, changed]) {
+      const o = c.replies.has(m.id) ? c.messages.find((x) => x.id === c.replies.get(m.id)) : undefined;
+      if (o) m.replyTo = { id: o.id, senderId: o.senderId, senderName: o.senderName, preview: o.body.slice(0, 140), deleted: o.deleted };
+    }
+    return changed;
   }
 
   private view(): View {
@@ -268,6 +340,7 @@ export class World {
         createdAt: c.createdAt,
         memberCount: c.members.length,
         unread: c.messages.filter((m) => Number(m.id) > pointer && m.senderId !== me).length,
+        mentions: c.messages.filter((m) => Number(m.id) > pointer && m.senderId !== me && !m.deleted && m.mentions.includes(me)).length,
         lastMessage: c.messages[c.messages.length - 1] ?? null,
         lastReadMessageId: pointer === 0 ? null : String(pointer),
       };

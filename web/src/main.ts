@@ -5,6 +5,7 @@ import { router, type Route } from './router';
 import { ssrRoomName } from './ssr-data';
 import { boot, start, state } from './store';
 import './styles.css';
+import './messages.css';
 
 /**
  * The server-rendered page (a public room, or a splash) stays on screen until

@@ -1,5 +1,15 @@
 import { HubbubClient } from '@hubbub/client';
-import type { ConversationDetail, ConversationSummary, Conversation, Friend, FriendRequest, Message, RoomInfo, User } from './types';
+import type {
+  ConversationDetail,
+  ConversationSummary,
+  Conversation,
+  Friend,
+  FriendRequest,
+  HistoryPage,
+  Message,
+  RoomInfo,
+  User,
+} from './types';
 
 /**
  * The one connection to the server: the SDK (client/). Everything — REST
@@ -33,11 +43,24 @@ export const sdk = {
   removeMember: (id: string, userId: string): Promise<void> => api.removeMember(id, userId),
   join: (id: string): Promise<void> => api.join(id),
   leave: (id: string): Promise<void> => api.leave(id),
-  messages: (id: string, before?: string, limit = 50): Promise<Message[]> => api.messages(id, before ? { before, limit } : { limit }),
+  history: (id: string, page: { before?: string; around?: string; limit?: number }): Promise<HistoryPage> => api.history(id, page),
   rooms: async (): Promise<RoomInfo[]> => (await api.rooms()) as RoomInfo[],
   roomMessages: (name: string, limit = 50): Promise<{ room: Conversation; messages: Message[] }> => api.roomMessages(name, { limit }),
 
-  send: (conversationId: string, body: string, clientMsgId: string): Promise<Message> => client.send(conversationId, body, { clientMsgId }),
+  send: (conversationId: string, body: string, clientMsgId: string, replyTo?: string | null): Promise<Message> =>
+    client.send(conversationId, body, { clientMsgId, replyTo }),
+  edit: (messageId: string, body: string): Promise<Message> => client.edit(messageId, body),
+  deleteMessage: (messageId: string): Promise<Message> => client.deleteMessage(messageId),
+  react: (messageId: string, emoji: string, on: boolean): Promise<Message> => client.react(messageId, emoji, on),
+  /** My settings: the `hideReadReceipts` choice (GET /api/v1/me carries it beside the user). */
+  settings: async (): Promise<{ hideReadReceipts: boolean }> => {
+    const r = await api.request<{ user: User & { hideReadReceipts?: boolean }; settings?: { hideReadReceipts?: boolean } }>(
+      'GET',
+      '/api/v1/me',
+    );
+    return { hideReadReceipts: !!(r.settings?.hideReadReceipts ?? r.user.hideReadReceipts) };
+  },
+  setHideReadReceipts: (on: boolean): Promise<User> => api.updateMe({ hideReadReceipts: on }),
   typing: (conversationId: string): void => void client.typing(conversationId),
   markRead: (conversationId: string, upTo: string): Promise<unknown> => client.markRead(conversationId, upTo),
 };

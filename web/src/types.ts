@@ -5,7 +5,11 @@ export type {
   Conversation,
   ConversationDetail,
   ConversationSummary,
+  EventPayload,
+  HistoryEvent,
   Message,
+  Reaction,
+  ReplyPreview,
   FriendRequest,
   Presence,
   StreamEvent,
@@ -14,6 +18,7 @@ export type {
 } from '@hubbub/client';
 
 import type { Message } from '@hubbub/client';
+export type { HistoryPage } from '@hubbub/client';
 
 export interface RoomInfo {
   id: string;

@@ -29,6 +29,8 @@ export interface AppState extends ChatState {
   publicRooms: RoomInfo[];
   tab: Tab;
   notifications: boolean;
+  /** My setting: others do not see how far I have read (PATCH /me {hideReadReceipts}). */
+  hideReceipts: boolean;
   toast: null | { text: string; kind: 'info' | 'error' };
 }
 
@@ -45,8 +47,10 @@ export const state: AppState = reactive({
   tab: 'friends',
   activeId: null as string | null,
   atBottom: true,
+  seenUpTo: null,
   visible: true,
   notifications: false,
+  hideReceipts: false,
   toast: null,
 }) as AppState;
 

@@ -1,7 +1,9 @@
-import { idLess } from '../format';
-import type { EventPayload } from '@hubbub/client';
-import type { ConversationDetail, FriendRequest, Message } from '../types';
-import { isSeen, newConv, presenceIn, storedOf, withConv, type ChatState, type ConvState } from './model';
+import type { EventPayload, FriendRequest, Message } from '../types';
+import { conversationCreated, conversationUpdated, memberJoined, memberLeft, memberUpdated, readUpdated } from './apply-member';
+import { acceptMessage, messageDeleted, messageUpdated, reacted } from './apply-message';
+import { presenceIn, type ChatState } from './model';
+
+export { acceptMessage };
 
 /**
  * The stream's events applied to the state: a pure function of (state,
@@ -25,8 +27,8 @@ export type Effect =
   | { kind: 'refreshFriends' }
   /** A message arrived in the conversation on screen: move the read pointer. */
   | { kind: 'markRead'; conversationId: string }
-  /** A message arrived while the tab is hidden. */
-  | { kind: 'notify'; conversationId: string; message: Message }
+  /** A message arrived while the tab is hidden, or one mentioning me arrived unseen. */
+  | { kind: 'notify'; conversationId: string; message: Message; mention: boolean }
   | { kind: 'toast'; text: string }
   /** The conversation on screen is gone (we left or were removed). */
   | { kind: 'closed'; conversationId: string };
@@ -44,15 +46,21 @@ export function applyEvent(state: ChatState, event: EventPayload): Applied {
       return acceptMessage(state, event.message, true);
     case 'conversation.created':
       return conversationCreated(state, event.conversation);
-    case 'conversation.updated': {
-      const c = state.conversations[event.conversation.id];
-      if (!c) return unchanged(state);
-      return unchanged(withConv(state, c.summary.id, { ...c, summary: { ...c.summary, name: event.conversation.name } }));
-    }
+    case 'message.updated':
+      return messageUpdated(state, event);
+    case 'message.deleted':
+      return messageDeleted(state, event);
+    case 'reaction.added':
+    case 'reaction.removed':
+      return reacted(state, event);
+    case 'conversation.updated':
+      return conversationUpdated(state, event);
     case 'member.joined':
       return memberJoined(state, event);
     case 'member.left':
       return memberLeft(state, event);
+    case 'member.updated':
+      return memberUpdated(state, event);
     case 'friend.requested':
       return friendRequested(state, event.request);
     case 'friend.accepted': {
@@ -82,97 +90,6 @@ export function applyEvent(state: ChatState, event: EventPayload): Applied {
   }
 }
 
-/**
- * A stored message, from the stream or from the answer to our own send: added
- * once, replacing its pending copy. Only the stream's copy counts as unread
- * or notifies: the answer to a send is ours.
- */
-export function acceptMessage(state: ChatState, m: Message, fromStream: boolean): Applied {
-  const c = state.conversations[m.conversationId];
-  // A conversation we were just added to: its summary comes with the list.
-  if (!c) return { state, effects: fromStream ? [{ kind: 'refreshConversations' }] : [] };
-  const mine = m.senderId === state.me?.id;
-  const known = c.messages.some((x) => x.id === m.id);
-  let messages = c.messages;
-  if (!known) {
-    if (mine && m.clientMsgId) messages = messages.filter((x) => !(x.state && x.clientMsgId === m.clientMsgId));
-    // Only a loaded conversation holds messages; the others fetch their page when opened.
-    if (c.loaded || c.loading) messages = insertStored(messages, m);
-  }
-  const isNewest = !c.summary.lastMessage || idLess(c.summary.lastMessage.id, m.id);
-  const summary = isNewest ? { ...c.summary, lastMessage: m } : c.summary;
-  const next = withConv(state, c.summary.id, { ...c, summary, messages });
-  // The server moves the sender's read pointer to what they wrote (without an event of its own).
-  if (mine) return movedReadPointer(next, m.conversationId, m.id);
-  if (!fromStream || known || !isNewest) return unchanged(next);
-
-  const effects: Effect[] = [];
-  let conv = next.conversations[c.summary.id]!;
-  if (isSeen(state, c.summary.id)) effects.push({ kind: 'markRead', conversationId: c.summary.id });
-  else conv = { ...conv, summary: { ...conv.summary, unread: (conv.summary.unread || 0) + 1 } };
-  if (!state.visible) effects.push({ kind: 'notify', conversationId: c.summary.id, message: m });
-  let typing = next.typing;
-  if (typing[m.conversationId]?.[m.senderId]) {
-    const { [m.senderId]: _gone, ...rest } = typing[m.conversationId]!;
-    typing = { ...typing, [m.conversationId]: rest };
-  }
-  return { state: { ...withConv(next, c.summary.id, conv), typing }, effects };
-}
-
-/** Stored messages in id order, local ones after them. */
-function insertStored(messages: ConvState['messages'], m: Message): ConvState['messages'] {
-  const stored = storedOf(messages);
-  let i = stored.length;
-  while (i > 0 && idLess(m.id, stored[i - 1]!.id)) i--;
-  stored.splice(i, 0, m);
-  return [...stored, ...messages.filter((x) => x.state)];
-}
-
-function conversationCreated(state: ChatState, d: ConversationDetail): Applied {
-  const me = state.me?.id;
-  if (state.conversations[d.id] || !d.members.some((x) => x.id === me)) return unchanged(state);
-  const peer = d.kind === 'direct' ? d.members.find((x) => x.id !== me) : undefined;
-  const conv = newConv({
-    id: d.id,
-    kind: d.kind,
-    name: d.name,
-    ownerId: d.ownerId,
-    createdAt: d.createdAt,
-    memberCount: d.memberCount,
-    unread: 0,
-    lastMessage: null,
-    lastReadMessageId: null,
-    ...(peer ? { peer: { id: peer.id, username: peer.username, displayName: peer.displayName } } : {}),
-  });
-  return unchanged(withConv(state, d.id, { ...conv, members: d.members }));
-}
-
-type Ev<T extends EventPayload['type']> = Extract<EventPayload, { type: T }>;
-
-function memberJoined(state: ChatState, ev: Ev<'member.joined'>): Applied {
-  const c = state.conversations[ev.conversationId];
-  if (ev.member.id === state.me?.id) return c ? unchanged(state) : { state, effects: [{ kind: 'refreshConversations' }] };
-  // Without the member list a count cannot be kept exactly (the event may
-  // already be in it); it is shown only with the list, which opening loads.
-  if (!c?.members || c.members.some((x) => x.id === ev.member.id)) return unchanged(state);
-  const members = [...c.members, ev.member];
-  return unchanged(withConv(state, c.summary.id, { ...c, members, summary: { ...c.summary, memberCount: members.length } }));
-}
-
-function memberLeft(state: ChatState, ev: Ev<'member.left'>): Applied {
-  const c = state.conversations[ev.conversationId];
-  if (!c) return unchanged(state);
-  if (ev.userId === state.me?.id) {
-    const next = withConv(state, c.summary.id, null);
-    if (state.activeId !== c.summary.id) return unchanged(next);
-    return { state: { ...next, activeId: null }, effects: [{ kind: 'closed', conversationId: c.summary.id }] };
-  }
-  const summary = ev.newOwnerId ? { ...c.summary, ownerId: ev.newOwnerId } : c.summary;
-  if (!c.members) return unchanged(withConv(state, c.summary.id, { ...c, summary }));
-  const members = c.members.filter((x) => x.id !== ev.userId).map((x) => (x.id === ev.newOwnerId ? { ...x, role: 'owner' as const } : x));
-  return unchanged(withConv(state, c.summary.id, { ...c, members, summary: { ...summary, memberCount: members.length } }));
-}
-
 function friendRequested(state: ChatState, r: FriendRequest): Applied {
   const incoming = r.to.id === state.me?.id;
   const list = incoming ? state.requests.incoming : state.requests.outgoing;
@@ -187,31 +104,4 @@ function withoutRequest(state: ChatState, requestId: string): ChatState['request
     incoming: state.requests.incoming.filter((x) => x.id !== requestId),
     outgoing: state.requests.outgoing.filter((x) => x.id !== requestId),
   };
-}
-
-function readUpdated(state: ChatState, ev: Ev<'read.updated'>): Applied {
-  const c = state.conversations[ev.conversationId];
-  if (!c) return unchanged(state);
-  if (ev.userId === state.me?.id) return movedReadPointer(state, ev.conversationId, ev.upTo);
-  if (c.peerReadUpTo && !idLess(c.peerReadUpTo, ev.upTo)) return unchanged(state);
-  return unchanged(withConv(state, c.summary.id, { ...c, peerReadUpTo: ev.upTo }));
-}
-
-/** My read pointer moved to `upTo` (here or on another device): the unread count follows. */
-function movedReadPointer(state: ChatState, id: string, upTo: string): Applied {
-  const c = state.conversations[id];
-  if (!c) return unchanged(state);
-  // Pointers only move forward: an older event (replayed over a newer load) changes nothing.
-  if (c.summary.lastReadMessageId && !idLess(c.summary.lastReadMessageId, upTo)) return unchanged(state);
-  const last = c.summary.lastMessage;
-  const stored = storedOf(c.messages);
-  let unread: number | null;
-  if (!last || !idLess(upTo, last.id)) unread = 0;
-  else if (c.loaded && (!c.hasOlder || (stored[0] && !idLess(upTo, stored[0].id)))) {
-    unread = stored.filter((x) => x.senderId !== state.me?.id && idLess(upTo, x.id)).length;
-  } else unread = null;
-  const summary = { ...c.summary, lastReadMessageId: upTo, ...(unread === null ? {} : { unread }) };
-  const next = withConv(state, id, { ...c, summary });
-  // Read elsewhere up to a message we do not hold: the server counts what is left.
-  return unread === null ? { state: next, effects: [{ kind: 'refreshConversations' }] } : unchanged(next);
 }

@@ -22,7 +22,7 @@ export function runEffects(effects: readonly Effect[]): void {
         break;
       case 'notify': {
         const c = state.conversations[e.conversationId];
-        if (c) notify(c, e.message);
+        if (c) notify(c, e.message, e.mention);
         break;
       }
       case 'toast':

@@ -1,6 +1,18 @@
 import { idLess } from '../format';
-import type { ConversationDetail, ConversationSummary, Friend, Message } from '../types';
-import { localOf, mergeMessages, newConv, PAGE, storedOf, withConv, type ChatState, type ConvState, type Requests } from './model';
+import type { ConversationDetail, ConversationSummary, Friend, HistoryEvent, Message } from '../types';
+import { historyLines, withLines } from './lines';
+import {
+  localOf,
+  mentionsMe,
+  mergeMessages,
+  newConv,
+  PAGE,
+  storedOf,
+  withConv,
+  type ChatState,
+  type ConvState,
+  type Requests,
+} from './model';
 
 /**
  * How answers of the REST API enter the state: pure functions from (state,
@@ -24,9 +36,19 @@ export function loaded(prev: ChatState, data: InitialData): ChatState {
   const conversations: Record<string, ConvState> = {};
   for (const s of data.conversations) {
     const old = prev.conversations[s.id];
-    // The peer's read pointer is kept: only the stream carries it, and it only moves forward.
+    // Others' read pointers are kept: only the stream carries them, and they only move forward.
     conversations[s.id] = old
-      ? { ...old, summary: s, members: null, messages: localOf(old.messages), loaded: false, hasOlder: true }
+      ? {
+          ...old,
+          summary: s,
+          members: null,
+          messages: localOf(old.messages),
+          loaded: false,
+          hasOlder: true,
+          hasNewer: false,
+          lines: [],
+          ended: null,
+        }
       : newConv(s);
   }
   return {
@@ -38,10 +60,17 @@ export function loaded(prev: ChatState, data: InitialData): ChatState {
   };
 }
 
-/** Conversation `id` with its members and newest page of messages. */
-export function conversationLoaded(state: ChatState, id: string, detail: ConversationDetail, page: Message[]): ChatState {
-  const cur = state.conversations[id];
-  if (!cur) return state;
+/** Conversation `id` with its members and newest page of messages (and the system events among them). */
+export function conversationLoaded(
+  state: ChatState,
+  id: string,
+  detail: ConversationDetail,
+  page: Message[],
+  events?: HistoryEvent[],
+): ChatState {
+  const cur0 = state.conversations[id];
+  if (!cur0) return state;
+  const cur = { ...cur0, members: detail.members };
   const stored = mergeMessages(storedOf(cur.messages), page);
   // A local copy whose stored twin arrived in this page is dropped.
   const local = localOf(cur.messages).filter(
@@ -53,29 +82,33 @@ export function conversationLoaded(state: ChatState, id: string, detail: Convers
   // Messages the page has and the summary did not: their events will find them
   // known and count nothing, so they are counted here.
   const pointer = cur.summary.lastReadMessageId ?? '0';
-  const missed = page.filter((m) => m.senderId !== state.me?.id && idLess(before, m.id) && idLess(pointer, m.id)).length;
+  const missedList = page.filter((m) => m.senderId !== state.me?.id && idLess(before, m.id) && idLess(pointer, m.id));
+  const missed = missedList.length;
+  const missedMentions = missedList.filter((m) => mentionsMe(m, state.me?.id)).length;
   return withConv(state, id, {
     ...cur,
+    lines: [...cur.lines, ...historyLines(cur, events, page).filter((l) => !cur.lines.some((x) => x.key === l.key))],
     summary: {
       ...cur.summary,
       memberCount: detail.memberCount,
       unread: cur.summary.unread + missed,
+      mentions: cur.summary.mentions + missedMentions,
       ...(newer ? { lastMessage: last } : {}),
     },
-    members: detail.members,
     messages: [...stored, ...local],
     hasOlder: page.length >= PAGE,
+    hasNewer: false,
     loaded: true,
     loading: false,
   });
 }
 
 /** A page of older history added in front. */
-export function olderLoaded(state: ChatState, id: string, older: Message[]): ChatState {
+export function olderLoaded(state: ChatState, id: string, older: Message[], events?: HistoryEvent[]): ChatState {
   const cur = state.conversations[id];
   if (!cur) return state;
   return withConv(state, id, {
-    ...cur,
+    ...withLines(cur, historyLines(cur, events, older)),
     messages: [...mergeMessages(storedOf(cur.messages), older), ...localOf(cur.messages)],
     hasOlder: older.length >= PAGE,
     loadingOlder: false,
@@ -104,7 +137,7 @@ export function summariesRefreshed(state: ChatState, summaries: ConversationSumm
       ...c,
       summary: {
         ...c.summary,
-        ...(behind ? {} : { unread: s.unread }),
+        ...(behind ? {} : { unread: s.unread, mentions: s.mentions }),
         memberCount: c.members?.length ?? s.memberCount,
         ...(read ? { lastReadMessageId: s.lastReadMessageId } : {}),
         ...(newer ? { lastMessage: s.lastMessage } : {}),

@@ -18,11 +18,38 @@ export interface ConvState {
   loadingOlder: boolean;
   hasOlder: boolean;
   /**
-   * The other side's read pointer (direct conversations): shows "Seen". Only
-   * the stream carries it; the REST API has no field for it, so a reload
-   * forgets it until the peer reads again.
+   * The held messages stop before the newest (a window loaded around a
+   * message, state/window.ts): new messages are counted, not inserted, until
+   * the reader scrolls down to the present.
    */
-  peerReadUpTo: string | null;
+  hasNewer: boolean;
+  /**
+   * Other members' read pointers (direct conversations and groups): "Seen",
+   * "Seen by N". Only the stream carries them (read.updated), so a reload
+   * forgets them until each member reads again.
+   */
+  readBy: Record<string, string>;
+  /** System lines (joined, left, renamed …) placed among the messages (state/lines.ts). */
+  lines: SystemLine[];
+  /** I was removed: the conversation stays on screen, read-only, with a last line saying so. */
+  ended: { by: string | null } | null;
+}
+
+/** A line in the timeline for a change of the conversation, not a message. */
+export interface SystemLine {
+  /** Unique per event: its cursor, or its kind, user and time from a history answer. */
+  key: string;
+  /** The newest message held when it happened ('' before any): the line is drawn after it. */
+  afterId: string;
+  kind: 'joined' | 'left' | 'removed' | 'renamed' | 'owner' | 'moderator' | 'unmoderator';
+  /** Who it is about, by name (kept: a member who left is no longer in the member list). */
+  userId: string;
+  name: string;
+  /** Who did it, by name, when it was someone else. */
+  byId: string | null;
+  byName: string | null;
+  /** The new name, for 'renamed'. */
+  text?: string;
 }
 
 export type Tab = 'friends' | 'groups' | 'rooms';
@@ -54,6 +81,8 @@ export interface ChatState {
   visible: boolean;
   /** Whether the reader is at the newest message of the open conversation. */
   atBottom: boolean;
+  /** The newest message of the open conversation that has been on screen (IntersectionObserver). */
+  seenUpTo: string | null;
 }
 
 export const CHAT_KEYS = [
@@ -66,6 +95,7 @@ export const CHAT_KEYS = [
   'activeId',
   'visible',
   'atBottom',
+  'seenUpTo',
 ] as const satisfies ReadonlyArray<keyof ChatState>;
 
 /** Messages fetched per page; a full page means there may be older ones. */
@@ -82,11 +112,24 @@ export function emptyChatState(me: User | null = null): ChatState {
     activeId: null,
     visible: true,
     atBottom: true,
+    seenUpTo: null,
   };
 }
 
 export function newConv(summary: ConversationSummary): ConvState {
-  return { summary, members: null, messages: [], loaded: false, loading: false, loadingOlder: false, hasOlder: true, peerReadUpTo: null };
+  return {
+    summary,
+    members: null,
+    messages: [],
+    loaded: false,
+    loading: false,
+    loadingOlder: false,
+    hasOlder: true,
+    hasNewer: false,
+    readBy: {},
+    lines: [],
+    ended: null,
+  };
 }
 
 /** `state` with conversation `id` replaced (or removed, with null); everything else shared. */
@@ -129,5 +172,36 @@ export function presenceIn(state: Pick<ChatState, 'presence' | 'friends'>, userI
 
 /** Whether the reader is looking at the newest message of conversation `id` right now. */
 export function isSeen(state: ChatState, id: string): boolean {
-  return state.activeId === id && state.visible && state.atBottom;
+  return state.activeId === id && state.visible && state.atBottom && !state.conversations[id]?.hasNewer;
+}
+
+/** Whether message `m` calls me: by name, or @room/@everyone. */
+export function mentionsMe(m: Message, me: string | undefined): boolean {
+  return !!me && m.senderId !== me && !m.deleted && (!!m.mentionsAll || !!m.mentions?.includes(me));
+}
+
+/**
+ * Unread and mention counts once my pointer moves from `from` to `upTo`, from
+ * the messages held; null when they do not cover every message in between
+ * (older ones not loaded), so the server must count.
+ */
+export function countsAfterRead(c: ConvState, me: string | undefined, upTo: string): { unread: number; mentions: number } | null {
+  const last = c.summary.lastMessage;
+  if (!last || !idLess(upTo, last.id)) return { unread: 0, mentions: 0 };
+  if (!c.loaded) return null;
+  const stored = storedOf(c.messages);
+  if (!c.hasNewer) {
+    // Every message after `upTo` is held.
+    if (c.hasOlder && !(stored[0] && !idLess(upTo, stored[0].id))) return null;
+    const after = stored.filter((x) => x.senderId !== me && idLess(upTo, x.id));
+    return { unread: after.length, mentions: after.filter((x) => mentionsMe(x, me)).length };
+  }
+  // A window short of the present: what was read in it comes off the server's counts.
+  const from = c.summary.lastReadMessageId ?? '0';
+  if (c.hasOlder && !(stored[0] && !idLess(from, stored[0].id))) return null;
+  const between = stored.filter((x) => x.senderId !== me && idLess(from, x.id) && !idLess(upTo, x.id));
+  return {
+    unread: Math.max(0, c.summary.unread - between.length),
+    mentions: Math.max(0, (c.summary.mentions ?? 0) - between.filter((x) => mentionsMe(x, me)).length),
+  };
 }

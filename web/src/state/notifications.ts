@@ -5,7 +5,11 @@ import { state } from './app-state';
 import { displayNameOf, type ConvState } from './model';
 import { toast } from './toasts';
 
-/** Desktop notifications: opt-in, remembered in localStorage, shown only while the tab is hidden. */
+/**
+ * Desktop notifications: opt-in, remembered in localStorage; shown while the
+ * tab is hidden, and for a mention of me whenever its conversation is not on
+ * screen (apply-message.ts decides which).
+ */
 
 const SETTING = 'hubbub.notifications';
 
@@ -18,9 +22,13 @@ export function notificationsWanted(): boolean {
   return localStorage.getItem(SETTING) === 'on' && granted();
 }
 
-export function notify(c: ConvState, m: Message): void {
+export function notify(c: ConvState, m: Message, mention = false): void {
   if (!state.notifications || !granted()) return;
-  const where = c.summary.kind === 'direct' ? m.senderName : `${m.senderName} in ${displayNameOf(c)}`;
+  const where = mention
+    ? `${m.senderName} mentioned you in ${displayNameOf(c)}`
+    : c.summary.kind === 'direct'
+      ? m.senderName
+      : `${m.senderName} in ${displayNameOf(c)}`;
   try {
     const n = new Notification(where, { body: preview(m.body, 140), tag: `hubbub-${c.summary.id}`, icon: '/favicon.svg' });
     n.onclick = () => {

@@ -1,5 +1,5 @@
 import { errorInfo, sdk } from '../sdk';
-import type { ChatMessage } from '../types';
+import type { ChatMessage, ReplyPreview } from '../types';
 import { acceptMessage } from './apply-event';
 import { commit, snapshot, state } from './app-state';
 import { runEffects } from './effects';
@@ -31,7 +31,8 @@ function pending(conversationId: string, clientMsgId: string): ChatMessage | und
   return state.conversations[conversationId]?.messages.find((x) => x.clientMsgId === clientMsgId && x.state);
 }
 
-export function sendMessage(conversationId: string, text: string): boolean {
+/** Sends `text` (as a reply to `replyTo` when given); false when there is nothing to send. */
+export function sendMessage(conversationId: string, text: string, replyTo: ReplyPreview | null = null): boolean {
   const body = text.trim();
   const c = state.conversations[conversationId];
   if (!body || !c || !state.me) return false;
@@ -44,6 +45,12 @@ export function sendMessage(conversationId: string, text: string): boolean {
     body,
     createdAt: new Date().toISOString(),
     clientMsgId,
+    editedAt: null,
+    deleted: false,
+    replyTo,
+    reactions: [],
+    mentions: [],
+    mentionsAll: false,
     state: 'pending',
   });
   void deliver(conversationId, clientMsgId);
@@ -77,7 +84,7 @@ async function deliver(conversationId: string, clientMsgId: string): Promise<voi
     }
   }, SEND_PATIENCE_MS);
   try {
-    const stored = await sdk.send(conversationId, m.body, clientMsgId);
+    const stored = await sdk.send(conversationId, m.body, clientMsgId, m.replyTo?.id ?? null);
     const r = acceptMessage(snapshot(), stored, false);
     commit(r.state);
     runEffects(r.effects);

@@ -135,6 +135,12 @@ async function startSession(): Promise<void> {
   sessionLive = true;
   await loadAll();
   state.phase = 'ready';
+  sdk
+    .settings()
+    .then((s) => (state.hideReceipts = s.hideReadReceipts))
+    .catch(() => {
+      /* the switch shows the default until the next start */
+    });
 }
 
 async function loadAll(): Promise<void> {
