@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { wsClient, type ClientKind, type Transport } from './lib/clients.js';
 import { BENCH_DIR, ROOT_DIR, gitRev, hasTaskset } from './lib/procs.js';
 import { connections, fanout, idle, resume, throughput, type Env, type Result, wire } from './lib/scenarios.js';
+import { reactionStorm } from './lib/reactions.js';
 import { seedData } from './lib/seed.js';
 import { cpuBusy, fmtInt, fmtMs } from './lib/util.js';
 
@@ -26,7 +27,7 @@ const { values: a } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '1' },
-    scenarios: { type: 'string', default: 'fanout,throughput,idle,connections,wire,resume' },
+    scenarios: { type: 'string', default: 'fanout,throughput,idle,connections,wire,resume,reactions' },
     transports: { type: 'string', default: 'ws,sse,longpoll' },
     baseline: { type: 'boolean', default: true },
     'no-baseline': { type: 'boolean', default: false },
@@ -46,6 +47,9 @@ const { values: a } = parseArgs({
     'wire-body': { type: 'string' },
     'resume-n': { type: 'string' },
     'resume-rate': { type: 'string' },
+    'reaction-members': { type: 'string' },
+    'reaction-users': { type: 'string' },
+    'reaction-seconds': { type: 'string' },
     deflate: { type: 'boolean', default: false },
     'ws-client': { type: 'string', default: 'lean' },
     profile: { type: 'boolean', default: false },
@@ -67,7 +71,7 @@ if (a.help) {
   --quick                      every scenario, small (< 2 min)
   --repeat N                   run the whole plan N times (a fresh server each time); tables show
                                the median of every figure, results.jsonl gets every run (default 1)
-  --scenarios LIST             fanout,throughput,idle,connections,wire,resume
+  --scenarios LIST             fanout,throughput,idle,connections,wire,resume,reactions
   --transports LIST            ws,sse,longpoll
   --no-baseline                skip the baselines (raw ws; naive long poll in wire, with longpoll)
   --fanout-sizes 1000,5000,15000  --fanout-rate 10  --fanout-seconds 10  --body-size 40
@@ -76,6 +80,8 @@ if (a.help) {
   --conn-target N              WebSockets to try to open (default: hard fd limit + 500)  --conn-procs 3
   --wire-msgs 1000  --wire-body 20
   --resume-n 1000  --resume-rate 20
+  --reaction-members 1000  --reaction-users 100  --reaction-seconds 1
+                               reaction storm: a room of M WebSocket subscribers, R of them react to one message within S s
   --deflate                    offer permessage-deflate like a browser (default off)
   --ws-client lean|ws          WebSocket subscribers on the lean client (bench/lib/lean-ws.ts, default) or on \`ws\`;
                                senders always use \`ws\`. --deflate needs ws.
@@ -120,6 +126,9 @@ const cfg = {
   wireBody: num(a['wire-body'], 20, 20),
   resumeN: num(a['resume-n'], 1000, 100),
   resumeRate: num(a['resume-rate'], 20, 20),
+  reactionMembers: num(a['reaction-members'], 1000, 200),
+  reactionUsers: num(a['reaction-users'], 100, 20),
+  reactionSeconds: num(a['reaction-seconds'], 1, 1),
 };
 
 const serverCpu = hasTaskset && Number(a['server-cpu']) >= 0 ? Number(a['server-cpu']) : null;
@@ -131,8 +140,8 @@ const runId = new Date().toISOString().replace(/[:.]/g, '-');
 // selected ones), so partial runs share the cached data dir.
 // Sizes given as flags are added to the mode's defaults, so the seed stays the same one.
 const defaults = quick
-  ? { fanout: [200], tpSubs: 20, resumeN: 100, idleN: 300 }
-  : { fanout: [1000, 5000, 15000], tpSubs: 100, resumeN: 1000, idleN: 10000 };
+  ? { fanout: [200], tpSubs: 20, resumeN: 100, idleN: 300, reactionMembers: 200 }
+  : { fanout: [1000, 5000, 15000], tpSubs: 100, resumeN: 1000, idleN: 10000, reactionMembers: 1000 };
 const users = Math.max(
   ...cfg.fanoutSizes,
   ...defaults.fanout,
@@ -140,10 +149,23 @@ const users = Math.max(
   defaults.resumeN,
   cfg.tpSubs,
   defaults.tpSubs,
+  cfg.reactionMembers,
   Math.min(Math.max(cfg.idleN, defaults.idleN), 15000),
   10,
 );
-const roomSizes = [...new Set([...defaults.fanout, defaults.tpSubs, defaults.resumeN, ...cfg.fanoutSizes, cfg.tpSubs, cfg.resumeN, 10])];
+const roomSizes = [
+  ...new Set([
+    ...defaults.fanout,
+    defaults.tpSubs,
+    defaults.resumeN,
+    defaults.reactionMembers,
+    ...cfg.fanoutSizes,
+    cfg.tpSubs,
+    cfg.resumeN,
+    cfg.reactionMembers,
+    10,
+  ]),
+];
 
 log(
   `run ${runId}: ${quick ? 'quick' : 'full'} mode; scenarios ${[...cfg.scenarios].join(', ')}; transports ${cfg.transports.join(', ')}${cfg.baseline ? ' + raw ws baseline' : ''}${repeats > 1 ? `; ${repeats} times` : ''}`,
@@ -218,7 +240,9 @@ function record(r: Result): void {
             ? `${m.open} open, ${m.failed} failed, alive ${m.serverAlive}`
             : r.scenario === 'wire'
               ? `${m.downBytesPerMsg} B/msg down (payload ${m.payloadBytes})`
-              : `catch-up ${m.catchUpMs} ms, lost ${m.lost}, dup ${m.dup}`;
+              : r.scenario === 'reactions'
+                ? `${m.reacted}/${m.reactors} reactions, ${m.delivered} delivered, lost ${m.lost}, dup ${m.dup}, p50 ${m.latencyMs?.p50} p99 ${m.latencyMs?.p99} ms, cpu srv ${m.serverCpu}`
+                : `catch-up ${m.catchUpMs} ms, lost ${m.lost}, dup ${m.dup}`;
   log(`${repeats > 1 ? `[run ${repeat}/${repeats}] ` : ''}${r.scenario} ${r.server}/${r.transport} n=${r.n}: ${brief} (${r.seconds} s)`);
 }
 
@@ -273,6 +297,9 @@ for (; repeat <= repeats; repeat++) {
           bodySize: cfg.bodySize,
         }),
       );
+  }
+  if (cfg.scenarios.has('reactions')) {
+    record(await reactionStorm(env, { members: cfg.reactionMembers, users: cfg.reactionUsers, seconds: cfg.reactionSeconds }));
   }
 }
 
@@ -509,6 +536,55 @@ if (by('resume').length) {
         m.catchUpMs == null ? '–' : fmtInt(m.catchUpMs),
         fmtInt(m.lost),
         fmtInt(m.dup),
+        notes(r),
+      ];
+    }),
+  );
+}
+if (by('reactions').length) {
+  out.push(
+    `**Reaction storm** — ${cfg.reactionUsers} members react to one message (one \`react\` frame each, evenly over ${cfg.reactionSeconds} s) in a room of ${fmtInt(cfg.reactionMembers)} WebSocket subscribers; each must get every \`reaction.added\` once. Latency per copy (ms): from the \`react\` frame, and from its ack (negative: the copy came first).${med}`,
+    '',
+  );
+  tbl(
+    [
+      'server',
+      'N',
+      'reactions',
+      'delivered',
+      'lost',
+      'dup',
+      'p50',
+      'p99',
+      'max',
+      'after ack p50',
+      'after ack p99',
+      'last copy ms',
+      'srv CPU',
+      'gen CPU',
+      'other CPU',
+      'notes',
+    ],
+    by('reactions').map((r) => {
+      const m = r.metrics;
+      const l = m.latencyMs ?? {};
+      const k = m.afterAckMs ?? {};
+      return [
+        label(r),
+        fmtInt(r.n),
+        `${fmtInt(m.reacted)} of ${fmtInt(m.reactors)}`,
+        fmtInt(m.delivered),
+        fmtInt(m.lost),
+        fmtInt(m.dup),
+        fmtMs(l.p50),
+        fmtMs(l.p99),
+        fmtMs(l.max),
+        fmtMs(k.p50),
+        fmtMs(k.p99),
+        m.lastDeliveryMs == null ? '–' : fmtInt(m.lastDeliveryMs),
+        m.serverCpu ?? '–',
+        m.generatorCpu ?? '–',
+        m.otherCpu ?? '–',
         notes(r),
       ];
     }),

@@ -31,7 +31,7 @@ export type ServerKind = 'hubbub' | 'baseline' | 'naive-longpoll';
 export const serverOf = (kind: ClientKind): ServerKind => (kind === 'baseline' || kind === 'naive-longpoll' ? kind : 'hubbub');
 
 export interface Result {
-  scenario: 'fanout' | 'throughput' | 'idle' | 'connections' | 'wire' | 'resume';
+  scenario: 'fanout' | 'throughput' | 'idle' | 'connections' | 'wire' | 'resume' | 'reactions';
   server: ServerKind;
   transport: ClientKind;
   n: number;
@@ -58,14 +58,14 @@ const nullSink: Sink = { delivery() {} };
 let profileSeq = 0;
 /** Every client and sender of the running scenario, closed when it ends whatever happened. */
 const owned = new Set<{ close(): void }>();
-function own<T extends { close(): void }>(x: T): T {
+export function own<T extends { close(): void }>(x: T): T {
   owned.add(x);
   return x;
 }
 
 // ── plumbing ─────────────────────────────────────────────────────────────────
 
-async function withServer<T>(env: Env, kind: ServerKind, label: string, fn: (srv: ServerProc) => Promise<T>): Promise<T> {
+export async function withServer<T>(env: Env, kind: ServerKind, label: string, fn: (srv: ServerProc) => Promise<T>): Promise<T> {
   const dataDir = kind === 'hubbub' ? copySeed(env.seedDir) : undefined;
   const srv = await startServer(kind, {
     cpu: env.serverCpu,
@@ -90,7 +90,7 @@ async function withServer<T>(env: Env, kind: ServerKind, label: string, fn: (srv
 }
 
 /** Runs `fn` under a hard deadline; `signal.aborted` tells loops to stop. */
-async function bounded<T>(ms: number, fn: (deadline: { at: number; left(): number }) => Promise<T>): Promise<T> {
+export async function bounded<T>(ms: number, fn: (deadline: { at: number; left(): number }) => Promise<T>): Promise<T> {
   const at = now() + ms;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -278,7 +278,7 @@ async function openClients(
 }
 
 /** For hubbub: waits until the hub counts `n` subscribers of `kind` (long polls are waiters). */
-async function waitSubscribed(srv: ServerProc, kind: ClientKind, n: number, ms: number): Promise<number> {
+export async function waitSubscribed(srv: ServerProc, kind: ClientKind, n: number, ms: number): Promise<number> {
   if (kind === 'baseline') return n;
   let seen = 0;
   await waitFor(
@@ -313,7 +313,7 @@ function clientTotals(clients: Client[]): { reconnects: number; errors: number; 
  * server's main thread was runnable but waiting for its CPU (a shared machine
  * shows up here: other processes on the server's core delay it).
  */
-function cpuMeter(pid: number) {
+export function cpuMeter(pid: number) {
   const s0 = readCpuSeconds(pid);
   const g0 = process.cpuUsage();
   const w0 = readSchedstat(pid);
@@ -339,7 +339,7 @@ function cpuMeter(pid: number) {
   };
 }
 
-function contentionNote(res: Result, cpu: { otherCpu: number; serverCpuWait: number }): void {
+export function contentionNote(res: Result, cpu: { otherCpu: number; serverCpuWait: number }): void {
   if (cpu.otherCpu > 0.15) {
     res.notes.push(
       `shared machine: other processes used ${cpu.otherCpu} CPU meanwhile; the server's main thread waited for its core ${Math.round(cpu.serverCpuWait * 100)}% of the time`,
@@ -401,7 +401,7 @@ function startSending(sender: Sender, count: number, rate: number, firstNo: numb
   };
 }
 
-function baseResult(
+export function baseResult(
   scenario: Result['scenario'],
   server: ServerKind,
   transport: ClientKind,
@@ -411,7 +411,7 @@ function baseResult(
   return { scenario, server, transport, n, params, metrics: {}, notes: [], seconds: 0 };
 }
 
-async function run(res: Result, body: () => Promise<void>): Promise<Result> {
+export async function run(res: Result, body: () => Promise<void>): Promise<Result> {
   const t0 = now();
   try {
     await body();
