@@ -18,5 +18,19 @@ export function decideMarkRead(s: { messageInConversation: boolean; current: num
  * and for a reader who hides them (their other sessions still follow).
  */
 export function readReceiptAudience(kind: ConversationKind, hideReadReceipts: boolean): 'conversation' | 'reader' {
-  return kind !== 'room' && !hideReadReceipts ? 'conversation' : 'reader';
+  return publishesReadPositions(kind) && !hideReadReceipts ? 'conversation' : 'reader';
+}
+
+/** Rooms publish no read positions at all: not live, not in the conversation's detail. */
+export function publishesReadPositions(kind: ConversationKind): boolean {
+  return kind !== 'room';
+}
+
+/**
+ * A member's read position as the other members see it in the conversation's
+ * detail: the same rule as the live read.updated (readReceiptAudience), so a
+ * reload shows what the stream showed — null for a member who hides receipts.
+ */
+export function sharedReadPosition(kind: ConversationKind, hideReadReceipts: boolean, upTo: string | null): string | null {
+  return readReceiptAudience(kind, hideReadReceipts) === 'conversation' ? upTo : null;
 }

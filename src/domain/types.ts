@@ -26,6 +26,16 @@ export interface Member {
   role: MemberRole;
 }
 
+/** A member as a conversation's detail lists them. */
+export interface MemberDetail extends Member {
+  /**
+   * Direct conversations and groups: the last message this member has read
+   * (null before any, or when they hide read receipts). Absent in rooms, which
+   * publish no read positions.
+   */
+  readUpTo?: string | null;
+}
+
 /** A moderator exists only in rooms, named by the room's owner. */
 export type MemberRole = 'owner' | 'moderator' | 'member';
 
@@ -39,7 +49,7 @@ export interface Conversation {
 }
 
 export interface ConversationDetail extends Conversation {
-  members: Member[];
+  members: MemberDetail[];
   memberCount: number;
 }
 

@@ -1,6 +1,7 @@
 import { AppError } from '../domain/errors.js';
 import { directKey, idOrNone } from '../domain/ids.js';
 import { decideModerator } from '../domain/messages.js';
+import { publishesReadPositions } from '../domain/read-pointer.js';
 import { decideCreate, decideJoin, decideLeave, heirOf, initialMembers } from '../domain/ownership.js';
 import type {
   Conversation,
@@ -18,6 +19,7 @@ import { type Db, PgDb, all, exists, get } from './postgres-db.js';
 import {
   type ConversationRow,
   type Int,
+  type MemberReadRow,
   type MemberRow,
   type MembershipRow,
   type MessageRow,
@@ -30,6 +32,7 @@ import {
   conversationOf,
   lastReadOf,
   memberOf,
+  memberReadOf,
   peerOf,
   roomOf,
   spanOf,
@@ -62,7 +65,9 @@ export class PostgresStore extends PostgresMessages implements Store {
   private async detail(db: Db, convId: string): Promise<ConversationDetail | null> {
     const r = await get<ConversationRow>(db, SQL.conversationById, [convId]);
     if (!r) return null;
-    const members = (await all<MemberRow>(db, SQL.members, [convId])).map(memberOf);
+    const members = publishesReadPositions(r.kind)
+      ? (await all<MemberReadRow>(db, SQL.membersWithReads, [convId])).map(memberReadOf(r.kind))
+      : (await all<MemberRow>(db, SQL.members, [convId])).map(memberOf);
     return { ...conversationOf(r), members, memberCount: members.length };
   }
   /** A new member starts with everything before joining marked read. */

@@ -4,6 +4,7 @@ import type {
   EventType,
   FriendRequest,
   Member,
+  MemberDetail,
   MembershipSpan,
   Message,
   Reaction,
@@ -13,6 +14,7 @@ import type {
   User,
 } from '../domain/types.js';
 import { MAX_REACTORS_SHOWN, previewOf } from '../domain/messages.js';
+import { sharedReadPosition } from '../domain/read-pointer.js';
 import type { AuthTokenInfo } from './store.js';
 
 /**
@@ -235,6 +237,15 @@ export const conversationOf = (r: ConversationRow): Conversation => ({
 });
 
 export const memberOf = (r: MemberRow): Member => ({ id: String(r.id), username: r.username, displayName: r.display_name, role: r.role });
+
+/** A member of a direct conversation or group with the read position the others may see. */
+export type MemberReadRow = MemberRow & { hide_read_receipts: Bool; read_up_to: Int | null };
+export const memberReadOf =
+  (kind: ConversationKind) =>
+  (r: MemberReadRow): MemberDetail => ({
+    ...memberOf(r),
+    readUpTo: sharedReadPosition(kind, truthy(r.hide_read_receipts), lastReadOf(r.read_up_to)),
+  });
 
 export const peerOf = (r: PeerRow) => ({ id: String(r.id), username: r.username, displayName: r.display_name });
 

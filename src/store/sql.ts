@@ -60,6 +60,10 @@ export const SQL = {
 
   members: `SELECT u.id, u.username, u.display_name, m.role FROM memberships m JOIN users u ON u.id = m.user_id
     WHERE m.conv_id = ? AND m.left_seq IS NULL ORDER BY m.joined_seq, m.id`,
+  /** `members` with how far each has read, for the detail of a direct conversation or group. */
+  membersWithReads: `SELECT u.id, u.username, u.display_name, m.role, u.hide_read_receipts, p.message_id AS read_up_to
+    FROM memberships m JOIN users u ON u.id = m.user_id LEFT JOIN read_pointers p ON p.user_id = m.user_id AND p.conv_id = m.conv_id
+    WHERE m.conv_id = ? AND m.left_seq IS NULL ORDER BY m.joined_seq, m.id`,
   member: `SELECT u.id, u.username, u.display_name, m.role FROM memberships m JOIN users u ON u.id = m.user_id
     WHERE m.conv_id = ? AND m.user_id = ? AND m.left_seq IS NULL`,
   currentMembership: 'SELECT * FROM memberships WHERE conv_id = ? AND user_id = ? AND left_seq IS NULL',

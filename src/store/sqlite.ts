@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { directKey, idOrNone } from '../domain/ids.js';
 import { decideModerator } from '../domain/messages.js';
+import { publishesReadPositions } from '../domain/read-pointer.js';
 import { decideCreate, decideJoin, decideLeave, heirOf, initialMembers } from '../domain/ownership.js';
 import { AppError } from '../domain/errors.js';
 import type {
@@ -16,6 +17,7 @@ import type {
 import {
   type ConversationRow,
   type Int,
+  type MemberReadRow,
   type MemberRow,
   type MembershipRow,
   type MessageRow,
@@ -26,6 +28,7 @@ import {
   conversationOf,
   lastReadOf,
   memberOf,
+  memberReadOf,
   peerOf,
   roomOf,
   spanOf,
@@ -60,7 +63,9 @@ export class SqliteStore extends SqliteMessages implements Store {
   private detail(convId: string): ConversationDetail | null {
     const r = this.d.get<ConversationRow>(SQL.conversationById, convId);
     if (!r) return null;
-    const members = this.d.all<MemberRow>(SQL.members, convId).map(memberOf);
+    const members = publishesReadPositions(r.kind)
+      ? this.d.all<MemberReadRow>(SQL.membersWithReads, convId).map(memberReadOf(r.kind))
+      : this.d.all<MemberRow>(SQL.members, convId).map(memberOf);
     return { ...conversationOf(r), members, memberCount: members.length };
   }
   /** A new member starts with everything before joining marked read. */

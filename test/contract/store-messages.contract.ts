@@ -206,6 +206,43 @@ export function storeMessagesContract(name: string, make: () => Promise<Store>, 
       expect(r1.id).not.toBe(r2.id);
     });
 
+    it('shows each member’s read position in the detail of direct conversations and groups: null when hidden, none in rooms', async () => {
+      const { a, b, c, g } = await setup();
+      const readUpTo = async (convId: string) =>
+        Object.fromEntries((await store.getConversation(convId))!.members.map((m) => [m.username, m.readUpTo]));
+      expect(await readUpTo(g.id)).toEqual({ alice: null, bob: null });
+      const m1 = await send(g.id, a, 'one');
+      await send(g.id, a, 'two');
+      await store.markRead(b.id, g.id, m1.id);
+      // alice's own message moved her pointer to it; bob read up to m1.
+      expect(await readUpTo(g.id)).toEqual({ alice: expect.any(String), bob: m1.id });
+      await store.setSettings(b.id, { hideReadReceipts: true });
+      expect(await readUpTo(g.id)).toEqual({ alice: expect.any(String), bob: null });
+      await store.setSettings(b.id, { hideReadReceipts: false });
+      expect((await readUpTo(g.id)).bob).toBe(m1.id);
+
+      await store.requestFriendship(a.id, c.id, t(0));
+      await store.requestFriendship(c.id, a.id, t(1));
+      const { conversation: dm } = await store.getOrCreateDirect(a.id, c.id, t(2));
+      const d1 = await send(dm.id, a, 'hello');
+      await store.markRead(c.id, dm.id, d1.id);
+      expect(await readUpTo(dm.id)).toEqual({ alice: d1.id, carol: d1.id });
+
+      const { conversation: room } = await store.createConversation({
+        kind: 'room',
+        name: 'hall',
+        ownerId: a.id,
+        memberIds: [],
+        now: t(0),
+      });
+      await store.addMember(room.id, b.id, b.id);
+      const r1 = await send(room.id, a, 'room');
+      await store.markRead(b.id, room.id, r1.id);
+      const roomMembers = (await store.getConversation(room.id))!.members;
+      expect(roomMembers.map((m) => m.username)).toEqual(['alice', 'bob']);
+      for (const m of roomMembers) expect(m).not.toHaveProperty('readUpTo');
+    });
+
     it('pages history around a message, with the membership events inside the range', async () => {
       const { a, b, c, g } = await setup();
       const m: Message[] = [];

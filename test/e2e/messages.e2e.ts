@@ -182,6 +182,9 @@ describe('messages people can work with', () => {
     const last = (await bob.call('GET', `/api/v1/conversations/${id}/messages?limit=1`)).body.messages[0];
     await bob.call('POST', `/api/v1/conversations/${id}/read`, { upTo: last.id });
     await visible(msgEl(a.page, 'sushi wins').locator('.msg-status.seen', { hasText: /Seen by 2 · (carol, bob|bob, carol)/ }));
+    // After a reload too: the conversation's detail carries each member's read position.
+    await a.page.reload();
+    await visible(msgEl(a.page, 'sushi wins').locator('.msg-status.seen', { hasText: /Seen by 2 · (carol, bob|bob, carol)/ }));
 
     // Alice removes Carol: Alice sees a system line; Carol keeps the group with a last line saying so.
     const r = await alice.call('DELETE', `/api/v1/conversations/${id}/members/${carol.user.id}`);

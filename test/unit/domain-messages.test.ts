@@ -12,7 +12,7 @@ import {
   redactPayload,
   type Standing,
 } from '../../src/domain/messages.js';
-import { readReceiptAudience } from '../../src/domain/read-pointer.js';
+import { publishesReadPositions, readReceiptAudience, sharedReadPosition } from '../../src/domain/read-pointer.js';
 import type { Message } from '../../src/domain/types.js';
 
 const code = (fn: () => unknown) => {
@@ -181,5 +181,16 @@ describe('previews, tombstones and redaction', () => {
     expect(readReceiptAudience('group', false)).toBe('conversation');
     expect(readReceiptAudience('group', true)).toBe('reader');
     expect(readReceiptAudience('room', false)).toBe('reader');
+  });
+  it('shows a member’s read position in the detail by the same rule as the live receipts', () => {
+    expect(sharedReadPosition('direct', false, '7')).toBe('7');
+    expect(sharedReadPosition('group', false, null)).toBeNull();
+    expect(sharedReadPosition('group', true, '7')).toBeNull();
+    expect(sharedReadPosition('room', false, '7')).toBeNull();
+    expect([publishesReadPositions('direct'), publishesReadPositions('group'), publishesReadPositions('room')]).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 });

@@ -5,7 +5,7 @@ import { acceptMessage, applyEvent } from '../../web/src/state/apply-event.js';
 import { conversationLoaded, loaded } from '../../web/src/state/load.js';
 import { emptyChatState, newConv, type ChatState } from '../../web/src/state/model.js';
 import { readIfSeen } from '../../web/src/state/read.js';
-import { apply, comparable, deepFreeze, freshLoad, knownMembersTrue, replay } from './web-replay.js';
+import { apply, comparable, deepFreeze, freshLoad, knownMembersTrue, readersBehind, replay } from './web-replay.js';
 import { World, type Action } from './web-world.js';
 
 const at = (n: number): string => new Date(Date.UTC(2026, 0, 1, 12, 0, n)).toISOString();
@@ -316,6 +316,7 @@ describe('replaying the stream ends where a fresh load does', () => {
       const fresh = freshLoad(me, w.views[n]!, s.activeId);
       expect(comparable(s)).toEqual(comparable(fresh));
       expect(knownMembersTrue(s, w.views[n]!)).toEqual([]);
+      expect(readersBehind(s, fresh)).toEqual([]);
     }
   });
 
@@ -368,8 +369,10 @@ describe('replaying the stream ends where a fresh load does', () => {
           const load = a % (n + 1);
           const head = b % (load + 1);
           const s = replay(w, me, { head, load, active, ahead });
-          expect(comparable(s)).toEqual(comparable(freshLoad(me, w.views[n]!, s.activeId)));
+          const fresh = freshLoad(me, w.views[n]!, s.activeId);
+          expect(comparable(s)).toEqual(comparable(fresh));
           expect(knownMembersTrue(s, w.views[n]!)).toEqual([]);
+          expect(readersBehind(s, fresh)).toEqual([]);
         },
       ),
       { numRuns: 300 },

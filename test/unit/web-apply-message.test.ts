@@ -7,6 +7,7 @@ import { conversationLoaded, loaded } from '../../web/src/state/load.js';
 import { emptyChatState, newConv, type ChatState } from '../../web/src/state/model.js';
 import { readIfSeen } from '../../web/src/state/read.js';
 import { aroundLoaded, newerLoaded } from '../../web/src/state/window.js';
+import { seenMarks } from '../../web/src/receipts.js';
 import { deepFreeze } from './web-replay.js';
 
 const at = (n: number): string => new Date(Date.UTC(2026, 0, 1, 12, 0, n)).toISOString();
@@ -157,6 +158,32 @@ describe('members and receipts', () => {
     const r = applyEvent(s, { type: 'read.updated', conversationId: '10', userId: '3', upTo: '12' });
     expect(r.state.conversations['10']!.readBy).toEqual({ '3': '12' });
     expect(applyEvent(deepFreeze(r.state), { type: 'read.updated', conversationId: '10', userId: '3', upTo: '11' }).state).toBe(r.state);
+  });
+
+  test('the detail’s read positions draw "Seen by" right after a reload, forward only, for current members', () => {
+    const page = [msg('11', '1'), msg('12', '1')];
+    const s = group(page, '12');
+    const seen = (st: ChatState) => [...seenMarks(st.conversations['10']!, '1', (id) => `User ${id}`).entries()];
+    expect(seen(s)).toEqual([]);
+    const readUpTo: Record<string, string | null> = { '1': '12', '2': '11', '3': '12' };
+    const detail = (who: string[]) => ({
+      ...s.conversations['10']!.summary,
+      members: members.filter((m) => who.includes(m.id)).map((m) => ({ ...m, readUpTo: readUpTo[m.id] ?? null })),
+    });
+    const reloaded = deepFreeze(conversationLoaded(s, '10', detail(['1', '2', '3']), page));
+    const c = reloaded.conversations['10']!;
+    expect(c.readBy).toEqual({ '2': '11', '3': '12' });
+    // Positions live in readBy alone: the member list holds no copy that the stream would leave stale.
+    expect(c.members).toEqual(members);
+    expect(seen(reloaded)).toEqual([['12', { text: 'Seen by 1 · User 3', title: 'Seen by User 3' }]]);
+    // Forward only: an older answer does not set a pointer back; a hidden one (null) takes nothing away.
+    const moved = applyEvent(reloaded, { type: 'read.updated', conversationId: '10', userId: '2', upTo: '12' }).state;
+    readUpTo['2'] = '11';
+    readUpTo['3'] = null;
+    const again = conversationLoaded(deepFreeze(moved), '10', detail(['1', '2', '3']), page);
+    expect(again.conversations['10']!.readBy).toEqual({ '2': '12', '3': '12' });
+    // A member gone from the detail (left while we were away) no longer counts as a reader.
+    expect(conversationLoaded(deepFreeze(moved), '10', detail(['1', '2']), page).conversations['10']!.readBy).toEqual({ '2': '12' });
   });
 });
 

@@ -1,4 +1,5 @@
 import type { EventPayload, User } from '../../client/index.js';
+import { idLess } from '../../web/src/format.js';
 import { applyEvent, type Effect } from '../../web/src/state/apply-event.js';
 import { conversationLoaded, friendsRefreshed, loaded, summariesRefreshed } from '../../web/src/state/load.js';
 import { emptyChatState, storedOf, type ChatState } from '../../web/src/state/model.js';
@@ -95,9 +96,10 @@ export function replay(world: World, me: User, t: Timing): ChatState {
 }
 
 /**
- * Others' read pointers (`readBy`) and system lines come from the stream
- * alone (a load does not carry the first), so they are checked by their own
- * tests, not here.
+ * Others' read pointers (`readBy`) can be further in a fresh load than the
+ * stream told (readersBehind checks the other way), and system lines come
+ * from the stream and history pages, so they are checked by their own tests,
+ * not here.
  *
  * What must agree between a replayed state and a fresh load: every
  * conversation's summary, and its members and messages where the state holds
@@ -135,7 +137,28 @@ export function knownMembersTrue(s: ChatState, truth: View): string[] {
   for (const c of Object.values(s.conversations)) {
     if (!c.members || c.ended) continue;
     const d = truth.details[c.summary.id];
-    if (!d || JSON.stringify(d.members) !== JSON.stringify(c.members) || d.memberCount !== c.summary.memberCount) wrong.push(c.summary.id);
+    // Read positions are kept in readBy, not in the member list (see readersBehind).
+    const members = d?.members.map(({ readUpTo: _, ...m }) => m);
+    if (!d || JSON.stringify(members) !== JSON.stringify(c.members) || d.memberCount !== c.summary.memberCount) wrong.push(c.summary.id);
+  }
+  return wrong;
+}
+
+/**
+ * Others' read positions the replayed state shows that a fresh load would not
+ * show as far: none may exist. (A fresh load can know more: a join or a
+ * member's own message moves their pointer with no read.updated.) Compared
+ * where the fresh load holds the conversation's detail.
+ */
+export function readersBehind(s: ChatState, fresh: ChatState): string[] {
+  const wrong: string[] = [];
+  for (const c of Object.values(fresh.conversations)) {
+    const r = s.conversations[c.summary.id];
+    if (!c.loaded || !r || r.ended) continue;
+    for (const [id, upTo] of Object.entries(r.readBy)) {
+      const known = c.readBy[id];
+      if (!known || idLess(known, upTo)) wrong.push(`${c.summary.id}:${id}`);
+    }
   }
   return wrong;
 }

@@ -121,7 +121,11 @@ export class World {
   }
 
   detail(c: Conv): ConversationDetail {
-    const members = c.members.map((m) => this.member(c, m.userId));
+    // Read positions as the server shows them (src/domain/read-pointer.ts): none in rooms; nobody here hides them.
+    const members = c.members.map((m) => {
+      const pointer = this.pointers.get(`${m.userId}:${c.id}`) ?? 0;
+      return c.kind === 'room' ? this.member(c, m.userId) : { ...this.member(c, m.userId), readUpTo: pointer ? String(pointer) : null };
+    });
     return { id: c.id, kind: c.kind, name: c.name, ownerId: c.ownerId, createdAt: c.createdAt, members, memberCount: members.length };
   }
 

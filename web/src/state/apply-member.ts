@@ -2,6 +2,7 @@ import { idLess } from '../format';
 import type { ConversationDetail, EventPayload } from '../types';
 import type { Applied, Effect } from './apply-event';
 import { lineFor, newestHeld, ownerLine, withLines } from './lines';
+import { withDetailMembers } from './load';
 import { countsAfterRead, newConv, withConv, type ChatState } from './model';
 
 /** Events about membership and read positions: who is in a conversation and how far each has read. */
@@ -28,7 +29,7 @@ export function conversationCreated(state: ChatState, d: ConversationDetail): Ap
     lastReadMessageId: null,
     ...(peer ? { peer: { id: peer.id, username: peer.username, displayName: peer.displayName } } : {}),
   });
-  return unchanged(withConv(state, d.id, { ...conv, members: d.members }));
+  return unchanged(withConv(state, d.id, withDetailMembers(conv, d.members, me)));
 }
 
 export function conversationUpdated(state: ChatState, ev: Ev<'conversation.updated'>): Applied {

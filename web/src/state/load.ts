@@ -36,7 +36,7 @@ export function loaded(prev: ChatState, data: InitialData): ChatState {
   const conversations: Record<string, ConvState> = {};
   for (const s of data.conversations) {
     const old = prev.conversations[s.id];
-    // Others' read pointers are kept: only the stream carries them, and they only move forward.
+    // Others' read pointers are kept until the detail comes again (withDetailMembers): they only move forward.
     conversations[s.id] = old
       ? {
           ...old,
@@ -70,7 +70,7 @@ export function conversationLoaded(
 ): ChatState {
   const cur0 = state.conversations[id];
   if (!cur0) return state;
-  const cur = { ...cur0, members: detail.members };
+  const cur = withDetailMembers(cur0, detail.members, state.me?.id);
   const stored = mergeMessages(storedOf(cur.messages), page);
   // A local copy whose stored twin arrived in this page is dropped.
   const local = localOf(cur.messages).filter(
@@ -101,6 +101,23 @@ export function conversationLoaded(
     loaded: true,
     loading: false,
   });
+}
+
+/**
+ * The members of a conversation's detail, whose read positions (direct
+ * conversations and groups) go to `readBy`, the one place the state keeps
+ * them (the stream moves them there; a copy in the member list would go
+ * stale). Forward only; someone no longer a member reads nothing here.
+ */
+export function withDetailMembers(c: ConvState, members: ConversationDetail['members'], me: string | undefined): ConvState {
+  const readBy: Record<string, string> = {};
+  for (const m of members) {
+    const had = c.readBy[m.id];
+    const now = m.id === me ? undefined : (m.readUpTo ?? undefined);
+    const upTo = had && now ? (idLess(had, now) ? now : had) : (had ?? now);
+    if (upTo) readBy[m.id] = upTo;
+  }
+  return { ...c, members: members.map(({ readUpTo: _, ...m }) => m), readBy };
 }
 
 /** A page of older history added in front. */

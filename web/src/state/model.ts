@@ -25,8 +25,8 @@ export interface ConvState {
   hasNewer: boolean;
   /**
    * Other members' read pointers (direct conversations and groups): "Seen",
-   * "Seen by N". Only the stream carries them (read.updated), so a reload
-   * forgets them until each member reads again.
+   * "Seen by N": from the conversation's detail when it loads, then from the
+   * stream (read.updated); forward only (load.ts withDetailMembers).
    */
   readBy: Record<string, string>;
   /** System lines (joined, left, renamed …) placed among the messages (state/lines.ts). */
