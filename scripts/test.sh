@@ -20,6 +20,9 @@ node scripts/check-imports.mjs || status=1
 echo "── web type check"
 npx vue-tsc --noEmit -p web/tsconfig.json || status=1
 
+echo "── build the web app (integration tests render public rooms with its server bundle)"
+npm run --silent build:web || status=1
+
 echo "── unit, contract and integration tests"
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=1
 
