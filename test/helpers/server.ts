@@ -71,3 +71,22 @@ export async function befriend(a: Api, b: Api): Promise<void> {
   const ok = await b.call('POST', `/api/v1/friends/requests/${req.id}/accept`);
   if (ok.status !== 200) throw new Error(`accept: ${ok.status} ${JSON.stringify(ok.body)}`);
 }
+
+/** An in-process node listening on a free port: a testServer on a shared PostgreSQL schema and Redis bus prefix. */
+export async function listeningNode(
+  pgUrl: string,
+  isolation: { schema: string; busPrefix: string },
+  nodeId: string,
+  redisUrl: string,
+): Promise<{ server: Server; base: string }> {
+  const server = await testServer({
+    databaseUrl: pgUrl,
+    databaseSchema: isolation.schema,
+    redisUrl,
+    busPrefix: isolation.busPrefix,
+    nodeId,
+  });
+  await server.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = server.app.server.address() as { port: number };
+  return { server, base: `http://127.0.0.1:${port}` };
+}

@@ -21,7 +21,7 @@ import {
   type SdkReader,
   type TestUser,
 } from '../helpers/cluster.js';
-import { testServer } from '../helpers/server.js';
+import { listeningNode } from '../helpers/server.js';
 
 /**
  * The bus is a doorbell, the store is the log (DESIGN.md, "The one rule of
@@ -59,17 +59,9 @@ interface Node {
 }
 
 async function node(iso: Isolation, name: string, redisUrl: string): Promise<Node> {
-  const server = await testServer({
-    databaseUrl: svc.pgUrl!,
-    databaseSchema: iso.schema,
-    redisUrl,
-    busPrefix: iso.busPrefix,
-    nodeId: name,
-  });
-  open.push({ what: `node ${name}`, close: () => server.close() });
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = server.app.server.address() as { port: number };
-  return { server, base: `http://127.0.0.1:${port}` };
+  const n = await listeningNode(svc.pgUrl!, iso, name, redisUrl);
+  open.push({ what: `node ${name}`, close: () => n.server.close() });
+  return n;
 }
 
 function fresh(tag: string): Isolation {

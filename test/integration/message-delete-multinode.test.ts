@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { decodeCursor } from '../../src/domain/cursor.js';
 import type { Server } from '../../src/server.js';
 import { dropSchemas, findServices, http, isolation, ok, registerUser, waitFor, type Isolation } from '../helpers/cluster.js';
-import { testServer } from '../helpers/server.js';
+import { listeningNode } from '../helpers/server.js';
 
 /**
  * A deleted message leaves nothing readable behind, on every node: not in
@@ -32,17 +32,9 @@ interface Node {
 }
 
 async function node(iso: Isolation, name: string): Promise<Node> {
-  const server = await testServer({
-    databaseUrl: svc.pgUrl!,
-    databaseSchema: iso.schema,
-    redisUrl: svc.redisUrl!,
-    busPrefix: iso.busPrefix,
-    nodeId: name,
-  });
-  open.push(() => server.close());
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = server.app.server.address() as { port: number };
-  return { server, base: `http://127.0.0.1:${port}` };
+  const n = await listeningNode(svc.pgUrl!, iso, name, svc.redisUrl!);
+  open.push(() => n.server.close());
+  return n;
 }
 
 /** Rows of every table in the schema whose text mentions `needle`, as "table: n". */

@@ -11,7 +11,7 @@ import {
   type Isolation,
   type TestUser,
 } from '../helpers/cluster.js';
-import { testServer } from '../helpers/server.js';
+import { listeningNode } from '../helpers/server.js';
 import { RawSse, RawWs } from './transports.helpers.js';
 
 /**
@@ -38,17 +38,9 @@ interface Node {
 }
 
 async function node(iso: Isolation, name: string, redisUrl: string): Promise<Node> {
-  const server = await testServer({
-    databaseUrl: svc.pgUrl!,
-    databaseSchema: iso.schema,
-    redisUrl,
-    busPrefix: iso.busPrefix,
-    nodeId: name,
-  });
-  open.push(() => server.close());
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = server.app.server.address() as { port: number };
-  return { server, base: `http://127.0.0.1:${port}` };
+  const n = await listeningNode(svc.pgUrl!, iso, name, redisUrl);
+  open.push(() => n.server.close());
+  return n;
 }
 
 /** A WebSocket, an SSE stream and a waiting long poll of `u` on node `n`. */
