@@ -57,6 +57,8 @@ async function renderOnly(): Promise<void> {
     reactions: [],
     mentions: [],
     mentionsAll: false,
+    attachments: [],
+    linkPreview: null,
   }));
   const rooms = [
     { name: 'lobby', memberCount: 3 },

@@ -21,6 +21,7 @@ const RANK = {
   'config-spec.ts': -1,
   store: 1,
   bus: 1,
+  files: 1.5, // file bytes: may use the store's connection, used by services
   hub: 2,
   services: 3,
   edge: 4,

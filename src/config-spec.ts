@@ -46,6 +46,8 @@ const SPEC: { [K in Exclude<keyof Config, 'rateLimits'>]: Spec } & { rateLimits:
     sendPerIp: positive,
     typingPerIp: positive,
     friendRequestsPerIp: positive,
+    uploads: positive,
+    search: positive,
   },
   loginMaxDelaySeconds: int(1, 86_400),
   maxConnections: positive,
@@ -77,6 +79,18 @@ const SPEC: { [K in Exclude<keyof Config, 'rateLimits'>]: Spec } & { rateLimits:
   editWindowSeconds: int(0, 365 * 86_400),
   // Every distinct emoji is a chip every client draws and a row per reactor: a few hundred at most.
   maxReactionsPerMessage: int(1, 500),
+  fileStore: { kind: 'enum', values: ['auto', 'disk', 'postgres'] },
+  // A file travels in one request and is held in memory while an image is re-encoded: 1 GiB at most.
+  maxFileBytes: int(1, 1024 * 1024 * 1024),
+  uploadQuotaBytes: int(0),
+  filesTotalBytes: int(0),
+  maxImagePixels: int(1, 1_000_000_000),
+  unsentUploadHours: int(1, 24 * 365),
+  linkPreviews: { kind: 'bool' },
+  linkPreviewAllowPrivate: { kind: 'bool' },
+  linkPreviewTimeoutMs: int(100, 60_000),
+  linkPreviewMaxBytes: int(16 * 1024, 64 * 1024 * 1024),
+  linkPreviewConcurrency: int(1, 1000),
 };
 
 /** Keys whose value is an object of keys (flattened with a dot elsewhere). */

@@ -56,6 +56,10 @@ export interface Config {
     typingPerIp: number;
     /** Friend requests per IP address per hour. */
     friendRequestsPerIp: number;
+    /** File uploads per user per minute. */
+    uploads: number;
+    /** Searches per user per minute. */
+    search: number;
   };
   /** The longest delay the per-account login throttle imposes, seconds (it doubles per failure up to this). */
   loginMaxDelaySeconds: number;
@@ -116,6 +120,28 @@ export interface Config {
   editWindowSeconds: number;
   /** Distinct emoji one message may carry as reactions. */
   maxReactionsPerMessage: number;
+  /** Where uploaded files live: `disk` (under dataDir/files), `postgres` (every node serves every file), `auto` = postgres when databaseUrl is set. */
+  fileStore: 'auto' | 'disk' | 'postgres';
+  /** Largest file one upload may carry, bytes. */
+  maxFileBytes: number;
+  /** Bytes of files one user may have stored in all (sent or waiting to be sent). */
+  uploadQuotaBytes: number;
+  /** Bytes of files this installation stores in all; past it uploads are refused (FILE_STORAGE_FULL). */
+  filesTotalBytes: number;
+  /** Largest image an upload may decode, in pixels (width × height): guards against decompression bombs. */
+  maxImagePixels: number;
+  /** Hours an uploaded file waits to be sent with a message before it is removed. */
+  unsentUploadHours: number;
+  /** Whether the server fetches OpenGraph previews of the first link in a message. */
+  linkPreviews: boolean;
+  /** Let link previews fetch private, loopback and link-local addresses (tests only: the guard against SSRF). */
+  linkPreviewAllowPrivate: boolean;
+  /** How long one preview fetch (all redirects, body and image) may take, ms. */
+  linkPreviewTimeoutMs: number;
+  /** Bytes of a linked page (or its image) read at most. */
+  linkPreviewMaxBytes: number;
+  /** Previews being fetched at once on this node; further links wait in a queue of the same size, then are skipped. */
+  linkPreviewConcurrency: number;
 }
 
 export type ConfigInput = Partial<Omit<Config, 'rateLimits'>> & { rateLimits?: Partial<Config['rateLimits']> };

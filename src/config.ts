@@ -37,6 +37,8 @@ export const DEFAULTS: Config = {
     sendPerIp: 1000,
     typingPerIp: 200,
     friendRequestsPerIp: 300,
+    uploads: 30,
+    search: 120,
   },
   maxConnections: 100_000,
   maxConnectionsPerUser: 32,
@@ -63,6 +65,17 @@ export const DEFAULTS: Config = {
   storeRetryAfterSeconds: 5,
   editWindowSeconds: 0,
   maxReactionsPerMessage: 20,
+  fileStore: 'auto',
+  maxFileBytes: 25 * 1024 * 1024,
+  uploadQuotaBytes: 1024 * 1024 * 1024,
+  filesTotalBytes: 50 * 1024 * 1024 * 1024,
+  maxImagePixels: 50_000_000,
+  unsentUploadHours: 24,
+  linkPreviews: true,
+  linkPreviewAllowPrivate: false,
+  linkPreviewTimeoutMs: 5000,
+  linkPreviewMaxBytes: 1024 * 1024,
+  linkPreviewConcurrency: 8,
 };
 
 /** Descriptors kept for everything that is not a stream: the database, logs, API requests, accepting to refuse. */

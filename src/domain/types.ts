@@ -72,6 +72,39 @@ export interface Message {
   mentions: string[];
   /** `@room` / `@everyone` from someone allowed to call everyone (owner, moderator, server admin). */
   mentionsAll: boolean;
+  /** Files sent with the message, in the order given; [] once deleted. */
+  attachments: Attachment[];
+  /** The OpenGraph preview of the message's first link, fetched by the server after the send; null until then or when none. */
+  linkPreview: LinkPreview | null;
+}
+
+/**
+ * A file uploaded to a conversation. `url` and `thumbnailUrl` are paths on this
+ * server, fetched with the same credentials as the API; images have been
+ * re-encoded (no EXIF, no location) and carry their size and a thumbnail.
+ */
+export interface Attachment {
+  id: string;
+  /** The file name as given, without any path. */
+  name: string;
+  /** Bytes, of the stored (for an image, re-encoded) file. */
+  size: number;
+  /** The MIME type sniffed from the bytes; `application/octet-stream` when unknown. */
+  type: string;
+  url: string;
+  width?: number;
+  height?: number;
+  thumbnailUrl?: string;
+}
+
+/** What the server read from a linked page; the image is served by this server, never hot-linked. */
+export interface LinkPreview {
+  url: string;
+  title: string;
+  description: string | null;
+  siteName: string | null;
+  /** A path on this server (a stored, re-encoded copy), or null. */
+  imageUrl: string | null;
 }
 
 /** The quoted original of a reply, as it is NOW (clients refresh it on message.updated / message.deleted). */

@@ -11,7 +11,9 @@ import { makeErrorHandler, sendError } from '../edge/errors.js';
 import { metricsRegistry } from './metrics.js';
 import { authRoutes } from './routes/auth.js';
 import { conversationRoutes } from './routes/conversations.js';
+import { attachmentRoutes } from './routes/attachments.js';
 import { messageRoutes } from './routes/messages.js';
+import { searchRoutes } from './routes/search.js';
 import { peopleRoutes } from './routes/people.js';
 import { opsRoutes } from './routes/ops.js';
 import { LongPollTransport } from '../transports/longpoll.js';
@@ -127,6 +129,8 @@ export async function buildApp(ctx: Ctx, opts: AppOptions = {}): Promise<Fastify
   peopleRoutes(app, ctx);
   conversationRoutes(app, ctx);
   messageRoutes(app, ctx);
+  await attachmentRoutes(app, ctx);
+  searchRoutes(app, ctx);
   longPoll.routes(app);
   const registry = metricsRegistry(app, ctx);
   app.decorate('metricsRegistry', registry);

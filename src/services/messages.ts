@@ -14,6 +14,8 @@ export interface SendOptions {
   replyTo?: string | null;
   /** Throws when the caller's connection was revoked meanwhile; runs last, right before the write. */
   live?: () => void;
+  /** Ids of files uploaded to this conversation to send with the message (then the body may be empty). */
+  attachments?: string[];
 }
 
 export interface HistoryQuery {
@@ -42,6 +44,9 @@ const noop = () => undefined;
  * the current members). Answers carry `me` on reactions for the caller.
  */
 export class MessageService extends ConversationAccess {
+  /** Told of every message stored or edited, after its commit (link previews start here); must not throw or block. */
+  onSent: (message: Message) => void = noop;
+
   /**
    * Who may post is decided by the store, inside the append's own transaction
    * (decidePost): a leave or an unfriend committing at the same moment is seen
@@ -77,7 +82,9 @@ export class MessageService extends ConversationAccess {
     const mentions = await this.mentionsOf(me, conversationId, kind, member!, body);
     live();
     const r = await this.store.appendMessage({ conversationId, senderId: me.id, body, clientMsgId, now: this.now(), replyTo, ...mentions });
-    return this.commit(r.events, { message: forViewer(r.message, me.id), duplicate: r.duplicate });
+    const sent = await this.commit(r.events, { message: forViewer(r.message, me.id), duplicate: r.duplicate });
+    if (!r.duplicate) this.onSent(r.message);
+    return sent;
   }
 
   /** A direct conversation has two members: loading them is cheap. */
@@ -121,7 +128,9 @@ export class MessageService extends ConversationAccess {
       now: this.now(),
       windowSeconds: this.limits.editWindowSeconds,
     });
-    return this.commit(r.events, forViewer(r.message, me.id));
+    const edited = await this.commit(r.events, forViewer(r.message, me.id));
+    if (r.events.length > 0) this.onSent(r.message);
+    return edited;
   }
 
   async deleteMessage(me: User, messageId: string, live: () => void = noop): Promise<Message> {

@@ -109,7 +109,7 @@ export abstract class PostgresMessages extends PostgresAccounts {
         now: new Date(input.now),
         windowSeconds: input.windowSeconds,
       });
-      if (outcome === 'unchanged') return { message: await this.one(db, r!.id), events: [] as StoredEvent[] };
+      if (outcome === 'unchanged') return { message: await this.one(db, r!.id), events: [] as StoredEvent[], releasedBlobs: [] };
       const seq = await this.p.nextSeq(db);
       await db.query(SQL.insertEdit, [r!.id, r!.body, input.now, seq]);
       await db.query(SQL.applyEdit, [input.body, input.now, JSON.stringify(input.mentions), input.mentionsAll, r!.id]);
@@ -124,7 +124,7 @@ export abstract class PostgresMessages extends PostgresAccounts {
       const id = idOrNone(input.messageId);
       const r = await get<MessageRow>(db, SQL.messageById, [id]);
       const outcome = decideDelete(facts(r), input.actorId, await this.standing(db, input.actorId, r?.conv_id ?? -1));
-      if (outcome === 'unchanged') return { message: await this.one(db, r!.id), events: [] as StoredEvent[] };
+      if (outcome === 'unchanged') return { message: await this.one(db, r!.id), events: [] as StoredEvent[], releasedBlobs: [] };
       for (const { seq } of await all<{ seq: Int }>(db, SQL.redactionSeqs, [id, id, id, id])) {
         const e = await get<{ payload: string }>(db, SQL.eventPayload, [seq]);
         const redacted = e && redactPayload(e.payload, String(r!.id));
@@ -136,7 +136,7 @@ export abstract class PostgresMessages extends PostgresAccounts {
       const message = await this.one(db, id);
       const conversationId = message.conversationId;
       const payload = { type: 'message.deleted', conversationId, messageId: message.id, by: input.actorId } as const;
-      return { message, events: [await this.p.insertEvent(db, payload, conversationId, [], input.now)] };
+      return { message, events: [await this.p.insertEvent(db, payload, conversationId, [], input.now)], releasedBlobs: [] };
     });
   }
 

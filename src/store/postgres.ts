@@ -11,6 +11,7 @@ import type {
   EventPayload,
   Member,
   MembershipSpan,
+  Message,
   StoredEvent,
 } from '../domain/types.js';
 import { hydrate } from './postgres-hydrate.js';
@@ -39,7 +40,7 @@ import {
   unprefix,
 } from './rows.js';
 import { PG_SQL as SQL } from './sql.js';
-import type { Store } from './store.js';
+import type { SearchQuery, Store, StoredAttachment } from './store.js';
 
 type SummaryJoinRow = SummaryRow & Partial<Prefixed<'lm_', MessageRow>> & Partial<Prefixed<'peer_', PeerRow>>;
 
@@ -258,5 +259,28 @@ export class PostgresStore extends PostgresMessages implements Store {
   }
   pruneEvents(beforeSeq: number): Promise<number> {
     return this.p.prune(beforeSeq);
+  }
+
+  // ── files, link previews, search: SKELETON — issue 14's store helper implements these ──
+  async createAttachment(_input: Parameters<Store['createAttachment']>[0]): Promise<StoredAttachment> {
+    throw new Error('not implemented');
+  }
+  async getAttachment(_id: string): Promise<StoredAttachment | null> {
+    return null;
+  }
+  async deleteUnsentAttachments(_before: string): Promise<string[]> {
+    return [];
+  }
+  async blobsInUse(keys: readonly string[]): Promise<Set<string>> {
+    return new Set(keys);
+  }
+  async setLinkPreview(_input: Parameters<Store['setLinkPreview']>[0]): Promise<StoredEvent[]> {
+    return [];
+  }
+  async linkPreviewImage(_messageId: string): Promise<string | null> {
+    return null;
+  }
+  async searchMessages(_q: SearchQuery): Promise<Message[]> {
+    return [];
   }
 }

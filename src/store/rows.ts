@@ -6,6 +6,8 @@ import type {
   Member,
   MemberDetail,
   MembershipSpan,
+  Attachment,
+  LinkPreview,
   Message,
   Reaction,
   ReplyPreview,
@@ -149,6 +151,8 @@ export function newMessage(
     reactions?: Reaction[];
     mentions?: string[];
     mentionsAll?: boolean;
+    attachments?: Attachment[];
+    linkPreview?: LinkPreview | null;
   },
 ): Message {
   return {
@@ -166,6 +170,8 @@ export function newMessage(
     reactions: rest.reactions ?? [],
     mentions: rest.mentions ?? [],
     mentionsAll: rest.mentionsAll ?? false,
+    attachments: rest.attachments ?? [],
+    linkPreview: rest.linkPreview ?? null,
   };
 }
 

@@ -153,7 +153,7 @@ export abstract class SqliteMessages extends SqliteAccounts {
         now: new Date(input.now),
         windowSeconds: input.windowSeconds,
       });
-      if (outcome === 'unchanged') return { message: this.one(r!.id), events: [] as StoredEvent[] };
+      if (outcome === 'unchanged') return { message: this.one(r!.id), events: [] as StoredEvent[], releasedBlobs: [] };
       const seq = this.d.nextSeq();
       this.d.run(SQL.insertEdit, r!.id, r!.body, input.now, seq);
       this.d.run(SQL.applyEdit, input.body, input.now, JSON.stringify(input.mentions), input.mentionsAll ? 1 : 0, r!.id);
@@ -167,7 +167,7 @@ export abstract class SqliteMessages extends SqliteAccounts {
       const id = idOrNone(input.messageId);
       const r = this.d.get<MessageRow>(SQL.messageById, id);
       const outcome = decideDelete(this.facts(r), input.actorId, this.standing(input.actorId, r?.conv_id ?? -1));
-      if (outcome === 'unchanged') return { message: this.one(r!.id), events: [] as StoredEvent[] };
+      if (outcome === 'unchanged') return { message: this.one(r!.id), events: [] as StoredEvent[], releasedBlobs: [] };
       for (const { seq } of this.d.all<{ seq: Int }>(SQL.redactionSeqs, id, id, id, id)) {
         const e = this.d.get<{ payload: string }>(SQL.eventPayload, seq);
         const redacted = e && redactPayload(e.payload, String(r!.id));
@@ -179,7 +179,7 @@ export abstract class SqliteMessages extends SqliteAccounts {
       const message = this.one(id);
       const conversationId = message.conversationId;
       const payload = { type: 'message.deleted', conversationId, messageId: message.id, by: input.actorId } as const;
-      return { message, events: [this.d.insertEvent(payload, conversationId, [], input.now)] };
+      return { message, events: [this.d.insertEvent(payload, conversationId, [], input.now)], releasedBlobs: [] };
     });
   }
 

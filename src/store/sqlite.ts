@@ -12,6 +12,7 @@ import type {
   EventPayload,
   Member,
   MembershipSpan,
+  Message,
   StoredEvent,
 } from '../domain/types.js';
 import {
@@ -36,7 +37,7 @@ import {
 import { SQL } from './sql.js';
 import { SqliteMessages } from './sqlite-messages.js';
 import { SqliteDb } from './sqlite-db.js';
-import type { Store } from './store.js';
+import type { SearchQuery, Store, StoredAttachment } from './store.js';
 
 /**
  * Store on SQLite. Each write loads the state its decision (src/domain/) needs,
@@ -240,5 +241,28 @@ export class SqliteStore extends SqliteMessages implements Store {
   }
   pruneEvents(beforeSeq: number): Promise<number> {
     return this.d.tx(() => this.d.prune(beforeSeq));
+  }
+
+  // ── files, link previews, search: SKELETON — issue 14's store helper implements these ──
+  async createAttachment(_input: Parameters<Store['createAttachment']>[0]): Promise<StoredAttachment> {
+    throw new Error('not implemented');
+  }
+  async getAttachment(_id: string): Promise<StoredAttachment | null> {
+    return null;
+  }
+  async deleteUnsentAttachments(_before: string): Promise<string[]> {
+    return [];
+  }
+  async blobsInUse(keys: readonly string[]): Promise<Set<string>> {
+    return new Set(keys);
+  }
+  async setLinkPreview(_input: Parameters<Store['setLinkPreview']>[0]): Promise<StoredEvent[]> {
+    return [];
+  }
+  async linkPreviewImage(_messageId: string): Promise<string | null> {
+    return null;
+  }
+  async searchMessages(_q: SearchQuery): Promise<Message[]> {
+    return [];
   }
 }

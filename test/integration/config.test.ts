@@ -51,6 +51,8 @@ function otherValue(key: string): string {
       return String(1 << 14);
     case 'metricsToken':
       return 'x'.repeat(32);
+    case 'fileStore':
+      return 'disk';
   }
   if (typeof d === 'boolean') return String(!d);
   if (typeof d === 'number') return String(d + 1);

@@ -150,6 +150,8 @@ describe('previews, tombstones and redaction', () => {
     reactions: [{ emoji: '👍', count: 1, userIds: ['u'] }],
     mentions: ['u'],
     mentionsAll: true,
+    attachments: [],
+    linkPreview: null,
   };
   it('quotes the first 140 characters of the current body, nothing once deleted or gone', () => {
     expect(previewOf('7', { ...base, body: 'x'.repeat(200) }).preview).toHaveLength(140);

@@ -78,6 +78,8 @@ const msg = (id: string, senderId: string, body: string): EventPayload => ({
     reactions: [],
     mentions: [],
     mentionsAll: false,
+    attachments: [],
+    linkPreview: null,
   },
 });
 

@@ -33,6 +33,8 @@ const message = (id: string, senderId: string, body: string, replyTo: Message['r
   reactions: [],
   mentions: [],
   mentionsAll: false,
+  attachments: [],
+  linkPreview: null,
 });
 const quote = (id: string, senderId: string, preview: string) => ({ id, senderId, senderName: 'u' + senderId, preview, deleted: false });
 
