@@ -1,4 +1,5 @@
 import { AppError } from './errors.js';
+import { checkAttachmentIds } from './rules.js';
 import type { ConversationKind, MemberRole, Message, ReplyPreview, ServerRole } from './types.js';
 
 /**
@@ -135,9 +136,9 @@ export function previewOf(
   };
 }
 
-/** What stays of a deleted message: its position, sender, time and the reply it was; no content. */
+/** What stays of a deleted message: its position, sender, time and the reply it was; no content, no files, no preview. */
 export function tombstoneOf(m: Message): Message {
-  return { ...m, body: '', deleted: true, reactions: [], mentions: [], mentionsAll: false };
+  return { ...m, body: '', deleted: true, reactions: [], mentions: [], mentionsAll: false, attachments: [], linkPreview: null };
 }
 
 /**
@@ -159,6 +160,35 @@ export function redactPayload(payload: string, messageId: string): string | null
     return JSON.stringify({ ...p, message: { ...p.message, replyTo: { ...quoted, preview: '', deleted: true } } });
   }
   return null;
+}
+
+/** An uploaded file as the send decision sees it. */
+export interface AttachmentFacts {
+  id: string;
+  conversationId: string;
+  uploaderId: string;
+  /** The message that carries it, or null while unsent. */
+  messageId: string | null;
+}
+
+/**
+ * Whether a message may carry these uploads (ids in the order given, `found`
+ * the rows that exist among them): the shape of the list (checkAttachmentIds), each
+ * uploaded by the sender to this conversation (else ATTACHMENT_NOT_FOUND: a
+ * file of someone else's is not told apart from none) and not yet sent.
+ */
+export function decideAttachments(
+  ids: readonly string[],
+  found: readonly AttachmentFacts[],
+  send: { conversationId: string; senderId: string },
+): void {
+  checkAttachmentIds(ids);
+  const byId = new Map(found.map((a) => [a.id, a]));
+  for (const id of ids) {
+    const a = byId.get(id);
+    if (!a || a.conversationId !== send.conversationId || a.uploaderId !== send.senderId) throw new AppError('ATTACHMENT_NOT_FOUND');
+  }
+  if (ids.some((id) => byId.get(id)!.messageId !== null)) throw new AppError('ATTACHMENT_ALREADY_SENT');
 }
 
 /** The message as answered to one viewer: `me` on each reaction. */

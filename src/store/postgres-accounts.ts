@@ -82,7 +82,7 @@ export abstract class PostgresAccounts {
       await db.query("DELETE FROM events WHERE type = 'message.created' AND (payload::jsonb -> 'message' ->> 'senderId') = $1", [userId]);
       await db.query(PG_SQL.deleteMessageEventsOfUser, [userId, userId]);
       await db.query(PG_SQL.deleteTargetsOfUser, [userId]);
-      // Cascades: tokens, friendships, requests, memberships, messages, read pointers.
+      // Cascades: tokens, friendships, requests, memberships, messages, read pointers, files (and, in PostgreSQL, index rows).
       await db.query(PG_SQL.deleteUser, [userId]);
       return [await this.p.insertEvent(db, { type: 'user.deleted', userId }, null, [], new Date().toISOString())];
     });

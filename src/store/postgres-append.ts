@@ -5,7 +5,10 @@ import { previewOf } from '../domain/messages.js';
 import type { ConversationKind, EventPayload, ReplyPreview } from '../domain/types.js';
 import { type Db, type PgDb, all, get, getPrepared } from './postgres-db.js';
 import { hydrate } from './postgres-hydrate.js';
-import { type Int, type MessageRow, newMessage, truthy } from './rows.js';
+import { bucketMarker, bucketOf, documentTerms, firstLink } from '../domain/search-text.js';
+import { type MessageRow, attachmentOf, newMessage } from './message-rows.js';
+import { bindAttachments, checkBatchAttachments } from './postgres-files.js';
+import { type Int, truthy } from './rows.js';
 import { PG_SQL } from './sql.js';
 import type { Store } from './store.js';
 
@@ -14,6 +17,9 @@ type AppendResult = Awaited<ReturnType<Store['appendMessage']>>;
 interface PendingAppend {
   input: AppendInput;
   senderName: string;
+  /** Computed before the lock: the index row's terms (search-text.ts) and whether the body has a link. */
+  terms: string;
+  hasLink: boolean;
   resolve: (r: AppendResult) => void;
   reject: (err: unknown) => void;
 }
@@ -49,11 +55,15 @@ function allocAndDecide(convs: string[], senders: string[]): string {
 }
 
 const APPEND = `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[],
-                                           $10::bigint[], $11::text[], $12::boolean[])
-                      AS t(id, conv_id, sender_id, sender_name, body, client_msg_id, created_at, seq, payload, reply_to_id, mentions, mentions_all)),
-    m AS (INSERT INTO messages (id, conv_id, sender_id, sender_name, body, client_msg_id, created_at, seq, reply_to_id, mentions, mentions_all)
-          SELECT id, conv_id, sender_id, sender_name, body, client_msg_id, created_at, seq, reply_to_id, mentions, mentions_all FROM input ORDER BY id
+                                           $10::bigint[], $11::text[], $12::boolean[], $13::boolean[], $14::text[])
+                      AS t(id, conv_id, sender_id, sender_name, body, client_msg_id, created_at, seq, payload, reply_to_id, mentions, mentions_all,
+                           has_link, terms)),
+    m AS (INSERT INTO messages (id, conv_id, sender_id, sender_name, body, client_msg_id, created_at, seq, reply_to_id, mentions, mentions_all, has_link)
+          SELECT id, conv_id, sender_id, sender_name, body, client_msg_id, created_at, seq, reply_to_id, mentions, mentions_all, has_link
+          FROM input ORDER BY id
           ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING RETURNING id),
+    s AS (INSERT INTO message_search (message_id, conv_id, terms)
+          SELECT i.id, i.conv_id, string_to_array(i.terms, ' ') FROM input i JOIN m ON m.id = i.id),
     rp AS (INSERT INTO read_pointers (user_id, conv_id, message_id)
            SELECT i.sender_id, i.conv_id, max(i.id) FROM input i JOIN m ON m.id = i.id GROUP BY i.sender_id, i.conv_id
            ON CONFLICT (user_id, conv_id) DO UPDATE SET message_id = GREATEST(read_pointers.message_id, excluded.message_id)),
@@ -85,8 +95,10 @@ export class PgAppender {
     );
     if (pre?.id != null) return { message: (await hydrate(this.p.pool, [pre as MessageRow]))[0]!, events: [], duplicate: true };
     if (!pre) throw new AppError('USER_NOT_FOUND');
+    const terms = documentTerms({ ...input, hasFile: (input.attachmentIds ?? []).length > 0 });
+    const hasLink = firstLink(input.body) !== null;
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, senderName: pre.display_name, resolve, reject });
+      this.queue.push({ input, senderName: pre.display_name, terms, hasLink, resolve, reject });
       this.draining ??= this.drain();
     });
   }
@@ -116,16 +128,31 @@ export class PgAppender {
     return this.p.tx<Array<AppendResult | Error>, AllocRow>(
       async (db, rows) => {
         const byN = [...rows].sort((x, y) => Number(x.n) - Number(y.n));
-        const refusals = byN.map(refusal);
+        const posting = byN.map(refusal);
+        // A retry in the same batch as its original is answered as its duplicate (at the insert), not refused for the files.
+        const keys = new Set<string>();
+        const retry = batch.map(({ input }) => {
+          if (input.clientMsgId == null) return false;
+          const key = `${input.senderId} ${input.clientMsgId}`;
+          const seen = keys.has(key);
+          keys.add(key);
+          return seen;
+        });
+        const files = await checkBatchAttachments(
+          db,
+          batch.map(({ input }, i) => (posting[i] || retry[i] ? null : { ...input, attachmentIds: input.attachmentIds ?? [] })),
+        );
+        const refusals = posting.map((r, i) => r ?? files.refusals[i]!);
         // Paired in ascending order whatever order the rows came in (message ids follow seq order too);
         // a refused append leaves its id and position unused.
         const ids = rows.map((r) => Number(r.id)).sort((x, y) => x - y);
         const seqs = rows.map((r) => Number(r.seq)).sort((x, y) => x - y);
         // Quotes are read under the lock: a delete of the original that committed first is seen, so no body it had leaks into a reply.
         const quoted = await originalsOf(db, batch);
-        const planned = batch.flatMap(({ input, senderName }, i) => {
+        const planned = batch.flatMap(({ input, senderName, terms, hasLink }, i) => {
           if (refusals[i]) return [];
-          const { replyTo = null, mentions = [], mentionsAll = false } = input;
+          const { replyTo = null, mentions = [], mentionsAll = false, attachmentIds = [] } = input;
+          const attachments = attachmentIds.map((id) => attachmentOf(files.rows.get(id)!));
           const message = newMessage(
             {
               id: String(ids[i]),
@@ -135,9 +162,10 @@ export class PgAppender {
               body: input.body,
               createdAt: input.now,
             },
-            { clientMsgId: input.clientMsgId, replyTo: replyTo === null ? null : quoted(replyTo), mentions, mentionsAll },
+            { clientMsgId: input.clientMsgId, replyTo: replyTo === null ? null : quoted(replyTo), mentions, mentionsAll, attachments },
           );
-          return [{ i, message, seq: seqs[i]!, payload: JSON.stringify({ type: 'message.created', message } satisfies EventPayload) }];
+          const payload = JSON.stringify({ type: 'message.created', message } satisfies EventPayload);
+          return [{ i, message, seq: seqs[i]!, payload, terms, hasLink, attachmentIds }];
         });
         const inserted = new Set<string>();
         if (planned.length > 0) {
@@ -155,9 +183,15 @@ export class PgAppender {
             column((p) => (p.message.replyTo ? p.message.replyTo.id : null)),
             column((p) => JSON.stringify(p.message.mentions)),
             column((p) => p.message.mentionsAll),
+            column((p) => p.hasLink),
+            column((p) => `${p.terms} ${bucketMarker(bucketOf(Number(p.message.id)))}`),
           ];
           for (const r of (await db.query({ name: 'hubbub_append_batch', text: APPEND, values })).rows as Array<{ id: Int }>)
             inserted.add(String(r.id));
+          await bindAttachments(
+            db,
+            planned.filter((p) => inserted.has(p.message.id)).map((p) => ({ messageId: p.message.id, attachmentIds: p.attachmentIds })),
+          );
         }
         const outcomes: Array<AppendResult | Error> = refusals.map((r) => r as Error);
         for (const p of planned) {

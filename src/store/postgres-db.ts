@@ -2,6 +2,7 @@ import pg from 'pg';
 import { idOrNone } from '../domain/ids.js';
 import type { EventPayload, StoredEvent } from '../domain/types.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
+import { backfillPostgres } from './search-backfill.js';
 import { type EventRow, type Int, eventOf } from './rows.js';
 import { PG_SQL } from './sql.js';
 
@@ -27,9 +28,13 @@ export async function getPrepared<T>(db: Db, name: string, text: string, values:
 export const isUniqueViolation = (err: unknown, constraint: string): boolean =>
   (err as { code?: string }).code === '23505' && (err as { constraint?: string }).constraint === constraint;
 
-/** Advisory lock classes ('hubb', 'hubm'); the second key is a hash of the schema, so isolated schemas don't contend. */
+/** Advisory lock classes ('hubb', 'hubm', 'hubf'); the second key is a hash of the schema, so isolated schemas don't contend. */
 const LOG_LOCK = 0x68756262;
 const MIGRATION_LOCK = 0x6875626d;
+const FILES_LOCK = 0x68756266;
+
+/** Steps whose data SQL cannot compute: run in JS right after the step's SQL, in the migration's transaction (by step number). */
+const AFTER_STEP: Record<number, (db: Db) => Promise<void>> = { 4: backfillPostgres };
 
 function hash32(s: string): number {
   let h = 0x811c9dc5;
@@ -112,6 +117,7 @@ export class PgDb {
       const done = Number((await get<{ v: Int }>(db, 'SELECT coalesce(max(version), 0) AS v FROM schema_migrations'))!.v);
       for (let v = done; v < POSTGRES_MIGRATIONS.length; v++) {
         await db.query(POSTGRES_MIGRATIONS[v]!);
+        await AFTER_STEP[v + 1]?.(db);
         await db.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
       }
     });
@@ -157,6 +163,15 @@ export class PgDb {
   /** A transaction that writes events: it holds the log lock from BEGIN. */
   logTx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     return this.tx((db) => fn(db), { lockLog: true });
+  }
+
+  /**
+   * A transaction that decides on the sums of stored file sizes (quota, total):
+   * uploads take turns here, so two cannot both fit in the room left for one.
+   * Not the log lock: an upload writes no event and must not hold up sends.
+   */
+  filesTx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.tx((db) => fn(db), { first: `SELECT pg_advisory_xact_lock(${FILES_LOCK}, ${this.schemaKey})` });
   }
 
   /** Only inside logTx: a position taken under the lock. */

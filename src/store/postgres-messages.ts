@@ -7,7 +7,11 @@ import { PostgresAccounts } from './postgres-accounts.js';
 import { PgAppender } from './postgres-append.js';
 import { type Db, type PgDb, all, exists, get } from './postgres-db.js';
 import { hydrate } from './postgres-hydrate.js';
-import { type Int, type MessageRow, truthy } from './rows.js';
+import { firstLink } from '../domain/search-text.js';
+import { type MessageRow, stalePreview } from './message-rows.js';
+import { releaseMessageFiles } from './postgres-files.js';
+import { indexMessage, unindexMessage } from './postgres-search.js';
+import { type Int, truthy } from './rows.js';
 import { PG_SQL as SQL } from './sql.js';
 import type { Store } from './store.js';
 
@@ -113,7 +117,16 @@ export abstract class PostgresMessages extends PostgresAccounts {
       const seq = await this.p.nextSeq(db);
       await db.query(SQL.insertEdit, [r!.id, r!.body, input.now, seq]);
       await db.query(SQL.applyEdit, [input.body, input.now, JSON.stringify(input.mentions), input.mentionsAll, r!.id]);
+      const link = firstLink(input.body);
+      // A preview of a link the body no longer starts with goes (its image is swept once unreferenced).
+      const dropPreview = stalePreview(r!, link);
+      await db.query(
+        `UPDATE messages SET has_link = $1, link_preview = CASE WHEN $2 THEN NULL ELSE link_preview END,
+           link_preview_image = CASE WHEN $2 THEN NULL ELSE link_preview_image END WHERE id = $3`,
+        [link !== null, dropPreview, r!.id],
+      );
       const message = await this.one(db, r!.id);
+      await indexMessage(db, { ...message, hasFile: message.attachments.length > 0 });
       const event = await this.p.insertEvent(db, { type: 'message.updated', message }, message.conversationId, [], input.now, seq);
       return { message, events: [event] };
     });
@@ -133,10 +146,12 @@ export abstract class PostgresMessages extends PostgresAccounts {
       await db.query(SQL.deleteEditsOf, [id]);
       await db.query(SQL.deleteReactionsOf, [id]);
       await db.query(SQL.tombstone, [id]);
+      const releasedBlobs = await releaseMessageFiles(db, id);
+      await unindexMessage(db, id);
       const message = await this.one(db, id);
       const conversationId = message.conversationId;
       const payload = { type: 'message.deleted', conversationId, messageId: message.id, by: input.actorId } as const;
-      return { message, events: [await this.p.insertEvent(db, payload, conversationId, [], input.now)], releasedBlobs: [] };
+      return { message, events: [await this.p.insertEvent(db, payload, conversationId, [], input.now)], releasedBlobs };
     });
   }
 

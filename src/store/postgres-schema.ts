@@ -143,4 +143,43 @@ export const POSTGRES_MIGRATIONS: string[] = [
   CREATE UNIQUE INDEX reactions_one ON reactions(message_id, emoji, user_id);
   CREATE INDEX reactions_user ON reactions(user_id);
   `,
+  // 4. Files, link previews and search (issue 14): as SQLite's step 5. The search index is its own
+  // table (messages rows stay small for every history read) holding the same term strings as
+  // SQLite's FTS5 rows (src/domain/search-text.ts) in a text[] with a GIN index: array containment
+  // compares whole strings, so no text-search parser can split or alter a CJK bigram or a stem,
+  // and both stores match the same messages. conv_id is copied in so that the conversation filter
+  // needs no join. Existing messages are indexed by the JS step that follows (postgres-search.ts).
+  `
+  CREATE TABLE attachments (
+    id BIGSERIAL PRIMARY KEY,
+    conv_id BIGINT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    uploader_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    message_id BIGINT REFERENCES messages(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    width INT,
+    height INT,
+    blob_key TEXT NOT NULL,
+    thumb_key TEXT,
+    thumb_size BIGINT NOT NULL DEFAULT 0,
+    position INT,
+    created_at TEXT COLLATE "C" NOT NULL
+  );
+  CREATE INDEX attachments_message ON attachments(message_id, position) WHERE message_id IS NOT NULL;
+  CREATE INDEX attachments_uploader ON attachments(uploader_id) INCLUDE (size, thumb_size);
+  CREATE INDEX attachments_unsent ON attachments(created_at) WHERE message_id IS NULL;
+  CREATE INDEX attachments_blob ON attachments(blob_key);
+  CREATE INDEX attachments_thumb ON attachments(thumb_key) WHERE thumb_key IS NOT NULL;
+  ALTER TABLE messages ADD COLUMN link_preview TEXT;
+  ALTER TABLE messages ADD COLUMN link_preview_image TEXT;
+  ALTER TABLE messages ADD COLUMN has_link BOOLEAN NOT NULL DEFAULT false;
+  CREATE INDEX messages_preview_image ON messages(link_preview_image) WHERE link_preview_image IS NOT NULL;
+  CREATE TABLE message_search (
+    message_id BIGINT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    conv_id BIGINT NOT NULL,
+    terms TEXT[] NOT NULL
+  );
+  CREATE INDEX message_search_terms ON message_search USING gin (terms);
+  `,
 ];

@@ -23,7 +23,6 @@ import {
   type MemberReadRow,
   type MemberRow,
   type MembershipRow,
-  type MessageRow,
   type PeerRow,
   type Prefixed,
   type RoomRow,
@@ -39,7 +38,10 @@ import {
   spanOf,
   unprefix,
 } from './rows.js';
+import type { MessageRow } from './message-rows.js';
 import { PG_SQL as SQL } from './sql.js';
+import * as files from './postgres-files.js';
+import { searchMessages } from './postgres-search.js';
 import type { SearchQuery, Store, StoredAttachment } from './store.js';
 
 type SummaryJoinRow = SummaryRow & Partial<Prefixed<'lm_', MessageRow>> & Partial<Prefixed<'peer_', PeerRow>>;
@@ -189,6 +191,7 @@ export class PostgresStore extends PostgresMessages implements Store {
          lm.id AS lm_id, lm.conv_id AS lm_conv_id, lm.sender_id AS lm_sender_id, lm.sender_name AS lm_sender_name,
          lm.body AS lm_body, lm.client_msg_id AS lm_client_msg_id, lm.created_at AS lm_created_at, lm.edited_at AS lm_edited_at,
          lm.deleted AS lm_deleted, lm.reply_to_id AS lm_reply_to_id, lm.mentions AS lm_mentions, lm.mentions_all AS lm_mentions_all,
+         lm.link_preview AS lm_link_preview, lm.link_preview_image AS lm_link_preview_image,
          p.id AS peer_id, p.username AS peer_username, p.display_name AS peer_display_name
        FROM memberships m JOIN conversations c ON c.id = m.conv_id
        LEFT JOIN read_pointers rp ON rp.user_id = m.user_id AND rp.conv_id = c.id
@@ -261,26 +264,26 @@ export class PostgresStore extends PostgresMessages implements Store {
     return this.p.prune(beforeSeq);
   }
 
-  // ── files, link previews, search: SKELETON — issue 14's store helper implements these ──
-  async createAttachment(_input: Parameters<Store['createAttachment']>[0]): Promise<StoredAttachment> {
-    throw new Error('not implemented');
+  // ── files, link previews (postgres-files.ts), search (postgres-search.ts) ──
+  createAttachment(input: Parameters<Store['createAttachment']>[0]): Promise<StoredAttachment> {
+    return files.createAttachment(this.p, input);
   }
-  async getAttachment(_id: string): Promise<StoredAttachment | null> {
-    return null;
+  getAttachment(id: string): Promise<StoredAttachment | null> {
+    return files.getAttachment(this.p.pool, id);
   }
-  async deleteUnsentAttachments(_before: string): Promise<string[]> {
-    return [];
+  deleteUnsentAttachments(before: string): Promise<string[]> {
+    return files.deleteUnsentAttachments(this.p, before);
   }
-  async blobsInUse(keys: readonly string[]): Promise<Set<string>> {
-    return new Set(keys);
+  blobsInUse(keys: readonly string[]): Promise<Set<string>> {
+    return files.blobsInUse(this.p.pool, keys);
   }
-  async setLinkPreview(_input: Parameters<Store['setLinkPreview']>[0]): Promise<StoredEvent[]> {
-    return [];
+  setLinkPreview(input: Parameters<Store['setLinkPreview']>[0]): Promise<StoredEvent[]> {
+    return files.setLinkPreview(this.p, input);
   }
-  async linkPreviewImage(_messageId: string): Promise<string | null> {
-    return null;
+  linkPreviewImage(messageId: string): Promise<string | null> {
+    return files.linkPreviewImage(this.p.pool, messageId);
   }
-  async searchMessages(_q: SearchQuery): Promise<Message[]> {
-    return [];
+  async searchMessages(q: SearchQuery): Promise<Message[]> {
+    return hydrate(this.p.pool, await searchMessages(this.p.pool, q));
   }
 }

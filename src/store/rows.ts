@@ -6,16 +6,10 @@ import type {
   Member,
   MemberDetail,
   MembershipSpan,
-  Attachment,
-  LinkPreview,
-  Message,
-  Reaction,
-  ReplyPreview,
   ServerRole,
   StoredEvent,
   User,
 } from '../domain/types.js';
-import { MAX_REACTORS_SHOWN, previewOf } from '../domain/messages.js';
 import { sharedReadPosition } from '../domain/read-pointer.js';
 import type { AuthTokenInfo } from './store.js';
 
@@ -36,27 +30,6 @@ export interface UserRow {
 }
 /** SQLite answers booleans as 0/1, PostgreSQL as true/false. */
 export type Bool = Int | boolean;
-export interface MessageRow {
-  id: Int;
-  conv_id: Int;
-  sender_id: Int;
-  sender_name: string;
-  body: string;
-  client_msg_id: string | null;
-  created_at: string;
-  edited_at?: string | null;
-  deleted?: Bool | null;
-  reply_to_id?: Int | null;
-  /** JSON array of user ids. */
-  mentions?: string | null;
-  mentions_all?: Bool | null;
-  seq?: Int | null;
-}
-export interface ReactionRow {
-  message_id: Int;
-  emoji: string;
-  user_id: Int;
-}
 export interface ConversationRow {
   id: Int;
   kind: ConversationKind;
@@ -135,104 +108,6 @@ export const userOf = (r: PublicUserRow): User => ({
 });
 
 export const truthy = (v: Bool | null | undefined): boolean => v === true || v === 1 || v === '1' || v === 't';
-
-/**
- * A message in the one key order every event and answer uses. A message never
- * holds its reactions or its quote in its row: `replyTo` and `reactions` come
- * from messagesOf (or the caller building a new one).
- */
-export function newMessage(
-  m: Pick<Message, 'id' | 'conversationId' | 'senderId' | 'senderName' | 'body' | 'createdAt'>,
-  rest: {
-    clientMsgId?: string | null;
-    editedAt?: string | null;
-    deleted?: boolean;
-    replyTo?: ReplyPreview | null;
-    reactions?: Reaction[];
-    mentions?: string[];
-    mentionsAll?: boolean;
-    attachments?: Attachment[];
-    linkPreview?: LinkPreview | null;
-  },
-): Message {
-  return {
-    id: m.id,
-    conversationId: m.conversationId,
-    senderId: m.senderId,
-    senderName: m.senderName,
-    body: m.body,
-    createdAt: m.createdAt,
-    // clientMsgId sits after createdAt, where it always was on the wire.
-    ...(rest.clientMsgId != null ? { clientMsgId: rest.clientMsgId } : {}),
-    editedAt: rest.editedAt ?? null,
-    deleted: rest.deleted ?? false,
-    replyTo: rest.replyTo ?? null,
-    reactions: rest.reactions ?? [],
-    mentions: rest.mentions ?? [],
-    mentionsAll: rest.mentionsAll ?? false,
-    attachments: rest.attachments ?? [],
-    linkPreview: rest.linkPreview ?? null,
-  };
-}
-
-/** A row alone: no quote, no reactions (see messagesOf). */
-export const messageOf = (r: MessageRow, replyTo: ReplyPreview | null = null, reactions: Reaction[] = []): Message =>
-  newMessage(
-    {
-      id: String(r.id),
-      conversationId: String(r.conv_id),
-      senderId: String(r.sender_id),
-      senderName: r.sender_name,
-      body: r.body,
-      createdAt: r.created_at,
-    },
-    {
-      clientMsgId: r.client_msg_id,
-      editedAt: r.edited_at ?? null,
-      deleted: truthy(r.deleted),
-      replyTo,
-      reactions,
-      mentions: r.mentions ? (JSON.parse(r.mentions) as string[]) : [],
-      mentionsAll: truthy(r.mentions_all),
-    },
-  );
-
-/** Reactions by emoji in order of first use; the first MAX_REACTORS_SHOWN reactors named, the count exact. Rows in insertion order. */
-export function reactionsOf(rows: readonly ReactionRow[]): Map<string, Reaction[]> {
-  const out = new Map<string, Reaction[]>();
-  for (const r of rows) {
-    const id = String(r.message_id);
-    let list = out.get(id);
-    if (!list) out.set(id, (list = []));
-    let x = list.find((e) => e.emoji === r.emoji);
-    if (!x) list.push((x = { emoji: r.emoji, count: 0, userIds: [] }));
-    x.count++;
-    if (x.userIds.length < MAX_REACTORS_SHOWN) x.userIds.push(String(r.user_id));
-  }
-  return out;
-}
-
-/** Rows with their reactions and, for replies, the preview of the original as it now is. */
-export function messagesOf(rows: readonly MessageRow[], reactions: readonly ReactionRow[], originals: readonly MessageRow[]): Message[] {
-  const byId = new Map(originals.map((o) => [String(o.id), o]));
-  const grouped = reactionsOf(reactions);
-  return rows.map((r) => {
-    let replyTo: ReplyPreview | null = null;
-    if (r.reply_to_id != null) {
-      const o = byId.get(String(r.reply_to_id));
-      replyTo = previewOf(
-        String(r.reply_to_id),
-        o ? { senderId: String(o.sender_id), senderName: o.sender_name, body: o.body, deleted: truthy(o.deleted) } : null,
-      );
-    }
-    return messageOf(r, replyTo, truthy(r.deleted) ? [] : (grouped.get(String(r.id)) ?? []));
-  });
-}
-
-/** Ids the hydration of these rows needs: the messages' own and their originals'. */
-export const replyIdsOf = (rows: readonly MessageRow[]): string[] => [
-  ...new Set(rows.filter((r) => r.reply_to_id != null).map((r) => String(r.reply_to_id))),
-];
 
 export const conversationOf = (r: ConversationRow): Conversation => ({
   id: String(r.id),

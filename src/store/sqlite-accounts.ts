@@ -6,6 +6,7 @@ import type { FriendRequest, ServerRole, StoredEvent, User, UserSettings } from 
 import { type Int, type RequestRow, type TokenRow, type UserRow, authTokenOf, requestOf, tokenInfoOf, truthy, userOf } from './rows.js';
 import { SQL } from './sql.js';
 import type { SqliteDb } from './sqlite-db.js';
+import { unindexSender } from './sqlite-search.js';
 import type { AuthTokenInfo, RevokeReason, Store } from './store.js';
 
 /** The accounts part of SqliteStore: users, their credentials and friendships (sqlite.ts has the rest). */
@@ -66,7 +67,8 @@ export abstract class SqliteAccounts {
       this.d.run("DELETE FROM events WHERE type = 'message.created' AND json_extract(payload, '$.message.senderId') = ?", userId);
       this.d.run(SQL.deleteMessageEventsOfUser, userId, userId);
       this.d.run(SQL.deleteTargetsOfUser, userId);
-      // Cascades: tokens, friendships, requests, memberships, messages, read pointers.
+      unindexSender(this.d, userId);
+      // Cascades: tokens, friendships, requests, memberships, messages, read pointers, files (and, in PostgreSQL, index rows).
       this.d.run(SQL.deleteUser, userId);
       return [this.d.insertEvent({ type: 'user.deleted', userId }, null, [], new Date().toISOString())];
     });

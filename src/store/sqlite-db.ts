@@ -4,6 +4,10 @@ import type { EventPayload, StoredEvent } from '../domain/types.js';
 import { type EventRow, type Int, eventOf } from './rows.js';
 import { SQL } from './sql.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
+import { backfillSqlite } from './search-backfill.js';
+
+/** Steps whose data SQL cannot compute: run in JS right after the step's SQL, in its transaction (by step number). */
+const AFTER_STEP: Record<number, (db: Database.Database) => void> = { 5: backfillSqlite };
 
 /**
  * One SQLite database through better-sqlite3: migrations, statements prepared
@@ -33,6 +37,7 @@ export class SqliteDb {
       for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
         this.db.transaction(() => {
           this.db.exec(SQLITE_MIGRATIONS[v]!);
+          AFTER_STEP[v + 1]?.(this.db);
           const broken = this.db.pragma('foreign_key_check') as unknown[];
           if (broken.length > 0) throw new Error(`migration ${v + 1} would break ${broken.length} foreign key(s); nothing was changed`);
           this.db.pragma(`user_version = ${v + 1}`);

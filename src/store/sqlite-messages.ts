@@ -4,9 +4,13 @@ import { decidePost } from '../domain/posting.js';
 import { decideMarkRead, readReceiptAudience } from '../domain/read-pointer.js';
 import type { ConversationKind, MemberRole, Message, ServerRole, StoredEvent } from '../domain/types.js';
 import { AppError } from '../domain/errors.js';
-import { type ConversationRow, type Int, type MessageRow, type ReactionRow, messagesOf, replyIdsOf, truthy } from './rows.js';
+import { firstLink } from '../domain/search-text.js';
+import { type AttachmentRow, type MessageRow, type ReactionRow, messagesOf, replyIdsOf, stalePreview } from './message-rows.js';
+import { type ConversationRow, type Int, truthy } from './rows.js';
 import { SQL } from './sql.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
+import { bindAttachments, checkAttachments, releaseMessageFiles } from './sqlite-files.js';
+import { indexMessage, unindexMessage } from './sqlite-search.js';
 import type { Store } from './store.js';
 
 const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
@@ -18,7 +22,7 @@ const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
  * synchronous transaction.
  */
 export abstract class SqliteMessages extends SqliteAccounts {
-  /** Rows with their reactions and the current preview of what they reply to. */
+  /** Rows with their reactions, their files and the current preview of what they reply to: a few queries for a whole page. */
   protected hydrate(rows: MessageRow[]): Message[] {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
@@ -29,9 +33,13 @@ export abstract class SqliteMessages extends SqliteAccounts {
     const replyIds = replyIdsOf(rows);
     const originals =
       replyIds.length === 0 ? [] : this.d.all<MessageRow>(`SELECT * FROM messages WHERE id IN (${marks(replyIds.length)})`, ...replyIds);
-    return messagesOf(rows, reactions, originals);
+    const files = this.d.all<AttachmentRow>(
+      `SELECT * FROM attachments WHERE message_id IN (${marks(ids.length)}) ORDER BY message_id, position`,
+      ...ids,
+    );
+    return messagesOf(rows, reactions, originals, files);
   }
-  private one(id: Int): Message {
+  protected one(id: Int): Message {
     return this.hydrate([this.d.get<MessageRow>(SQL.messageById, id)!])[0]!;
   }
 
@@ -64,10 +72,12 @@ export abstract class SqliteMessages extends SqliteAccounts {
         isMember: this.d.exists(SQL.currentMembership, conv, sender),
         friendsWithPeer: !!peer && this.friends(sender, String(peer.user_id)),
       });
+      const files = input.attachmentIds ?? [];
+      checkAttachments(this.d, files, { conversationId: input.conversationId, senderId: input.senderId });
       const seq = this.d.nextSeq();
       const row = this.d.get<MessageRow>(
-        `INSERT INTO messages (conv_id, sender_id, sender_name, body, client_msg_id, created_at, reply_to_id, mentions, mentions_all, seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO messages (conv_id, sender_id, sender_name, body, client_msg_id, created_at, reply_to_id, mentions, mentions_all, seq, has_link)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         conv,
         sender,
         u!.display_name,
@@ -78,7 +88,10 @@ export abstract class SqliteMessages extends SqliteAccounts {
         JSON.stringify(input.mentions ?? []),
         input.mentionsAll ? 1 : 0,
         seq,
+        firstLink(input.body) === null ? 0 : 1,
       )!;
+      bindAttachments(this.d, files, row.id);
+      indexMessage(this.d, { ...input, id: row.id, hasFile: files.length > 0 });
       const message = this.hydrate([row])[0]!;
       // The sender has read what they wrote.
       this.d.run(SQL.setReadPointer, sender, conv, row.id);
@@ -157,7 +170,12 @@ export abstract class SqliteMessages extends SqliteAccounts {
       const seq = this.d.nextSeq();
       this.d.run(SQL.insertEdit, r!.id, r!.body, input.now, seq);
       this.d.run(SQL.applyEdit, input.body, input.now, JSON.stringify(input.mentions), input.mentionsAll ? 1 : 0, r!.id);
+      const link = firstLink(input.body);
+      this.d.run('UPDATE messages SET has_link = ? WHERE id = ?', link === null ? 0 : 1, r!.id);
+      // A preview of a link the body no longer starts with goes (its image is swept once unreferenced).
+      if (stalePreview(r!, link)) this.d.run('UPDATE messages SET link_preview = NULL, link_preview_image = NULL WHERE id = ?', r!.id);
       const message = this.one(r!.id);
+      indexMessage(this.d, { ...message, hasFile: message.attachments.length > 0 });
       return { message, events: [this.d.insertEvent({ type: 'message.updated', message }, message.conversationId, [], input.now)] };
     });
   }
@@ -176,10 +194,12 @@ export abstract class SqliteMessages extends SqliteAccounts {
       this.d.run(SQL.deleteEditsOf, id);
       this.d.run(SQL.deleteReactionsOf, id);
       this.d.run(SQL.tombstone, id);
+      const releasedBlobs = releaseMessageFiles(this.d, id);
+      unindexMessage(this.d, id);
       const message = this.one(id);
       const conversationId = message.conversationId;
       const payload = { type: 'message.deleted', conversationId, messageId: message.id, by: input.actorId } as const;
-      return { message, events: [this.d.insertEvent(payload, conversationId, [], input.now)], releasedBlobs: [] };
+      return { message, events: [this.d.insertEvent(payload, conversationId, [], input.now)], releasedBlobs };
     });
   }
 

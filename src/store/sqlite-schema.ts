@@ -238,4 +238,44 @@ export const SQLITE_MIGRATIONS: string[] = [
   CREATE UNIQUE INDEX reactions_one ON reactions(message_id, emoji, user_id);
   CREATE INDEX reactions_user ON reactions(user_id);
   `,
+  // 5. Files, link previews and search (issue 14). An attachment is uploaded unsent (message_id
+  // NULL) and bound to one message at its send, at its place in the message's list. Blob keys are
+  // content addresses shared by equal uploads: indexed, so that a delete can tell whether a key is
+  // still referenced and the file store's sweep can ask the same (blobsInUse). The search index is
+  // a contentless FTS5 table over the terms src/domain/search-text.ts computes (contentless: the
+  // bodies are already in messages, and the index would only hold them twice; contentless_delete
+  // lets an edit or delete remove a row without restating its old terms, so a change of the
+  // tokenizing rules can never leave a row undeletable). The `ascii` tokenizer splits only at
+  // ASCII punctuation and spaces, which no term contains, and folds nothing outside ASCII: each
+  // precomputed term stays exactly one token, the same string PostgreSQL stores. detail=none keeps
+  // rowids only: every query is an AND/OR of single terms (adjacency is checked in JS). The rows of
+  // existing messages are written by the JS step that follows this one (sqlite-search.ts).
+  `
+  CREATE TABLE attachments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conv_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    uploader_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    message_id INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    blob_key TEXT NOT NULL,
+    thumb_key TEXT,
+    thumb_size INTEGER NOT NULL DEFAULT 0,
+    position INTEGER,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX attachments_message ON attachments(message_id, position) WHERE message_id IS NOT NULL;
+  CREATE INDEX attachments_uploader ON attachments(uploader_id, size, thumb_size);
+  CREATE INDEX attachments_unsent ON attachments(created_at) WHERE message_id IS NULL;
+  CREATE INDEX attachments_blob ON attachments(blob_key);
+  CREATE INDEX attachments_thumb ON attachments(thumb_key) WHERE thumb_key IS NOT NULL;
+  ALTER TABLE messages ADD COLUMN link_preview TEXT;
+  ALTER TABLE messages ADD COLUMN link_preview_image TEXT;
+  ALTER TABLE messages ADD COLUMN has_link INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX messages_preview_image ON messages(link_preview_image) WHERE link_preview_image IS NOT NULL;
+  CREATE VIRTUAL TABLE message_search USING fts5(terms, content='', contentless_delete=1, tokenize='ascii', detail=none);
+  `,
 ];

@@ -21,7 +21,6 @@ import {
   type MemberReadRow,
   type MemberRow,
   type MembershipRow,
-  type MessageRow,
   type PeerRow,
   type RoomRow,
   type SummaryRow,
@@ -34,7 +33,10 @@ import {
   roomOf,
   spanOf,
 } from './rows.js';
+import type { MessageRow } from './message-rows.js';
 import { SQL } from './sql.js';
+import * as files from './sqlite-files.js';
+import { searchMessages } from './sqlite-search.js';
 import { SqliteMessages } from './sqlite-messages.js';
 import { SqliteDb } from './sqlite-db.js';
 import type { SearchQuery, Store, StoredAttachment } from './store.js';
@@ -243,26 +245,26 @@ export class SqliteStore extends SqliteMessages implements Store {
     return this.d.tx(() => this.d.prune(beforeSeq));
   }
 
-  // ── files, link previews, search: SKELETON — issue 14's store helper implements these ──
-  async createAttachment(_input: Parameters<Store['createAttachment']>[0]): Promise<StoredAttachment> {
-    throw new Error('not implemented');
+  // ── files, link previews (sqlite-files.ts), search (sqlite-search.ts) ──
+  createAttachment(input: Parameters<Store['createAttachment']>[0]): Promise<StoredAttachment> {
+    return files.createAttachment(this.d, input);
   }
-  async getAttachment(_id: string): Promise<StoredAttachment | null> {
-    return null;
+  async getAttachment(id: string): Promise<StoredAttachment | null> {
+    return files.getAttachment(this.d, id);
   }
-  async deleteUnsentAttachments(_before: string): Promise<string[]> {
-    return [];
+  deleteUnsentAttachments(before: string): Promise<string[]> {
+    return files.deleteUnsentAttachments(this.d, before);
   }
   async blobsInUse(keys: readonly string[]): Promise<Set<string>> {
-    return new Set(keys);
+    return files.blobsInUse(this.d, keys);
   }
-  async setLinkPreview(_input: Parameters<Store['setLinkPreview']>[0]): Promise<StoredEvent[]> {
-    return [];
+  setLinkPreview(input: Parameters<Store['setLinkPreview']>[0]): Promise<StoredEvent[]> {
+    return files.setLinkPreview(this.d, input, (id) => this.one(id));
   }
-  async linkPreviewImage(_messageId: string): Promise<string | null> {
-    return null;
+  async linkPreviewImage(messageId: string): Promise<string | null> {
+    return files.linkPreviewImage(this.d, messageId);
   }
-  async searchMessages(_q: SearchQuery): Promise<Message[]> {
-    return [];
+  async searchMessages(q: SearchQuery): Promise<Message[]> {
+    return this.hydrate(await searchMessages(this.d, q));
   }
 }

@@ -5,7 +5,9 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-schema.js';
+import { storeFilesContract } from './store-files.contract.js';
 import { storeMessagesContract } from './store-messages.contract.js';
+import { storeSearchContract } from './store-search.contract.js';
 import { storeContract } from './store.contract.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hubbub-store-'));
@@ -107,6 +109,42 @@ describe('sqlite: upgrading a database made before ids were AUTOINCREMENT', () =
   });
 });
 
+describe('sqlite: upgrading a database made before search (issue 14)', () => {
+  it('indexes the messages already stored, in the migration, and marks their links', async () => {
+    const file = path.join(dir, `pre-search-${n++}.db`);
+    const db = new Database(file);
+    for (const step of SQLITE_MIGRATIONS.slice(0, 4)) db.exec(step);
+    db.pragma('user_version = 4');
+    const now = '2024-01-01T00:00:00.000Z';
+    db.prepare("INSERT INTO users (id, username, display_name, password_hash, created_at) VALUES (1, 'alice', 'Alice', 'h', ?)").run(now);
+    db.prepare("INSERT INTO conversations (id, kind, name, owner_id, created_at) VALUES (1, 'group', 'g', 1, ?)").run(now);
+    db.prepare("INSERT INTO memberships (conv_id, user_id, role, joined_seq) VALUES (1, 1, 'owner', 1)").run();
+    const insert = db.prepare(
+      "INSERT INTO messages (id, conv_id, sender_id, sender_name, body, created_at, seq, deleted) VALUES (?, 1, 1, 'Alice', ?, ?, ?, ?)",
+    );
+    // more than one backfill batch
+    db.transaction(() => {
+      for (let i = 1; i <= 2_500; i++) insert.run(i, i === 7 ? '这是一条消息 https://example.com' : `filler ${i}`, now, i + 1, 0);
+      insert.run(2_501, '', now, 2_502, 1); // a tombstone stays out of the index
+    })();
+    db.close();
+    const store = new SqliteStore(file);
+    try {
+      await store.migrate();
+      const search = async (text: string, has: 'link' | null = null) =>
+        (await store.searchMessages({ userId: '1', text, has, limit: 10 })).map((m) => m.id);
+      expect(await search('消息')).toEqual(['7']);
+      expect(await search('', 'link')).toEqual(['7']);
+      expect(await search('filler 2500')).toEqual(['2500']);
+      expect((await search('')).slice(0, 2)).toEqual(['2500', '2499']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 storeMessagesContract('store contract, messages: sqlite', async () => new SqliteStore(path.join(dir, `msg-${n++}.db`)));
+storeFilesContract('store contract, files: sqlite', async () => new SqliteStore(path.join(dir, `files-${n++}.db`)));
+storeSearchContract('store contract, search: sqlite', async () => new SqliteStore(path.join(dir, `search-${n++}.db`)));

@@ -504,6 +504,8 @@ export function storeContract(name: string, make: () => Promise<Store>, opts: { 
           reactions: [],
           mentions: [],
           mentionsAll: false,
+          attachments: [],
+          linkPreview: null,
         });
         expect(r.events).toHaveLength(1);
         expect(r.events[0]).toMatchObject({ type: 'message.created', conversationId: g.id, targets: [] });

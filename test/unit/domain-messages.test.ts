@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkEmoji } from '../../src/domain/emoji.js';
 import { mentionTokens, resolveMentions } from '../../src/domain/mentions.js';
 import {
+  decideAttachments,
   decideDelete,
   decideEdit,
   decideModerator,
@@ -173,6 +174,21 @@ describe('previews, tombstones and redaction', () => {
     expect(redactPayload(JSON.stringify({ type: 'message.created', message: reply }), '9')).toBeNull();
     expect(redactPayload(JSON.stringify({ type: 'read.updated', conversationId: '1', userId: 'u', upTo: '7' }), '7')).toBeNull();
   });
+  it('empties a deleted message’s files and link preview in its stored events', () => {
+    const withFiles: Message = {
+      ...base,
+      attachments: [{ id: '3', name: 'a.png', size: 10, type: 'image/png', url: '/api/v1/files/3', width: 1, height: 1 }],
+      linkPreview: {
+        url: 'https://x.example/',
+        title: 'X',
+        description: null,
+        siteName: null,
+        imageUrl: '/api/v1/messages/7/preview-image',
+      },
+    };
+    const own = JSON.parse(redactPayload(JSON.stringify({ type: 'message.created', message: withFiles }), '7')!).message;
+    expect(own).toMatchObject({ deleted: true, body: '', attachments: [], linkPreview: null });
+  });
   it('marks the viewer’s own reactions only in answers', () => {
     expect(forViewer(base, 'u').reactions[0]!.me).toBe(true);
     expect(forViewer(base, null).reactions[0]!.me).toBe(false);
@@ -194,5 +210,46 @@ describe('previews, tombstones and redaction', () => {
       true,
       false,
     ]);
+  });
+});
+
+describe('decideAttachments', () => {
+  const send = { conversationId: 'c', senderId: 's' };
+  const file = (id: string, over: Partial<{ conversationId: string; uploaderId: string; messageId: string | null }> = {}) => ({
+    id,
+    conversationId: 'c',
+    uploaderId: 's',
+    messageId: null,
+    ...over,
+  });
+  it('lets a sender send their own unsent uploads of this conversation, up to 10', () => {
+    const ids = Array.from({ length: 10 }, (_, i) => String(i));
+    expect(
+      code(() =>
+        decideAttachments(
+          ids,
+          ids.map((id) => file(id)),
+          send,
+        ),
+      ),
+    ).toBe('ok');
+    expect(code(() => decideAttachments([], [], send))).toBe('ok');
+  });
+  it('refuses more than 10, the same file twice, a missing file or someone else’s, or one already sent', () => {
+    const ids = Array.from({ length: 11 }, (_, i) => String(i));
+    expect(
+      code(() =>
+        decideAttachments(
+          ids,
+          ids.map((id) => file(id)),
+          send,
+        ),
+      ),
+    ).toBe('TOO_MANY_ATTACHMENTS');
+    expect(code(() => decideAttachments(['1', '1'], [file('1')], send))).toBe('VALIDATION_FAILED');
+    expect(code(() => decideAttachments(['1', '2'], [file('1')], send))).toBe('ATTACHMENT_NOT_FOUND');
+    expect(code(() => decideAttachments(['1'], [file('1', { uploaderId: 'x' })], send))).toBe('ATTACHMENT_NOT_FOUND');
+    expect(code(() => decideAttachments(['1'], [file('1', { conversationId: 'd' })], send))).toBe('ATTACHMENT_NOT_FOUND');
+    expect(code(() => decideAttachments(['1'], [file('1', { messageId: '9' })], send))).toBe('ATTACHMENT_ALREADY_SENT');
   });
 });
