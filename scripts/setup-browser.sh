@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium for the browser tests (test/e2e) when it is missing.
-# Idempotent and quiet: does nothing when /usr/bin/chromium exists; prints apt's
-# output only when something fails. Never downloads a browser through playwright.
+# Installs Debian's chromium for the browser tests (test/e2e) when it is missing,
+# with the fonts a user's screen has: CJK (the app's users write Chinese; without
+# it Chromium draws boxes in screenshots) and colour emoji.
+# Idempotent and quiet: does nothing when all are there; prints apt's output only
+# when something fails. Never downloads a browser through playwright.
 set -euo pipefail
 
-if [ -x /usr/bin/chromium ]; then
+have_fonts() { dpkg -s fonts-noto-cjk fonts-noto-color-emoji >/dev/null 2>&1; }
+if [ -x /usr/bin/chromium ] && have_fonts; then
   exit 0
 fi
 
@@ -21,8 +24,8 @@ fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 export DEBIAN_FRONTEND=noninteractive
-if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium fonts-noto-color-emoji; } >"$log" 2>&1; then
-  # The emoji font is a nicety; chromium alone is what the tests need.
+if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji; } >"$log" 2>&1; then
+  # The fonts are for what people (and screenshots) see; chromium alone is what the tests need.
   if ! $SUDO apt-get install -y -qq chromium >>"$log" 2>&1; then
     cat "$log" >&2
     echo "setup-browser: installing chromium failed" >&2

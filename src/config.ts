@@ -111,6 +111,7 @@ export function makeConfig(input: ConfigInput = {}): Readonly<Config> {
   if (c.databaseUrl && !/^postgres(ql)?:\/\//.test(c.databaseUrl)) fail('databaseUrl must start with postgres://');
   if (c.redisUrl && !/^rediss?:\/\//.test(c.redisUrl)) fail('redisUrl must start with redis://');
   if (c.redisUrl && !c.databaseUrl) fail('a Redis bus joins several nodes, which need a shared PostgreSQL database (set databaseUrl too)');
+  if (c.fileStore === 'postgres' && !c.databaseUrl) fail('fileStore postgres keeps files in the database: set databaseUrl too');
   if (c.databaseSchema && !/^[a-z_][a-z0-9_]{0,62}$/.test(c.databaseSchema)) fail('databaseSchema must be a lower-case SQL identifier');
   if (c.maxConnectionsPerUser > c.maxConnections) fail('maxConnectionsPerUser must be 1–maxConnections');
   if (c.legacyLongPollsPerIp > c.legacyMaxLongPolls)

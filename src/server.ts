@@ -91,12 +91,15 @@ export async function createServer(input: ConfigInput = {}, appOpts: AppOptions 
   await ensureLobby(store, chat);
   const blobs = await openBlobStore(config, store);
   const files = new AttachmentService(store, blobs, chat, config);
+  // After a message delete commits, the bytes only it used go (AttachmentService.release).
+  chat.releaseBlobs = (keys) => files.release(keys);
   const previews = new LinkPreviewer(store, blobs, hub, config);
   chat.onSent = (m) => previews.schedule(m);
   const search = new SearchService(store, config);
   const ctx: Ctx = { config, store, hub, chat, auth, presence, limits: new AbuseLimits(config, hub), files, search, previews };
   const app = await buildApp(ctx, { health, ...appOpts });
   health.log = app.log;
+  files.onSweepError = (err) => app.log.warn({ err }, 'file sweep failed; the next one retries');
   const metrics = await metricsApp(app.metricsRegistry, config.metricsToken);
   hub.onError = (err) => {
     // A database outage is logged once by StoreHealth (the hub reads through the watched store), not once a second here.

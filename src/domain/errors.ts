@@ -91,6 +91,7 @@ export const ERRORS = {
   ATTACHMENT_ALREADY_SENT: { status: 409, message: 'That file was already sent with another message; upload it again.' },
   TOO_MANY_ATTACHMENTS: { status: 400, message: 'A message carries at most 10 files.' },
   INVALID_SEARCH: { status: 400, message: 'A search needs 1–200 characters of query text or a filter.' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range starts past the end of the file (see Content-Range).' },
   UNKNOWN_FRAME_TYPE: { status: 400, message: 'Unknown frame type; expected send, edit, delete, react, typing, read or ping.' },
   BINARY_FRAME: { status: 400, message: 'Binary frames are not accepted; send JSON text frames.' },
   TOO_MANY_BAD_FRAMES: { status: 400, message: 'Too many malformed frames; the connection is closed.' },

@@ -1,6 +1,7 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
 import { AppError } from './errors.js';
+import { isId } from './ids.js';
 
 /** Domain rules with no I/O: the shapes DESIGN.md fixes for names and bodies. */
 export const MAX_BODY_CHARS = 4000;
@@ -82,10 +83,17 @@ export function checkPassword(raw: string, username?: string): string {
   return password;
 }
 
-/** Trims a message body and enforces 1–4000 characters (code points, not UTF-16 units). */
-export function normalizeBody(raw: string): string {
+/**
+ * Trims a message body and enforces 1–4000 characters (code points, not UTF-16
+ * units). A message that carries files may have no text: `{ allowEmpty: true }`
+ * (the sender says whether files come with it) lets an empty body through as ''.
+ */
+export function normalizeBody(raw: string, opts: { allowEmpty?: boolean } = {}): string {
   const body = raw.trim();
-  if (body.length === 0) throw new AppError('BODY_EMPTY');
+  if (body.length === 0) {
+    if (opts.allowEmpty) return '';
+    throw new AppError('BODY_EMPTY');
+  }
   if (body.length > MAX_BODY_CHARS && [...body].length > MAX_BODY_CHARS) throw new AppError('BODY_TOO_LONG');
   return body;
 }
@@ -103,6 +111,58 @@ export function normalizeDisplayName(raw: string | undefined, username: string):
   if (INVISIBLE.test(name)) throw new AppError('INVALID_DISPLAY_NAME');
   if ([...name].length > 64) throw new AppError('INVALID_DISPLAY_NAME', 'A display name is at most 64 characters.');
   return name;
+}
+
+/** Files one message may carry. */
+export const MAX_ATTACHMENTS = 10;
+
+/**
+ * The files named in a send: at most MAX_ATTACHMENTS (TOO_MANY_ATTACHMENTS),
+ * each an id (else it names no file: ATTACHMENT_NOT_FOUND), none twice
+ * (VALIDATION_FAILED: a file belongs to one message once). Whether each is
+ * the sender's unsent upload to this conversation is the store's to decide,
+ * in the write's transaction.
+ */
+export function checkAttachmentIds(ids: readonly string[]): string[] {
+  if (ids.length > MAX_ATTACHMENTS) throw new AppError('TOO_MANY_ATTACHMENTS');
+  if (ids.some((id) => typeof id !== 'string' || !isId(id))) throw new AppError('ATTACHMENT_NOT_FOUND');
+  if (new Set(ids).size !== ids.length) throw new AppError('VALIDATION_FAILED', 'The same file is named twice.');
+  return [...ids];
+}
+
+export const MAX_FILE_NAME_BYTES = 255;
+
+/**
+ * A file name as stored and offered for download: the last segment of any
+ * path ("../../etc/passwd" → "passwd", "C:\\x\\a.txt" → "a.txt"), NFC, none of
+ * INVISIBLE (a bidi override could make "invoice\u202Efdp.exe" read as
+ * "invoiceexe.pdf"), no leading or trailing spaces or dots (Windows drops
+ * them; "." and ".." are not names), at most 255 UTF-8 bytes (what file
+ * systems allow) cut on a character boundary keeping the extension. Nothing
+ * left → "file". Never refuses: a name is cosmetic, the bytes are what count.
+ */
+export function normalizeFileName(raw: string): string {
+  const segments = raw.normalize('NFC').split(/[/\\]/);
+  const last = (segments.pop() ?? '').replace(new RegExp(INVISIBLE.source, 'gu'), '');
+  const name = last.replace(/^[\s.]+|[\s.]+$/gu, '');
+  if (name.length === 0) return 'file';
+  return fitBytes(name, MAX_FILE_NAME_BYTES);
+}
+
+/** Cuts a name to `max` UTF-8 bytes, whole code points, keeping a short extension. */
+function fitBytes(name: string, max: number): string {
+  const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+  if (bytes(name) <= max) return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+  let stem = '';
+  let used = bytes(ext);
+  for (const ch of name.slice(0, name.length - ext.length)) {
+    used += bytes(ch);
+    if (used > max) break;
+    stem += ch;
+  }
+  return stem + ext;
 }
 
 export function normalizeConversationName(raw: string): string {

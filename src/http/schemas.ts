@@ -19,7 +19,16 @@ export const S = {
   rename: obj({ name: str(1, 64) }, ['name']),
   addMember: obj({ username: str(1, 64) }, ['username']),
   // Body length is checked after trimming by the domain (BODY_EMPTY / BODY_TOO_LONG); the schema only bounds the raw size.
-  send: obj({ body: { type: 'string', maxLength: 20000 }, clientMsgId: str(1, 64), replyTo: str(1, 20) }, ['body']),
+  // A send names a body, files, or both; how many files (TOO_MANY_ATTACHMENTS, 10) is the domain's rule too.
+  send: {
+    ...obj({
+      body: { type: 'string', maxLength: 20000 },
+      clientMsgId: str(1, 64),
+      replyTo: str(1, 20),
+      attachments: { type: 'array', maxItems: 100, items: str(1, 20) },
+    }),
+    anyOf: [{ required: ['body'] }, { required: ['attachments'] }],
+  },
   edit: obj({ body: { type: 'string', maxLength: 20000 } }, ['body']),
   read: obj({ upTo: str(1, 20) }, ['upTo']),
   empty: { type: 'object', additionalProperties: false, properties: {} } as const,

@@ -4,7 +4,7 @@ import { isId } from '../domain/ids.js';
 import { mentionTokens, resolveMentions } from '../domain/mentions.js';
 import { forViewer, mayMentionAll } from '../domain/messages.js';
 import { decidePost } from '../domain/posting.js';
-import { MAX_CLIENT_MSG_ID, normalizeBody } from '../domain/rules.js';
+import { checkAttachmentIds, MAX_CLIENT_MSG_ID, normalizeBody } from '../domain/rules.js';
 import type { ConversationKind, EventPayload, HistoryEvent, Member, Message, User, UserSettings } from '../domain/types.js';
 import { encodeCursor } from '../domain/cursor.js';
 import { ConversationAccess } from './access.js';
@@ -14,8 +14,8 @@ export interface SendOptions {
   replyTo?: string | null;
   /** Throws when the caller's connection was revoked meanwhile; runs last, right before the write. */
   live?: () => void;
-  /** Ids of files uploaded to this conversation to send with the message (then the body may be empty). */
-  attachments?: string[];
+  /** Ids of files uploaded to this conversation to send with the message (then the body may be empty); at most 10. */
+  attachments?: readonly string[];
 }
 
 export interface HistoryQuery {
@@ -46,6 +46,13 @@ const noop = () => undefined;
 export class MessageService extends ConversationAccess {
   /** Told of every message stored or edited, after its commit (link previews start here); must not throw or block. */
   onSent: (message: Message) => void = noop;
+  /**
+   * Told of file bytes a delete left unreferenced (the store's releasedBlobs),
+   * after the commit (AttachmentService.release removes them). Awaited, so a
+   * delete's answer comes after the bytes are gone; must not throw (what it
+   * misses, the sweep removes).
+   */
+  releaseBlobs: (keys: readonly string[]) => Promise<void> = async () => undefined;
 
   /**
    * Who may post is decided by the store, inside the append's own transaction
@@ -63,10 +70,39 @@ export class MessageService extends ConversationAccess {
     clientMsgId: string | null,
     opts: SendOptions | (() => void) = {},
   ): Promise<{ message: Message; duplicate: boolean }> {
-    const { replyTo = null, live = noop } = typeof opts === 'function' ? { live: opts } : opts;
-    const body = normalizeBody(rawBody);
+    const { replyTo = null, live = noop, attachments = [] } = typeof opts === 'function' ? { live: opts } : opts;
+    const attachmentIds = checkAttachmentIds(attachments);
+    const body = normalizeBody(rawBody, { allowEmpty: attachmentIds.length > 0 });
     if (clientMsgId !== null && (clientMsgId.length === 0 || clientMsgId.length > MAX_CLIENT_MSG_ID))
       throw new AppError('VALIDATION_FAILED', 'clientMsgId is 1–64 characters.');
+    const { kind, member } = await this.mayPost(me, conversationId);
+    if (replyTo !== null) {
+      const original = isId(replyTo) ? await this.store.getMessage(replyTo) : null;
+      if (!original || original.conversationId !== conversationId) throw new AppError('MESSAGE_NOT_FOUND');
+    }
+    const mentions = await this.mentionsOf(me, conversationId, kind, member, body);
+    live();
+    const r = await this.store.appendMessage({
+      conversationId,
+      senderId: me.id,
+      body,
+      clientMsgId,
+      now: this.now(),
+      replyTo,
+      ...mentions,
+      ...(attachmentIds.length > 0 ? { attachmentIds } : {}),
+    });
+    const sent = await this.commit(r.events, { message: forViewer(r.message, me.id), duplicate: r.duplicate });
+    if (!r.duplicate) this.onSent(r.message);
+    return sent;
+  }
+
+  /**
+   * The early answer to "may `me` post here?" (decidePost on plain reads; the
+   * store decides again in the write's transaction). Uploads ask it too: a
+   * file goes where its sender may post.
+   */
+  async mayPost(me: User, conversationId: string): Promise<{ kind: ConversationKind; member: Member }> {
     const kind = await this.kindOf(conversationId);
     const member = await this.store.getMember(conversationId, me.id);
     decidePost({
@@ -75,16 +111,20 @@ export class MessageService extends ConversationAccess {
       isMember: !!member,
       friendsWithPeer: !!member && kind === 'direct' && (await this.friendsWithPeer(me, conversationId)),
     });
-    if (replyTo !== null) {
-      const original = isId(replyTo) ? await this.store.getMessage(replyTo) : null;
-      if (!original || original.conversationId !== conversationId) throw new AppError('MESSAGE_NOT_FOUND');
-    }
-    const mentions = await this.mentionsOf(me, conversationId, kind, member!, body);
-    live();
-    const r = await this.store.appendMessage({ conversationId, senderId: me.id, body, clientMsgId, now: this.now(), replyTo, ...mentions });
-    const sent = await this.commit(r.events, { message: forViewer(r.message, me.id), duplicate: r.duplicate });
-    if (!r.duplicate) this.onSent(r.message);
-    return sent;
+    return { kind, member: member! };
+  }
+
+  /**
+   * readable()'s rule (rooms: anyone; otherwise current members) without
+   * loading the member list: a page of thumbnails in a 5,000-member room
+   * asks it once per image.
+   */
+  async readableKind(viewer: User | null, conversationId: string): Promise<ConversationKind> {
+    const kind = await this.kindOf(conversationId);
+    if (kind === 'room') return kind;
+    if (!viewer) throw new AppError('AUTH_REQUIRED');
+    if (!(await this.store.getMember(conversationId, viewer.id))) throw new AppError('NOT_A_MEMBER');
+    return kind;
   }
 
   /** A direct conversation has two members: loading them is cheap. */
@@ -137,7 +177,9 @@ export class MessageService extends ConversationAccess {
     if (!isId(messageId)) throw new AppError('MESSAGE_NOT_FOUND');
     live();
     const r = await this.store.deleteMessage({ messageId, actorId: me.id, now: this.now() });
-    return this.commit(r.events, forViewer(r.message, me.id));
+    const deleted = await this.commit(r.events, forViewer(r.message, me.id));
+    if (r.releasedBlobs.length > 0) await this.releaseBlobs(r.releasedBlobs);
+    return deleted;
   }
 
   async react(me: User, messageId: string, rawEmoji: string, on: boolean, live: () => void = noop): Promise<Message> {

@@ -2,7 +2,17 @@ import { AppError } from '../domain/errors.js';
 
 /** What a WebSocket client may send. Each frame carries the client's `ref`, echoed in its ack or error. */
 export type ClientFrame =
-  | { type: 'send'; ref: string; conversationId: string; body: string; clientMsgId?: string; replyTo?: string }
+  | {
+      type: 'send';
+      ref: string;
+      conversationId: string;
+      /** May be absent when attachments are sent (one of the two is required). */
+      body?: string;
+      clientMsgId?: string;
+      replyTo?: string;
+      /** Ids of uploaded files (POST …/attachments) to send with the message. */
+      attachments?: string[];
+    }
   | { type: 'edit'; ref: string; messageId: string; body: string }
   | { type: 'delete'; ref: string; messageId: string }
   | { type: 'react'; ref: string; messageId: string; emoji: string; on: boolean }
@@ -12,15 +22,22 @@ export type ClientFrame =
 
 export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; ref: string | null; error: AppError };
 
-/** A string of min–max characters, or (`flag`) a boolean. */
-type Field = { min: number; max: number; optional?: true } | { flag: true };
+/** A string of min–max characters, (`flag`) a boolean, or (`list`) an optional array of up to maxItems such strings. */
+type Field = { min: number; max: number; optional?: true } | { flag: true } | { list: { min: number; max: number }; maxItems: number };
 
 const ID = { min: 1, max: 20 } as const;
 const BODY = { min: 0, max: 20_000 } as const;
 
 /** The fields of each frame type besides `type` and `ref`; anything else is refused. */
 const SHAPES: Record<ClientFrame['type'], Record<string, Field>> = {
-  send: { conversationId: ID, body: BODY, clientMsgId: { min: 1, max: 64, optional: true }, replyTo: { ...ID, optional: true } },
+  // How many attachments a message may carry (10: TOO_MANY_ATTACHMENTS) is the domain's rule; the frame bounds the size.
+  send: {
+    conversationId: ID,
+    body: { ...BODY, optional: true },
+    clientMsgId: { min: 1, max: 64, optional: true },
+    replyTo: { ...ID, optional: true },
+    attachments: { list: ID, maxItems: 100 },
+  },
   edit: { messageId: ID, body: BODY },
   delete: { messageId: ID },
   // The emoji's own rule (one emoji, INVALID_EMOJI) is the domain's; the frame only bounds its size.
@@ -70,10 +87,23 @@ export function parseClientFrame(data: Buffer | string, isBinary: boolean): Pars
       if (typeof v !== 'boolean') return fail(ref, 'VALIDATION_FAILED', `"${key}" must be true or false.`);
       continue;
     }
+    if ('list' in f) {
+      const { min, max } = f.list;
+      const ok =
+        v === undefined ||
+        (Array.isArray(v) && v.length <= f.maxItems && v.every((x) => typeof x === 'string' && x.length >= min && x.length <= max));
+      if (!ok)
+        return fail(ref, 'VALIDATION_FAILED', `"${key}" must be a list of at most ${f.maxItems} strings of ${min}–${max} characters.`);
+      continue;
+    }
     if (v === undefined && f.optional) continue;
     if (typeof v !== 'string' || v.length < f.min || v.length > f.max) {
       return fail(ref, 'VALIDATION_FAILED', `"${key}" must be a string of ${f.min}–${f.max} characters.`);
     }
+  }
+  // As over HTTP: a send names a body, files, or both.
+  if (type === 'send' && obj.body === undefined && obj.attachments === undefined) {
+    return fail(ref, 'VALIDATION_FAILED', 'A send frame needs "body", "attachments" or both.');
   }
   return { ok: true, frame: obj as unknown as ClientFrame };
 }

@@ -237,8 +237,9 @@ class WsConnection {
           return ack();
         case 'send': {
           this.ctx.limits.send(me.id, this.ip);
-          const r = await chat.send(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.body, f.clientMsgId ?? null, {
+          const r = await chat.send(me, idParam(f.conversationId, 'CONVERSATION_NOT_FOUND'), f.body ?? '', f.clientMsgId ?? null, {
             replyTo: f.replyTo === undefined ? null : idParam(f.replyTo, 'MESSAGE_NOT_FOUND'),
+            attachments: f.attachments ?? [],
             live: this.live,
           });
           return ack(',"message":' + JSON.stringify(r.message) + ',"duplicate":' + r.duplicate);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { befriend, testServer, userApi, type Api } from '../helpers/server.js';
+import { fileUpload, png } from '../helpers/files.js';
 import type { Server } from '../../src/server.js';
 
 /**
@@ -27,6 +28,8 @@ interface Fixture {
   /** Made on first use (most rules need neither): a room where `moderator` is named, and a friend request to a role. */
   room(): Promise<RoomFixture>;
   requestTo(role: User): Promise<string>;
+  /** Made on first use: an image the owner sent to the group (its attachment id). */
+  groupImage(): Promise<string>;
   /** A fresh user who is a friend of every role and has a pending request to each. */
   other: Api;
 }
@@ -46,6 +49,7 @@ interface Rule {
   ) =>
     | { url: string; body?: unknown; headers?: Record<string, string> }
     | Promise<{ url: string; body?: unknown; headers?: Record<string, string> }>;
+  /** `body` is sent as it is (a multipart upload), not as JSON. */
   /** Expected status for [anon, outsider, member, moderator, owner, admin]. */
   expect: Expect;
   /** Streaming routes are checked over real sockets in their own test. */
@@ -150,6 +154,26 @@ const RULES: Record<string, Rule> = {
     req: async (f) => ({ url: `/api/v1/messages/${(await f.room()).moderatorMessage}`, body: { body: 'edited' } }),
     expect: [401, 403, 403, 200, 403, 403],
   },
+  'POST /api/v1/conversations/:id/attachments': {
+    req: async (f) => {
+      const { payload, contentType } = fileUpload('dot.png', await png(), 'image/png');
+      return { url: `/api/v1/conversations/${f.group}/attachments`, body: payload, headers: { 'content-type': contentType } };
+    },
+    expect: [401, 403, 201, 201, 201, 403],
+  },
+  // A group's files: its members only (a room's are public: test/integration/files-authz.test.ts).
+  'GET /api/v1/files/:id': { req: async (f) => ({ url: `/api/v1/files/${await f.groupImage()}` }), expect: [401, 403, 200, 200, 200, 403] },
+  'GET /api/v1/files/:id/thumbnail': {
+    req: async (f) => ({ url: `/api/v1/files/${await f.groupImage()}/thumbnail` }),
+    expect: [401, 403, 200, 200, 200, 403],
+  },
+  // The fixture message has no link: readers get 404, others are refused before that is known.
+  'GET /api/v1/messages/:id/preview-image': {
+    req: (f) => ({ url: `/api/v1/messages/${f.messageId}/preview-image` }),
+    expect: [401, 403, 404, 404, 404, 403],
+  },
+  // Anyone logged in may search; what each finds is test/integration/search-api.test.ts.
+  'GET /api/v1/search': { req: () => ({ url: '/api/v1/search?q=first' }), expect: authed(200) },
   'GET /api/v1/messages/:id/edits': {
     req: async (f) => ({ url: `/api/v1/messages/${(await f.room()).roomMessage}/edits` }),
     expect: [401, 403, 200, 200, 200, 403],
@@ -286,7 +310,21 @@ describe('authorization matrix', () => {
       await asker.call('POST', '/api/v1/friends/requests', { username: r });
       return (await call(tokens[r], 'GET', '/api/v1/friends/requests')).incoming.find((q: any) => q.from.id === asker.user.id).id;
     };
-    return { s, tokens, users, group, messageId, room, requestTo, other };
+    let image: Promise<string> | null = null;
+    const groupImage = () =>
+      (image ??= (async () => {
+        const { payload, contentType } = fileUpload('dot.png', await png(), 'image/png');
+        const up = await s.app.inject({
+          method: 'POST',
+          url: `/api/v1/conversations/${group}/attachments`,
+          headers: { authorization: `Bearer ${tokens.owner}`, 'content-type': contentType },
+          payload,
+        });
+        const id = up.json().attachment.id as string;
+        await call(tokens.owner, 'POST', `/api/v1/conversations/${group}/messages`, { attachments: [id] });
+        return id;
+      })());
+    return { s, tokens, users, group, messageId, room, requestTo, other, groupImage };
   }
 
   test('every route of the app has a rule, and every rule a route', () => {
@@ -310,7 +348,13 @@ describe('authorization matrix', () => {
           headers: { ...headers, ...(isForm && r.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
           ...(r.body === undefined
             ? {}
-            : { payload: isForm ? new URLSearchParams(r.body as Record<string, string>).toString() : (r.body as object) }),
+            : {
+                payload: isForm
+                  ? new URLSearchParams(r.body as Record<string, string>).toString()
+                  : Buffer.isBuffer(r.body)
+                    ? r.body
+                    : (r.body as object),
+              }),
         });
         got.push(res.statusCode);
       }

@@ -46,6 +46,8 @@ describe('config', () => {
     expect(Object.isFrozen(c)).toBe(true);
     expect(() => makeConfig({ port: 70000 })).toThrow(/port/);
     expect(() => makeConfig({ redisUrl: 'redis://127.0.0.1:6379' })).toThrow(/PostgreSQL/);
+    expect(() => makeConfig({ fileStore: 'postgres' })).toThrow(/fileStore postgres.*databaseUrl/);
+    expect(makeConfig({ fileStore: 'postgres', databaseUrl: 'postgres://u@db.example/x' }).fileStore).toBe('postgres');
     expect(() => makeConfig({ maxWaitSeconds: 120 })).toThrow(/maxWaitSeconds/);
   });
 

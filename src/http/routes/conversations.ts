@@ -66,15 +66,16 @@ export function conversationRoutes(app: FastifyInstance, ctx: Ctx): void {
     return chat.history(req.principal?.user ?? null, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), pageQuery(req.query));
   });
 
-  app.post<IdParams & { Body: { body: string; clientMsgId?: string; replyTo?: string } }>(
+  app.post<IdParams & { Body: { body?: string; clientMsgId?: string; replyTo?: string; attachments?: string[] } }>(
     '/api/v1/conversations/:id/messages',
     { schema: { body: S.send } },
     async (req, reply) => {
       const me = requireUser(req).user;
       ctx.limits.send(me.id, req.ip);
-      const { body, clientMsgId, replyTo } = req.body;
+      const { body = '', clientMsgId, replyTo, attachments = [] } = req.body;
       const r = await chat.send(me, idParam(req.params.id, 'CONVERSATION_NOT_FOUND'), body, clientMsgId ?? null, {
         replyTo: replyTo === undefined ? null : idParam(replyTo, 'MESSAGE_NOT_FOUND'),
+        attachments,
       });
       return reply.code(r.duplicate ? 200 : 201).send({ message: r.message, duplicate: r.duplicate });
     },
