@@ -1,7 +1,8 @@
 import { Backoff, sleep } from './backoff.js';
+import type { UploadFile, UploadOptions } from './files.js';
 import { newClientMsgId, retryDelay } from './requests.js';
 import { StreamClient } from './stream.js';
-import { HubbubError, type Message } from './types.js';
+import { HubbubError, type Attachment, type Message, type SearchPage, type SearchParams } from './types.js';
 
 export type { ClientEvents, HubbubClientOptions } from './options.js';
 
@@ -16,14 +17,34 @@ export class HubbubClient extends StreamClient {
    * WebSocket when it is open, otherwise by POST — with the same clientMsgId
    * until the server answers, so a message is stored exactly once however
    * often the connection drops. Rejects on a refusal (not a member, too long…).
+   * `attachments`: ids from `upload()` (at most 10); with them the body may be ''.
    */
-  send(conversationId: string, body: string, opts: { clientMsgId?: string; replyTo?: string | null } = {}): Promise<Message> {
+  send(
+    conversationId: string,
+    body: string,
+    opts: { clientMsgId?: string; replyTo?: string | null; attachments?: string[] } = {},
+  ): Promise<Message> {
     const clientMsgId = opts.clientMsgId ?? newClientMsgId();
     const replyTo = opts.replyTo ?? undefined;
+    const attachments = opts.attachments?.length ? opts.attachments : undefined;
     return this.retrying(
-      { type: 'send', conversationId, body, clientMsgId, ...(replyTo ? { replyTo } : {}) },
-      async () => (await this.api.sendMessage(conversationId, body, clientMsgId, replyTo)).message,
+      { type: 'send', conversationId, body, clientMsgId, ...(replyTo ? { replyTo } : {}), ...(attachments ? { attachments } : {}) },
+      async () => (await this.api.sendMessage(conversationId, body, clientMsgId, replyTo, attachments)).message,
     );
+  }
+
+  /**
+   * Uploads a file to a conversation, with progress (`onProgress(sent, total)`)
+   * and cancelling (`signal`); resolves to the attachment to pass to `send`.
+   * One attempt: a refusal (FILE_TOO_LARGE …) or a lost connection rejects.
+   */
+  upload(conversationId: string, file: UploadFile, opts: UploadOptions = {}): Promise<Attachment> {
+    return this.api.upload(conversationId, file, opts);
+  }
+
+  /** Searches the messages you can read (see SearchParams); one attempt. */
+  search(params: SearchParams, opts: { signal?: AbortSignal } = {}): Promise<SearchPage> {
+    return this.api.search(params, opts);
   }
 
   /**

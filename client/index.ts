@@ -10,6 +10,7 @@ export { HubbubClient, type ClientEvents, type HubbubClientOptions } from './cli
 export { StreamClient } from './stream.js';
 export { RestApi, type Friend, type SyncResult } from './rest.js';
 export { Backoff } from './backoff.js';
+export type { UploadFile, UploadOptions } from './files.js';
 export { compareCursors, cursorPosition } from './cursor.js';
 export type { WebSocketCtor, WebSocketLike } from './transports/ws.js';
 export * from './types.js';

@@ -38,41 +38,49 @@ export class RestCore {
     return this.opts.baseUrl().replace(/\/+$/, '') + path;
   }
 
-  async request<T>(method: string, path: string, body?: unknown, init: { signal?: AbortSignal } = {}): Promise<T> {
+  /** Authentication and, on a cookie session's mutation, the CSRF token. */
+  headersFor(method: string): Record<string, string> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.authHeaders() };
+    if (method !== 'GET' && method !== 'HEAD' && !this.token && this.csrfToken) headers['x-csrf-token'] = this.csrfToken;
+    return headers;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, init: { signal?: AbortSignal } = {}): Promise<T> {
+    const headers = this.headersFor(method);
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (method !== 'GET' && !this.token && this.csrfToken) headers['x-csrf-token'] = this.csrfToken;
+    const res = await this.fetchRaw(method, path, {
+      headers,
+      signal: init.signal,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text().catch(() => '');
+    return answerOf<T>(res.status, text, res.headers.get('retry-after'));
+  }
+
+  /**
+   * One authenticated fetch, answered as it comes (any status); only a
+   * failure to get an answer at all throws (NETWORK, or ABORTED).
+   */
+  async fetchRaw(
+    method: string,
+    path: string,
+    init: { headers?: Record<string, string>; signal?: AbortSignal; body?: BodyInit } = {},
+  ): Promise<Response> {
     let res: Response;
     try {
       res = await this.opts.fetch(this.url(path), {
         method,
-        headers,
+        headers: init.headers ?? this.headersFor(method),
         credentials: 'include',
         signal: init.signal,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: init.body,
       });
     } catch (err) {
       if (init.signal?.aborted) throw new HubbubError('ABORTED', 'The request was aborted.');
       throw new HubbubError('NETWORK', `No answer from the server: ${(err as Error).message}`);
     }
     this.keepCookie(res);
-    const text = await res.text().catch(() => '');
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: a proxy's error page; handled below by status
-    }
-    if (!res.ok) {
-      const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new HubbubError(
-        e?.code ?? `HTTP_${res.status}`,
-        e?.message ?? `HTTP ${res.status}`,
-        res.status,
-        retryAfterMs(res.headers.get('retry-after')),
-      );
-    }
-    return json as T;
+    return res;
   }
 
   private keepCookie(res: Response): void {
@@ -86,6 +94,25 @@ export class RestCore {
       this.cookie = expired ? null : `${SESSION_COOKIE}=${value}`;
     }
   }
+}
+
+/**
+ * An answer's JSON body, or — for a refusal — the HubbubError with the
+ * server's catalog code (`HTTP_<status>` when the body is not the API's,
+ * e.g. a proxy's error page).
+ */
+export function answerOf<T>(status: number, text: string, retryAfter: string | null): T {
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: handled below by status
+  }
+  if (status < 200 || status >= 300) {
+    const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new HubbubError(e?.code ?? `HTTP_${status}`, e?.message ?? `HTTP ${status}`, status, retryAfterMs(retryAfter));
+  }
+  return json as T;
 }
 
 /** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms; null when absent or unreadable. */

@@ -1,5 +1,7 @@
+import { fetchFile, uploadFile, type UploadFile, type UploadOptions } from './files.js';
 import { query, RestCore } from './rest-core.js';
 import type {
+  Attachment,
   Conversation,
   ConversationDetail,
   ConversationSummary,
@@ -8,6 +10,8 @@ import type {
   Message,
   MessageEdit,
   Presence,
+  SearchPage,
+  SearchParams,
   StreamEvent,
   User,
 } from './types.js';
@@ -153,12 +157,38 @@ export class RestApi extends RestCore {
     return this.request('GET', `/api/v1/conversations/${enc(id)}/messages${query(page)}`);
   }
 
-  /** One attempt; HubbubClient.send retries with the same clientMsgId. */
-  sendMessage(id: string, body: string, clientMsgId?: string, replyTo?: string): Promise<{ message: Message; duplicate: boolean }> {
-    const payload: Record<string, string> = { body };
+  /**
+   * One attempt; HubbubClient.send retries with the same clientMsgId.
+   * `attachments`: ids from `upload` (at most 10); the body may then be ''.
+   */
+  sendMessage(
+    id: string,
+    body: string,
+    clientMsgId?: string,
+    replyTo?: string,
+    attachments?: string[],
+  ): Promise<{ message: Message; duplicate: boolean }> {
+    const payload: Record<string, string | string[]> = { body };
     if (clientMsgId !== undefined) payload.clientMsgId = clientMsgId;
     if (replyTo !== undefined) payload.replyTo = replyTo;
+    if (attachments?.length) payload.attachments = attachments;
     return this.request('POST', `/api/v1/conversations/${enc(id)}/messages`, payload);
+  }
+
+  // ── files and search ─────────────────────────────────────────────────────
+  /** Uploads one file to a conversation (see client/files.ts); send its id with a message. */
+  upload(conversationId: string, file: UploadFile, opts: UploadOptions = {}): Promise<Attachment> {
+    return uploadFile(this, conversationId, file, opts);
+  }
+
+  /** A file's bytes with this client's credentials (`Attachment.url`, `thumbnailUrl`, `LinkPreview.imageUrl`). */
+  file(url: string, opts: { signal?: AbortSignal; range?: string } = {}): Promise<Response> {
+    return fetchFile(this, url, opts);
+  }
+
+  /** Messages I can read that match, newest first; page on with `cursor: nextCursor`. */
+  search(params: SearchParams, opts: { signal?: AbortSignal } = {}): Promise<SearchPage> {
+    return this.request('GET', `/api/v1/search${query({ ...params })}`, undefined, opts);
   }
 
   // ── one message ──────────────────────────────────────────────────────────

@@ -4,6 +4,7 @@
  * server cannot drift apart.
  */
 export type {
+  Attachment,
   Conversation,
   ConversationDetail,
   ConversationKind,
@@ -12,6 +13,7 @@ export type {
   EventType,
   FriendRequest,
   HistoryEvent,
+  LinkPreview,
   Member,
   MemberRole,
   Message,
@@ -45,6 +47,37 @@ export interface HistoryPage {
   events: HistoryEvent[];
   hasBefore: boolean;
   hasAfter: boolean;
+}
+
+/** GET /api/v1/search: every field optional, but a search needs query text or a filter. */
+export interface SearchParams {
+  /** The words to find (Chinese and Japanese match inside runs of text, English by word stem). */
+  q?: string;
+  /** Only this conversation. */
+  in?: string;
+  /** Only messages from this user (id or username). */
+  from?: string;
+  /** ISO dates or YYYY-MM-DD, exclusive. */
+  before?: string;
+  after?: string;
+  has?: 'file' | 'link';
+  /** 1–50, default 20. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** One message found: `snippet` is plain text around the first hit; `highlights` are [start, end) UTF-16 offsets into it. */
+export interface SearchResult {
+  message: Message;
+  snippet: string;
+  highlights: Array<[number, number]>;
+}
+
+/** A page of results, newest first; `nextCursor` is null on the last page. */
+export interface SearchPage {
+  results: SearchResult[];
+  nextCursor: string | null;
 }
 
 export type TransportName = 'ws' | 'sse' | 'longpoll';

@@ -4,6 +4,7 @@ import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import { testServer, userApi, befriend, type Api } from '../helpers/server.js';
 import type { Server } from '../../src/server.js';
+import type { ConfigInput } from '../../src/config.js';
 
 export { userApi, befriend, type Api };
 
@@ -37,8 +38,8 @@ export interface Running {
 }
 
 /** A fresh server on a temp data dir, listening on a random local port, serving web/dist. */
-export async function startServer(): Promise<Running> {
-  const server = await testServer({ webDir: path.join(ROOT, 'web/dist') });
+export async function startServer(config: ConfigInput = {}): Promise<Running> {
+  const server = await testServer({ webDir: path.join(ROOT, 'web/dist'), ...config });
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = server.app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('no address');
@@ -137,4 +138,56 @@ export async function shot(page: Page, name: string): Promise<void> {
   // Let transitions settle; caret blink and spinners are masked by animations=disabled.
   await page.waitForTimeout(150);
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), animations: 'disabled', caret: 'hide' });
+}
+
+/** A file for the browser: its name, type and bytes (sent into the page as base64). */
+export interface FileSpec {
+  name: string;
+  type: string;
+  bytes: Buffer;
+}
+
+function wire(files: FileSpec[]): Array<{ name: string; type: string; b64: string }> {
+  return files.map((f) => ({ name: f.name, type: f.type, b64: f.bytes.toString('base64') }));
+}
+
+/** Pastes files into an element as the browser does for a copied screenshot: a ClipboardEvent whose DataTransfer holds them. */
+export async function pasteFiles(target: Locator, files: FileSpec[]): Promise<void> {
+  await target.evaluate((el, list) => {
+    const dt = new DataTransfer();
+    for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, wire(files));
+}
+
+/**
+ * Drags files over an element and drops them, as from the desktop: dragenter
+ * and dragover (the drop zone shows; `whileOver` runs then), then drop.
+ */
+export async function dropFiles(target: Locator, files: FileSpec[], whileOver?: () => Promise<void>): Promise<void> {
+  const dt = await target.page().evaluateHandle((list) => {
+    const d = new DataTransfer();
+    for (const f of list) d.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+    return d;
+  }, wire(files));
+  await target.dispatchEvent('dragenter', { dataTransfer: dt });
+  await target.dispatchEvent('dragover', { dataTransfer: dt });
+  if (whileOver) await whileOver();
+  await target.dispatchEvent('drop', { dataTransfer: dt });
+  await dt.dispose();
+}
+
+/** Uploads a file through the API (multipart, as the SDK does) and returns the attachment. */
+export async function uploadApi(server: Server, token: string, conversationId: string, file: FileSpec): Promise<any> {
+  const boundary = `----hubbub${Math.random().toString(16).slice(2)}`;
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`;
+  const payload = Buffer.concat([Buffer.from(head), file.bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  const res = await server.app.inject({
+    method: 'POST',
+    url: `/api/v1/conversations/${conversationId}/attachments`,
+    headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload,
+  });
+  if (res.statusCode !== 201) throw new Error(`upload ${file.name}: ${res.statusCode} ${res.body}`);
+  return res.json().attachment;
 }

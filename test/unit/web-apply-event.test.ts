@@ -24,6 +24,8 @@ const msg = (id: string, conv: string, sender: string, extra: Partial<Message> =
   reactions: [],
   mentions: [],
   mentionsAll: false,
+  attachments: [],
+  linkPreview: null,
   ...extra,
 });
 
@@ -276,7 +278,11 @@ const SCRIPT: Action[] = [
   { op: 'delete', nth: 1, user: 2, msg: 0 }, // the original goes: the quote says deleted
   { op: 'read', nth: 1, user: 2 }, // a member's receipt reaches me
   { op: 'group', owner: 2, with: [0, 3] },
-  { op: 'send', nth: 3, user: 3 },
+  { op: 'send', nth: 3, user: 3, files: 2 }, // a message with two files…
+  { op: 'preview', nth: 3, msg: 0 }, // …then the server's preview of its link
+  { op: 'send', nth: 1, user: 2, files: 1 },
+  { op: 'preview', nth: 1, msg: 2 },
+  { op: 'delete', nth: 1, user: 2, msg: 2 }, // deleted: no files, no preview
   { op: 'remove', nth: 3, user: 0 }, // I am removed: the group stays on screen with a last line
 ];
 
@@ -306,6 +312,9 @@ describe('replaying the stream ends where a fresh load does', () => {
       'read.updated',
     ]);
     expect(scripted(SCRIPT).stream.some((e) => e.event.type === 'member.left' && e.event.newOwnerId)).toBe(true);
+    const stream = scripted(SCRIPT).stream.map((e) => e.event);
+    expect(stream.some((e) => e.type === 'message.created' && e.message.attachments.length === 2)).toBe(true);
+    expect(stream.some((e) => e.type === 'message.updated' && e.message.linkPreview)).toBe(true);
   });
 
   test('from an empty account: every event applied = the final data loaded', () => {
@@ -351,6 +360,8 @@ describe('replaying the stream ends where a fresh load does', () => {
       { arbitrary: fc.record({ op: fc.constant('send' as const), nth, user: who }), weight: 4 },
       fc.record({ op: fc.constant('read' as const), nth, user: who }),
       fc.record({ op: fc.constant('send' as const), nth, user: who, mention: fc.boolean(), reply: nth }),
+      fc.record({ op: fc.constant('send' as const), nth, user: who, files: nth }),
+      fc.record({ op: fc.constant('preview' as const), nth, msg: nth }),
       fc.record({ op: fc.constant('edit' as const), nth, user: who, msg: nth }),
       fc.record({ op: fc.constant('delete' as const), nth, user: who, msg: nth }),
       fc.record({ op: fc.constant('react' as const), nth, user: who, msg: nth, emoji: nth }),

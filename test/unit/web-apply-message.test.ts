@@ -25,6 +25,8 @@ const msg = (id: string, sender: string, extra: Partial<Message> = {}): Message 
   reactions: [],
   mentions: [],
   mentionsAll: false,
+  attachments: [],
+  linkPreview: null,
   ...extra,
 });
 const members = ['2', '1', '3'].map((id) => ({
@@ -74,6 +76,46 @@ describe('message events', () => {
     expect(c.messages[1]!.replyTo).toEqual({ ...quote, preview: '', deleted: true });
     const late = applyEvent(deepFreeze(r.state), { type: 'message.updated', message: msg('11', '2', { body: 'zombie' }) });
     expect(late.state).toBe(r.state);
+  });
+
+  test('files and the link preview: the preview arrives as message.updated, a delete takes both away', () => {
+    const photo = {
+      id: '5',
+      name: 'cat.png',
+      size: 2048,
+      type: 'image/png',
+      url: '/api/v1/files/5',
+      width: 4,
+      height: 3,
+      thumbnailUrl: '/api/v1/files/5/thumbnail',
+    };
+    const sent = msg('11', '2', { body: 'look https://example.com', attachments: [photo] });
+    const s = group([sent], '11');
+    const linkPreview = {
+      url: 'https://example.com',
+      title: 'Example',
+      description: 'A page',
+      siteName: 'Ex',
+      imageUrl: '/api/v1/messages/11/preview-image',
+    };
+    const r = applyEvent(s, { type: 'message.updated', message: { ...sent, linkPreview } });
+    const c = r.state.conversations['10']!;
+    expect(c.messages[0]).toMatchObject({ attachments: [photo], linkPreview });
+    expect(c.summary.lastMessage).toMatchObject({ linkPreview });
+    const d = applyEvent(deepFreeze(r.state), { type: 'message.deleted', conversationId: '10', messageId: '11', by: '2' });
+    expect(d.state.conversations['10']!.messages[0]).toMatchObject({ deleted: true, attachments: [], linkPreview: null });
+    expect(d.state.conversations['10']!.summary.lastMessage).toMatchObject({ attachments: [], linkPreview: null });
+  });
+
+  test('my message with files: the pending copy (files shown at once) gives way to the stored one', () => {
+    const photo = { id: '5', name: 'cat.png', size: 2048, type: 'image/png', url: '/api/v1/files/5' };
+    const s = group([msg('11', '2')], '11');
+    const c0 = s.conversations['10']!;
+    const pending = { ...msg('12', '1', { id: 'local:k', body: '', clientMsgId: 'k', attachments: [photo] }), state: 'pending' as const };
+    const withPending = deepFreeze({ ...s, conversations: { '10': { ...c0, messages: [...c0.messages, pending] } } });
+    const stored = msg('12', '1', { body: '', clientMsgId: 'k', attachments: [photo] });
+    const r = applyEvent(withPending, { type: 'message.created', message: stored });
+    expect(r.state.conversations['10']!.messages).toEqual([msg('11', '2'), stored]);
   });
 
   test('reactions: one per emoji per user, counts, removal; the same event twice changes nothing', () => {

@@ -42,7 +42,9 @@ export type Action =
   | { op: 'rename'; nth: number; by: number }
   | { op: 'join'; nth: number; user: number }
   | { op: 'leave'; nth: number; user: number }
-  | { op: 'send'; nth: number; user: number; mention?: boolean; reply?: number }
+  | { op: 'send'; nth: number; user: number; mention?: boolean; reply?: number; files?: number }
+  /** The server's link preview arriving for a message (message.updated with its linkPreview). */
+  | { op: 'preview'; nth: number; msg: number }
   | { op: 'read'; nth: number; user: number }
   | { op: 'edit'; nth: number; user: number; msg: number }
   | { op: 'delete'; nth: number; user: number; msg: number }
@@ -251,6 +253,8 @@ export class World {
           reactions: [],
           mentions: calls ? [this.me] : [],
           mentionsAll: false,
+          attachments: Array.from({ length: Math.abs(a.files ?? 0) % 3 }, (_, i) => this.attachment(`${id}-${i}`)),
+          linkPreview: null,
         };
         c.messages.push(message);
         this.quote(c, message);
@@ -291,7 +295,7 @@ export class World {
         }
         if (a.op === 'delete') {
           if (m.senderId !== u && c.ownerId !== u) return;
-          Object.assign(m, { body: '', deleted: true, mentions: [], reactions: [] });
+          Object.assign(m, { body: '', deleted: true, mentions: [], reactions: [], attachments: [], linkPreview: null });
           this.quote(c, m);
           return this.emit({ type: 'message.deleted', conversationId: c.id, messageId: m.id, by: u }, audience);
         }
@@ -307,6 +311,22 @@ export class World {
         const type = on ? ('reaction.added' as const) : ('reaction.removed' as const);
         return this.emit({ type, conversationId: c.id, messageId: m.id, emoji, userId: u }, audience);
       }
+      case 'preview': {
+        const c = conv(a.nth);
+        const m = c?.messages.length ? c.messages[Math.abs(a.msg) % c.messages.length] : undefined;
+        if (!c || !m || m.deleted || m.linkPreview) return;
+        m.linkPreview = {
+          url: `https://example.com/${m.id}`,
+          title: `Page ${m.id}`,
+          description: null,
+          siteName: 'Example',
+          imageUrl: `/api/v1/messages/${m.id}/preview-image`,
+        };
+        return this.emit(
+          { type: 'message.updated', message: { ...m } },
+          c.members.map((x) => x.userId),
+        );
+      }
       case 'remove': {
         const c = conv(a.nth);
         const u = this.user(a.user).id;
@@ -320,6 +340,19 @@ export class World {
         return unreachable;
       }
     }
+  }
+
+  private attachment(id: string): Message['attachments'][number] {
+    return {
+      id,
+      name: `photo-${id}.png`,
+      size: 1000,
+      type: 'image/png',
+      url: `/api/v1/files/${id}`,
+      width: 40,
+      height: 30,
+      thumbnailUrl: `/api/v1/files/${id}/thumbnail`,
+    };
   }
 
   /** Quotes of `changed` (and `changed`'s own quote) rebuilt from the originals as they are now. */

@@ -80,6 +80,33 @@ export function preview(body: string, max = 80): string {
   return chars.length > max ? chars.slice(0, max - 1).join('') + '…' : line;
 }
 
+/** A file size as people read it: 1023 B, 1.5 KB, 25 MB (powers of 1024, at most one decimal). */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  const shown = Math.round(n * 10) / 10;
+  return `${Number.isInteger(shown) ? shown : shown.toFixed(1)} ${units[u]}`;
+}
+
+/** One line for a message in lists and notifications: its text, or what files it carries. */
+export function messagePreview(m: { body: string; attachments?: ReadonlyArray<{ name: string; type: string }> }, max = 80): string {
+  const files = m.attachments ?? [];
+  if (!files.length) return preview(m.body, max);
+  if (m.body.trim()) return `📎 ${preview(m.body, max - 2)}`;
+  if (files.every((f) => f.type.startsWith('image/'))) return files.length === 1 ? '🖼 Photo' : `🖼 ${files.length} photos`;
+  return files.length === 1 ? `📎 ${preview(files[0]!.name, max - 2)}` : `📎 ${files.length} files`;
+}
+
+/** A reply's quote of its original: its text, or — a message may have no text only when it has files — what it carries. */
+export function quoteText(preview: string): string {
+  return preview || '📎 Files';
+}
+
 /** Numeric comparison of the server's string ids. */
 export function idLess(a: string, b: string): boolean {
   if (a.length !== b.length) return a.length < b.length;

@@ -6,6 +6,8 @@ import { ssrRoomName } from './ssr-data';
 import { boot, start, state } from './store';
 import './styles.css';
 import './messages.css';
+import './files.css';
+import './search.css';
 
 /**
  * The server-rendered page (a public room, or a splash) stays on screen until

@@ -1,5 +1,6 @@
 import { HubbubClient } from '@hubbub/client';
 import type {
+  Attachment,
   ConversationDetail,
   ConversationSummary,
   Conversation,
@@ -8,6 +9,8 @@ import type {
   HistoryPage,
   Message,
   RoomInfo,
+  SearchPage,
+  SearchParams,
   User,
 } from './types';
 
@@ -47,8 +50,14 @@ export const sdk = {
   rooms: async (): Promise<RoomInfo[]> => (await api.rooms()) as RoomInfo[],
   roomMessages: (name: string, limit = 50): Promise<{ room: Conversation; messages: Message[] }> => api.roomMessages(name, { limit }),
 
-  send: (conversationId: string, body: string, clientMsgId: string, replyTo?: string | null): Promise<Message> =>
-    client.send(conversationId, body, { clientMsgId, replyTo }),
+  send: (conversationId: string, body: string, clientMsgId: string, replyTo: string | null, attachments: string[]): Promise<Message> =>
+    client.send(conversationId, body, { clientMsgId, replyTo, attachments }),
+  upload: (
+    conversationId: string,
+    file: File,
+    opts: { onProgress: (sent: number, total: number) => void; signal: AbortSignal },
+  ): Promise<Attachment> => client.upload(conversationId, file, opts),
+  search: (params: SearchParams, signal: AbortSignal): Promise<SearchPage> => client.search(params, { signal }),
   edit: (messageId: string, body: string): Promise<Message> => client.edit(messageId, body),
   deleteMessage: (messageId: string): Promise<Message> => client.deleteMessage(messageId),
   react: (messageId: string, emoji: string, on: boolean): Promise<Message> => client.react(messageId, emoji, on),

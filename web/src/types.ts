@@ -1,5 +1,10 @@
 /** Wire shapes, as the SDK exports them. */
 export type {
+  Attachment,
+  LinkPreview,
+  SearchParams,
+  SearchPage,
+  SearchResult,
   User,
   Member,
   Conversation,

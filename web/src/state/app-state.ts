@@ -32,6 +32,12 @@ export interface AppState extends ChatState {
   /** My setting: others do not see how far I have read (PATCH /me {hideReadReceipts}). */
   hideReceipts: boolean;
   toast: null | { text: string; kind: 'info' | 'error' };
+  /**
+   * A message to bring into view (a search result): the conversation opens
+   * with the page around it (conversations.ts) and the message list scrolls
+   * to it and flashes it, then clears this.
+   */
+  jumpTo: null | { conversationId: string; messageId: string };
 }
 
 export const state: AppState = reactive({
@@ -52,6 +58,7 @@ export const state: AppState = reactive({
   notifications: false,
   hideReceipts: false,
   toast: null,
+  jumpTo: null,
 }) as AppState;
 
 /** The event-driven part of the state, as plain data (no proxies). */

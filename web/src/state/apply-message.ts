@@ -123,7 +123,17 @@ export function messageUpdated(state: ChatState, ev: Ev<'message.updated'>): App
 export function messageDeleted(state: ChatState, ev: Ev<'message.deleted'>): Applied {
   const c = state.conversations[ev.conversationId];
   if (!c) return unchanged(state);
-  const tomb = (x: Message): Message => ({ ...x, body: '', deleted: true, mentions: [], mentionsAll: false, reactions: [] });
+  // The server's tombstone (domain/messages.ts): no body, no files, no preview.
+  const tomb = (x: Message): Message => ({
+    ...x,
+    body: '',
+    deleted: true,
+    mentions: [],
+    mentionsAll: false,
+    reactions: [],
+    attachments: [],
+    linkPreview: null,
+  });
   const next = rewrite(c, ev.messageId, tomb, (q) => ({ ...q, preview: '', deleted: true }));
   if (next === c) return unchanged(state);
   // An unread message gone: whether it still counts is the server's rule, so it counts again.

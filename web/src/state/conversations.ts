@@ -19,26 +19,25 @@ const BACKFILL_PAGES = 10;
 /**
  * Loads a conversation for showing: its newest page, or — with more unread
  * than a page holds — the page around my read pointer, so the view lands on
- * the first unread message (state/window.ts).
+ * the first unread message (state/window.ts); or, when a message was asked
+ * for (`state.jumpTo`: a search result), the page around that message.
  */
 export async function loadConversation(id: string): Promise<void> {
   const c = state.conversations[id];
   if (!c || c.loading || c.loaded) return;
   c.loading = true;
   const pointer = c.summary.lastReadMessageId;
-  const backlog = pointer !== null && c.summary.unread >= PAGE / 2;
+  const target = state.jumpTo?.conversationId === id ? state.jumpTo.messageId : null;
+  const around = target ?? (pointer !== null && c.summary.unread >= PAGE / 2 ? pointer : null);
   try {
     await held(async () => {
-      const [detail, page] = await Promise.all([
-        sdk.conversation(id),
-        sdk.history(id, backlog ? { around: pointer, limit: PAGE } : { limit: PAGE }),
-      ]);
-      let next = conversationLoaded(snapshot(), id, detail, backlog ? [] : page.messages, backlog ? [] : page.events);
-      if (backlog) next = aroundLoaded(next, id, page);
+      const [detail, page] = await Promise.all([sdk.conversation(id), sdk.history(id, around ? { around, limit: PAGE } : { limit: PAGE })]);
+      let next = conversationLoaded(snapshot(), id, detail, around ? [] : page.messages, around ? [] : page.events);
+      if (around) next = aroundLoaded(next, id, page);
       commit(next);
     });
     // Never read here (no pointer) with a backlog: older pages until its start is held, so the view lands there.
-    for (let n = 0; n < BACKFILL_PAGES && pointer === null && c.summary.unread > PAGE / 2; n++) {
+    for (let n = 0; n < BACKFILL_PAGES && !target && pointer === null && c.summary.unread > PAGE / 2; n++) {
       const cur = state.conversations[id];
       const held = cur ? storedOf(cur.messages).filter((m) => m.senderId !== state.me?.id).length : 0;
       if (!cur?.hasOlder || held >= cur.summary.unread || (await loadOlder(id)) === 0) break;

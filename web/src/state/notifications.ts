@@ -1,5 +1,5 @@
 import { navigate } from '../router';
-import { preview } from '../format';
+import { messagePreview } from '../format';
 import type { Message } from '../types';
 import { state } from './app-state';
 import { displayNameOf, type ConvState } from './model';
@@ -30,7 +30,7 @@ export function notify(c: ConvState, m: Message, mention = false): void {
       ? m.senderName
       : `${m.senderName} in ${displayNameOf(c)}`;
   try {
-    const n = new Notification(where, { body: preview(m.body, 140), tag: `hubbub-${c.summary.id}`, icon: '/favicon.svg' });
+    const n = new Notification(where, { body: messagePreview(m, 140), tag: `hubbub-${c.summary.id}`, icon: '/favicon.svg' });
     n.onclick = () => {
       window.focus();
       navigate(`/c/${c.summary.id}`);

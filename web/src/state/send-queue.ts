@@ -1,5 +1,5 @@
 import { errorInfo, sdk } from '../sdk';
-import type { ChatMessage, ReplyPreview } from '../types';
+import type { Attachment, ChatMessage, ReplyPreview } from '../types';
 import { acceptMessage } from './apply-event';
 import { commit, snapshot, state } from './app-state';
 import { runEffects } from './effects';
@@ -31,11 +31,20 @@ function pending(conversationId: string, clientMsgId: string): ChatMessage | und
   return state.conversations[conversationId]?.messages.find((x) => x.clientMsgId === clientMsgId && x.state);
 }
 
-/** Sends `text` (as a reply to `replyTo` when given); false when there is nothing to send. */
-export function sendMessage(conversationId: string, text: string, replyTo: ReplyPreview | null = null): boolean {
+/**
+ * Sends `text` with the uploaded `attachments` (as a reply to `replyTo` when
+ * given); false when there is nothing to send. The files show at once (their
+ * uploader may fetch them before they are sent).
+ */
+export function sendMessage(
+  conversationId: string,
+  text: string,
+  replyTo: ReplyPreview | null = null,
+  attachments: Attachment[] = [],
+): boolean {
   const body = text.trim();
   const c = state.conversations[conversationId];
-  if (!body || !c || !state.me) return false;
+  if ((!body && !attachments.length) || !c || !state.me) return false;
   const clientMsgId = newClientMsgId();
   c.messages.push({
     id: `local:${clientMsgId}`,
@@ -51,6 +60,8 @@ export function sendMessage(conversationId: string, text: string, replyTo: Reply
     reactions: [],
     mentions: [],
     mentionsAll: false,
+    attachments,
+    linkPreview: null,
     state: 'pending',
   });
   void deliver(conversationId, clientMsgId);
@@ -84,7 +95,8 @@ async function deliver(conversationId: string, clientMsgId: string): Promise<voi
     }
   }, SEND_PATIENCE_MS);
   try {
-    const stored = await sdk.send(conversationId, m.body, clientMsgId, m.replyTo?.id ?? null);
+    const ids = m.attachments.map((a) => a.id);
+    const stored = await sdk.send(conversationId, m.body, clientMsgId, m.replyTo?.id ?? null, ids);
     const r = acceptMessage(snapshot(), stored, false);
     commit(r.state);
     runEffects(r.effects);
