@@ -27,6 +27,8 @@ export {
   refreshPublicRooms,
   joinRoom,
 } from './state/conversations';
-export { sendMessage, retryMessage, discardMessage } from './state/send-queue';
+export { sendMessage, retryMessage, discardMessage, editRefused } from './state/send-queue';
+export { draftOf, setDraft, draftRestore, forgetAllKept } from './state/kept';
+export { failureOf, remainingChars, withinLimit, MAX_BODY_CHARS, type SendFailure } from './state/send-failure';
 export { noteTyping } from './state/typing';
 export { setNotifications } from './state/notifications';

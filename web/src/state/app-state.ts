@@ -38,6 +38,11 @@ export interface AppState extends ChatState {
    * to it and flashes it, then clears this.
    */
   jumpTo: null | { conversationId: string; messageId: string };
+  /**
+   * The page started while the server could not be reached: boot keeps asking
+   * (session.ts) and the splash should say so rather than show a bare logo.
+   */
+  bootRetrying: boolean;
 }
 
 export const state: AppState = reactive({
@@ -59,6 +64,7 @@ export const state: AppState = reactive({
   hideReceipts: false,
   toast: null,
   jumpTo: null,
+  bootRetrying: false,
 }) as AppState;
 
 /** The event-driven part of the state, as plain data (no proxies). */

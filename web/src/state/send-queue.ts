@@ -3,6 +3,8 @@ import type { Attachment, ChatMessage, ReplyPreview } from '../types';
 import { acceptMessage } from './apply-event';
 import { commit, snapshot, state } from './app-state';
 import { runEffects } from './effects';
+import { kept, messageOf, restoreDraft, unsentOf } from './kept';
+import { classifyFailure, setFailure } from './send-failure';
 
 /**
  * Our own messages on their way: shown at once as pending, replaced by the
@@ -10,6 +12,11 @@ import { runEffects } from './effects';
  * stream's copy never doubles it), marked failed — with Retry — when it does
  * not, and sent again after an outage. A retry reuses the clientMsgId, so the
  * server stores the message once however many attempts reached it.
+ *
+ * Every message is also kept in the browser (kept.ts) from the moment it is
+ * handed over until the server stores it or the user discards it, so a
+ * reload resends it with the same clientMsgId (`resendKept`). A refusal that
+ * cannot succeed is marked `refused` with its code: no Retry, "edit" instead.
  */
 
 /** Past this the message shows as failed (with Retry); the SDK may still deliver it. */
@@ -46,7 +53,7 @@ export function sendMessage(
   const c = state.conversations[conversationId];
   if ((!body && !attachments.length) || !c || !state.me) return false;
   const clientMsgId = newClientMsgId();
-  c.messages.push({
+  const local: ChatMessage = {
     id: `local:${clientMsgId}`,
     conversationId,
     senderId: state.me.id,
@@ -63,7 +70,9 @@ export function sendMessage(
     attachments,
     linkPreview: null,
     state: 'pending',
-  });
+  };
+  c.messages.push(local);
+  kept()?.keep(unsentOf(local));
   void deliver(conversationId, clientMsgId);
   return true;
 }
@@ -74,12 +83,49 @@ export function retryMessage(conversationId: string, clientMsgId: string): void 
   m.state = 'pending';
   m.error = undefined;
   m.retryable = undefined;
+  setFailure(m, undefined);
   void deliver(conversationId, clientMsgId);
 }
 
 export function discardMessage(conversationId: string, clientMsgId: string): void {
   const c = state.conversations[conversationId];
   if (c) c.messages = c.messages.filter((x) => !(x.state && x.clientMsgId === clientMsgId));
+  kept()?.forget(clientMsgId);
+}
+
+/**
+ * "Edit" on a refused message: it leaves the list (and the browser's keeping)
+ * and its text goes back into the composer, to be changed and sent anew.
+ */
+export function editRefused(conversationId: string, clientMsgId: string): void {
+  const m = pending(conversationId, clientMsgId);
+  if (!m) return;
+  discardMessage(conversationId, clientMsgId);
+  restoreDraft(conversationId, m.body);
+}
+
+/**
+ * After a reload: the messages kept in the browser come back on screen and
+ * go again with their original clientMsgId (the server answers `duplicate`
+ * for one it already stored, so each is stored once). Refused ones come back
+ * failed, to be edited or discarded. Those of a conversation no longer in the
+ * list (left, removed) cannot be sent and are let go.
+ */
+export function resendKept(): void {
+  const k = kept();
+  if (!k || !state.me) return;
+  for (const u of k.outbox()) {
+    const c = state.conversations[u.conversationId];
+    if (!c) {
+      k.forget(u.clientMsgId);
+      continue;
+    }
+    if (c.messages.some((x) => x.clientMsgId === u.clientMsgId)) continue;
+    const m = messageOf(u, state.me);
+    if (u.refused) setFailure(m, { kind: 'refused', code: u.refused.code });
+    c.messages.push(m);
+    if (!u.refused) void deliver(u.conversationId, u.clientMsgId);
+  }
 }
 
 async function deliver(conversationId: string, clientMsgId: string): Promise<void> {
@@ -92,21 +138,26 @@ async function deliver(conversationId: string, clientMsgId: string): Promise<voi
       cur.state = 'failed';
       cur.error = state.status === 'online' ? 'No answer yet' : 'You are offline';
       cur.retryable = true;
+      setFailure(cur, { kind: 'retryable', code: 'TIMEOUT' });
     }
   }, SEND_PATIENCE_MS);
   try {
     const ids = m.attachments.map((a) => a.id);
     const stored = await sdk.send(conversationId, m.body, clientMsgId, m.replyTo?.id ?? null, ids);
+    kept()?.forget(clientMsgId);
     const r = acceptMessage(snapshot(), stored, false);
     commit(r.state);
     runEffects(r.effects);
   } catch (err) {
+    const info = errorInfo(err);
+    const failure = classifyFailure(info.code, info.status);
+    if (failure.kind === 'refused') kept()?.refuse(clientMsgId, { code: info.code, message: info.message });
     const cur = pending(conversationId, clientMsgId);
     if (cur) {
-      const info = errorInfo(err);
       cur.state = 'failed';
-      cur.retryable = CONNECTIVITY.has(info.code) || (err as { retryable?: boolean }).retryable === true;
-      cur.error = cur.retryable ? 'You are offline' : info.message;
+      cur.retryable = failure.kind === 'retryable';
+      cur.error = CONNECTIVITY.has(info.code) ? 'You are offline' : info.message;
+      setFailure(cur, failure);
     }
   } finally {
     clearTimeout(slow);

@@ -1,6 +1,7 @@
 import { watch } from 'vue';
 import type { StreamEvent } from '@hubbub/client';
 import { client, errorInfo, sdk } from '../sdk';
+import type { User } from '../types';
 import { applyEvent } from './apply-event';
 import { commit, snapshot, state } from './app-state';
 import { loadConversation, markReadIfSeen, refreshFriends } from './conversations';
@@ -8,7 +9,8 @@ import { runEffects } from './effects';
 import { loaded } from './load';
 import { notificationsWanted } from './notifications';
 import { withPresence } from './presence';
-import { resendAfterOutage } from './send-queue';
+import { forgetAllKept, keepFor } from './kept';
+import { resendAfterOutage, resendKept } from './send-queue';
 import { held, onStreamEvent, receive } from './stream';
 import { toast } from './toasts';
 import { startTypingExpiry, withTyping } from './typing';
@@ -54,13 +56,42 @@ export function start(): void {
   startTypingExpiry();
 }
 
+/** Waits between asking who we are while the server cannot answer (grows to the cap). */
+const BOOT_RETRY_MS = { first: 500, max: 5000 };
+
+/**
+ * Who we are, asked until the server answers: a reload while the server is
+ * unreachable (or down for a restart) waits for it instead of showing the
+ * login screen — only a 401 means logged out — so what was kept in the
+ * browser is sent as soon as it is back.
+ */
+async function whoAmI(): Promise<User | null> {
+  let wait = BOOT_RETRY_MS.first;
+  for (;;) {
+    try {
+      const me = await sdk.me();
+      state.bootRetrying = false;
+      return me;
+    } catch (err) {
+      const { status } = errorInfo(err);
+      if (status === undefined || (status !== 0 && status < 500 && status !== 408 && status !== 429)) {
+        state.bootRetrying = false;
+        return null;
+      }
+      state.bootRetrying = true;
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, BOOT_RETRY_MS.max);
+    }
+  }
+}
+
 export async function boot(): Promise<void> {
-  try {
-    state.me = await sdk.me();
-  } catch {
+  const me = await whoAmI();
+  if (!me) {
     state.phase = 'anon';
     return;
   }
+  state.me = me;
   try {
     await startSession();
   } catch (err) {
@@ -89,6 +120,7 @@ export async function logout(): Promise<void> {
   } finally {
     client.close();
     sessionStorage.clear();
+    forgetAllKept();
     location.assign('/');
   }
 }
@@ -129,11 +161,13 @@ function wire(): void {
 
 async function startSession(): Promise<void> {
   state.phase = 'loading';
+  if (state.me) keepFor(state.me.id);
   wire();
   // Head first, then state, then the stream: nothing falls between.
   await client.connect();
   sessionLive = true;
   await loadAll();
+  resendKept();
   state.phase = 'ready';
   sdk
     .settings()
