@@ -99,6 +99,7 @@ export async function createServer(input: ConfigInput = {}, appOpts: AppOptions 
   const ctx: Ctx = { config, store, hub, chat, auth, presence, limits: new AbuseLimits(config, hub), files, search, previews };
   const app = await buildApp(ctx, { health, ...appOpts });
   health.log = app.log;
+  previews.log = app.log;
   files.onSweepError = (err) => app.log.warn({ err }, 'file sweep failed; the next one retries');
   const metrics = await metricsApp(app.metricsRegistry, config.metricsToken);
   hub.onError = (err) => {

@@ -74,6 +74,18 @@ export function metricsRegistry(app: FastifyInstance, ctx: Ctx): Registry {
       this.set(ctx.hub.stats().slowConsumerCloses ?? 0);
     },
   });
+  new Gauge({
+    name: 'hubbub_link_previews',
+    help: 'Link previews by outcome since start (stored, none, stale, blocked, failed, dropped) and now (in_flight, waiting)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const { inFlight, waiting, ...ended } = ctx.previews.stats();
+      this.set({ state: 'in_flight' }, inFlight);
+      this.set({ state: 'waiting' }, waiting);
+      for (const [state, n] of Object.entries(ended)) this.set({ state }, n);
+    },
+  });
   const events = new Counter({
     name: 'hubbub_events_total',
     help: 'Stored events ingested by this node, by type',

@@ -43,6 +43,7 @@ describe('/metrics on the app port', () => {
     const ok = await s.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } });
     expect(ok.statusCode).toBe(200);
     expect(ok.body).toMatch(/^hubbub_log_head \d+$/m);
+    expect(ok.body).toMatch(/^hubbub_link_previews\{state="stored"\} 0$/m);
     // The separate listener asks for the token too once one is configured.
     expect((await s.metrics.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
     expect((await s.metrics.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(
