@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Message } from '../domain/types.js';
+import type { PageLocale } from './render.js';
 
 /**
  * The web app's server bundle: `vite build --ssr src/entry-server.ts` (npm run
@@ -20,10 +21,25 @@ export interface PublicRoomPage {
   rooms: Array<{ name: string; memberCount: number }>;
   memberCount: number;
   built: boolean;
+  /** The page's language ('en' when absent, and for a bundle built before languages existed). */
+  locale?: PageLocale;
 }
 
 export interface SsrBundle {
   renderPublicRoom(page: PublicRoomPage): Promise<string>;
+  /** The page language for a request's Accept-Language (the app's own rule, web/src/i18n/locale.ts); absent in older bundles. */
+  localeFor?(acceptLanguage: string | undefined): PageLocale;
+}
+
+/**
+ * The language to render a page in for this Accept-Language. Decided by the
+ * web app's rule (through its bundle), so the server and the browser never
+ * disagree; English when no bundle is built yet.
+ */
+export async function pageLocale(loaded: { bundle: Promise<SsrBundle> } | null, acceptLanguage: string | undefined): Promise<PageLocale> {
+  if (!loaded) return 'en';
+  const bundle = await loaded.bundle;
+  return bundle.localeFor?.(acceptLanguage) ?? 'en';
 }
 
 /** The bundle, imported on first use and again when a rebuild replaces the file. */

@@ -26,7 +26,12 @@ interface Page {
   build: string;
   at: number;
   html: string;
+  /** The page compressed per encoding, filled on first use (./compress.ts): a reused page is not compressed again. */
+  encoded: Map<string, Buffer>;
 }
+
+/** A page as served again: its HTML and its compressed forms so far. */
+export type CachedPage = Pick<Page, 'html' | 'encoded'>;
 
 export class PageCache {
   private readonly pages = new Map<string, Page>();
@@ -39,18 +44,24 @@ export class PageCache {
 
   /** The page rendered for `room` at this head with this build, if it is still fresh. */
   get(room: string, head: number, build: string): string | null {
+    return this.getPage(room, head, build)?.html ?? null;
+  }
+
+  getPage(room: string, head: number, build: string): CachedPage | null {
     const p = this.pages.get(room);
     if (!p || p.head !== head || p.build !== build || this.clock() - p.at > this.maxAgeMs) return null;
     // Map order is insertion order: re-inserting keeps the most recently used last.
     this.pages.delete(room);
     this.pages.set(room, p);
-    return p.html;
+    return p;
   }
 
-  set(room: string, head: number, build: string, html: string): void {
+  set(room: string, head: number, build: string, html: string): CachedPage {
     this.pages.delete(room);
-    this.pages.set(room, { head, build, at: this.clock(), html });
+    const page = { head, build, at: this.clock(), html, encoded: new Map<string, Buffer>() };
+    this.pages.set(room, page);
     while (this.pages.size > this.maxPages) this.pages.delete(this.pages.keys().next().value!);
+    return page;
   }
 
   get size(): number {

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import fastifyStatic from '@fastify/static';
 import type { Ctx } from '../edge/context.js';
 import type { Conversation, Message } from '../domain/types.js';
-import { AppError } from '../domain/errors.js';
-import { BundleLoader } from './bundle.js';
+import { BundleLoader, pageLocale } from './bundle.js';
 import { PageCache } from './cache.js';
-import { inject, roomHead } from './render.js';
+import { compressPage, pickEncoding } from './compress.js';
+import { inject, roomHead, setLanguageHeaders, type PageLocale } from './render.js';
+import { staticRoutes } from './static.js';
 
 /** How many of a room's latest messages go into the server-rendered page. */
 export const SSR_MESSAGES = 50;
@@ -57,7 +57,9 @@ interface Template {
 /**
  * The web app's static files and the server-rendered public rooms.
  *
- * - `/assets/*` (hashed Vite output) with long-lived caching; `/favicon.svg`.
+ * - `/assets/*` (hashed Vite output, immutable) and the root files (favicon,
+ *   manifest, service worker, icons), precompressed copies when accepted
+ *   (./static.ts).
  * - `/` renders the lobby, `/r/:name` any public room: its latest messages,
  *   rendered by the web app's own component through the server bundle
  *   (./bundle.ts), inside web/dist/index.html with a title and description
@@ -89,48 +91,49 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     return cached;
   }
 
-  await app.register(fastifyStatic, {
-    root: path.join(webDir, 'assets'),
-    prefix: '/assets/',
-    wildcard: true,
-    index: false,
-    decorateReply: true,
-    cacheControl: false,
-    // Source maps give away the app's source: never served, even if a build left them in web/dist.
-    allowedPath: (pathName) => !pathName.endsWith('.map'),
-    setHeaders(res) {
-      res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-    },
-  });
+  await staticRoutes(app, webDir);
 
-  for (const file of ['favicon.svg', 'robots.txt']) {
-    app.get(`/${file}`, (_req, reply) => {
-      // From the build, or straight from web/public when the app is not built (same file).
-      const dir = [webDir, path.resolve(webDir, '../public')].find((d) => fs.existsSync(path.join(d, file)));
-      if (!dir) throw new AppError('NOT_FOUND');
-      return reply.header('Cache-Control', 'public, max-age=86400').sendFile(file, dir, { cacheControl: false });
-    });
-  }
-
-  function sendHtml(reply: FastifyReply, html: string, status = 200): FastifyReply {
-    return reply
+  /**
+   * `encoded`: where a cached page keeps its compressed forms, so each is made once per page.
+   * `locale`: the page's language (Content-Language, and Vary: Accept-Language).
+   */
+  async function sendHtml(
+    reply: FastifyReply,
+    html: string,
+    status: number,
+    locale: PageLocale,
+    encoded?: Map<string, Buffer>,
+  ): Promise<FastifyReply> {
+    reply
       .code(status)
       .type('text/html; charset=utf-8')
       .header('Cache-Control', 'no-cache')
+      .header('Vary', 'Accept-Encoding')
       .header('Content-Security-Policy', HTML_CSP)
       .header('X-Content-Type-Options', 'nosniff')
-      .header('Referrer-Policy', 'same-origin')
-      .send(html);
+      .header('Referrer-Policy', 'same-origin');
+    setLanguageHeaders(reply, locale);
+    const encoding = pickEncoding(reply.request.headers['accept-encoding']);
+    if (!encoding) return reply.send(html);
+    let body = encoded?.get(encoding) ?? null;
+    if (!body) {
+      body = await compressPage(html, encoding);
+      if (body) encoded?.set(encoding, body);
+    }
+    if (!body) return reply.send(html);
+    return reply.header('Content-Encoding', encoding).send(body);
   }
 
-  async function renderRoom(reply: FastifyReply, requested: string): Promise<FastifyReply> {
+  async function renderRoom(reply: FastifyReply, requested: string, acceptLanguage: string | undefined): Promise<FastifyReply> {
     const tpl = template();
     const loaded = bundles.get();
     const build = `${tpl.mtimeMs}/${loaded?.mtimeMs ?? 0}`;
+    // One page per room and language: two languages, so the cache's bound still holds per room.
+    const locale = await pageLocale(loaded, acceptLanguage);
+    const key = `${locale}/${requested}`;
     const head = await ctx.store.headSeq();
-    const hit = pages.get(requested, head, build);
-    if (hit !== null) return sendHtml(reply, hit);
+    const hit = pages.getPage(key, head, build);
+    if (hit !== null) return sendHtml(reply, hit.html, 200, locale, hit.encoded);
 
     let room: Conversation | null = null;
     try {
@@ -142,31 +145,46 @@ export async function webRoutes(app: FastifyInstance, ctx: Ctx): Promise<void> {
     const messages: Message[] = room ? (await ctx.chat.history(null, room.id, { limit: SSR_MESSAGES })).messages : [];
     const memberCount = room ? ((await ctx.store.getConversation(room.id))?.memberCount ?? 0) : 0;
     const name = room?.name ?? requested;
-    const meta = roomHead(room ? { name } : null, messages);
-    if (!loaded) return sendHtml(reply, inject(tpl.html, meta, NOT_RENDERED, null), room ? 200 : 404);
+    const meta = roomHead(room ? { name } : null, messages, locale);
+    if (!loaded) return sendHtml(reply, inject(tpl.html, meta, NOT_RENDERED, null, locale), room ? 200 : 404, locale);
     const bundle = await loaded.bundle;
-    const body = await bundle.renderPublicRoom({ roomName: name, found: room !== null, messages, rooms, memberCount, built: tpl.built });
-    if (!room) return sendHtml(reply, inject(tpl.html, meta, body, null), 404);
-    // The browser hydrates from exactly this data (web/src/ssr-data.ts).
-    const html = inject(tpl.html, meta, body, { room: { id: room.id, name, memberCount }, messages, rooms });
-    pages.set(requested, head, build, html);
-    return sendHtml(reply, html);
+    const body = await bundle.renderPublicRoom({
+      roomName: name,
+      found: room !== null,
+      messages,
+      rooms,
+      memberCount,
+      built: tpl.built,
+      locale,
+    });
+    if (!room) return sendHtml(reply, inject(tpl.html, meta, body, null, locale), 404, locale);
+    // The browser hydrates from exactly this data (web/src/ssr-data.ts), in this language (<html data-server-lang>).
+    const html = inject(tpl.html, meta, body, { room: { id: room.id, name, memberCount }, messages, rooms }, locale);
+    return sendHtml(reply, html, 200, locale, pages.set(key, head, build, html).encoded);
   }
 
-  app.get('/', (_req, reply) => renderRoom(reply, 'lobby'));
-  app.get<{ Params: { name: string } }>('/r/:name', (req, reply) => renderRoom(reply, req.params.name.slice(0, 64)));
+  app.get('/', (req, reply) => renderRoom(reply, 'lobby', req.headers['accept-language']));
+  app.get<{ Params: { name: string } }>('/r/:name', (req, reply) =>
+    renderRoom(reply, req.params.name.slice(0, 64), req.headers['accept-language']),
+  );
 
   for (const route of SPA_ROUTES) {
-    app.get(route, (_req, reply) => {
+    app.get(route, async (req, reply) => {
       const tpl = template();
       const body = tpl.built ? SPLASH : notBuiltNote();
-      return sendHtml(reply, inject(tpl.html, { title: 'hubbub', description: 'hubbub — a self-hosted real-time chat.' }, body, null));
+      const locale = await pageLocale(bundles.get(), req.headers['accept-language']);
+      const head = { title: 'hubbub', description: 'hubbub — a self-hosted real-time chat.' };
+      return sendHtml(reply, inject(tpl.html, head, body, null, locale), 200, locale);
     });
   }
 }
 
-/** Shown until the app has mounted (it replaces the whole #app content). */
-const SPLASH = '<div class="boot-splash" aria-busy="true" aria-label="Loading"><span class="brand-mark" aria-hidden="true">h</span></div>';
+/**
+ * Shown until the app has mounted (it replaces the whole #app content). A
+ * status, because a name on a plain div is not announced (axe: aria-prohibited-attr).
+ */
+const SPLASH =
+  '<div class="boot-splash" role="status" aria-busy="true" aria-label="Loading"><span class="brand-mark" aria-hidden="true">h</span></div>';
 
 function notBuiltNote(): string {
   return (

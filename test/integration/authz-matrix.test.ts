@@ -237,6 +237,10 @@ const RULES: Record<string, Rule> = {
   'GET /assets/*': { req: () => ({ url: '/assets/does-not-exist.js' }), expect: same(404) },
   'GET /favicon.svg': { req: () => ({ url: '/favicon.svg' }), expect: same(200) },
   'GET /robots.txt': { req: () => ({ url: '/robots.txt' }), expect: same(200) },
+  // The installable app: its manifest, icons and service worker are public files (404 for the worker when web/dist is not built).
+  'GET /manifest.webmanifest': { req: () => ({ url: '/manifest.webmanifest' }), expect: same(200) },
+  'GET /icons/:name': { req: () => ({ url: '/icons/icon-192.png' }), expect: same(200) },
+  'GET /sw.js': { req: () => ({ url: '/sw.js' }), expect: same(200) },
 };
 
 describe('authorization matrix', () => {

@@ -1,9 +1,11 @@
+import './theme';
 import { createApp, createSSRApp, watch } from 'vue';
 import App from './App.vue';
 import PublicRoom from './components/PublicRoom.vue';
 import { router, type Route } from './router';
 import { ssrRoomName } from './ssr-data';
 import { boot, start, state } from './store';
+import { i18n, initLocale, serverLocale } from './i18n';
 import './styles.css';
 import './messages.css';
 import './files.css';
@@ -16,11 +18,15 @@ import './search.css';
  * anyone else gets the app mounted over it.
  */
 async function main(): Promise<void> {
+  const locale = initLocale();
   start();
   await boot().catch((err) => console.error('hubbub: could not start the session', err));
   const room = ssrRoomName();
-  if (room !== null && state.phase === 'anon' && publicRoomOf(router.route) === room) hydrateRoom(room);
-  else createApp(App).mount('#app');
+  // Hydration needs the server's words: a reader in another language gets the page mounted afresh.
+  // (A page without data-server-lang comes from a server that renders in English only.)
+  const rendered = serverLocale() ?? 'en';
+  if (room !== null && state.phase === 'anon' && publicRoomOf(router.route) === room && locale === rendered) hydrateRoom(room);
+  else createApp(App).use(i18n).mount('#app');
   document.documentElement.classList.add('app-ready');
 }
 
@@ -35,7 +41,7 @@ function publicRoomOf(route: Route): string | null {
  * and hands over to the whole app once the reader goes elsewhere or logs in.
  */
 function hydrateRoom(room: string): void {
-  const page = createSSRApp(PublicRoom, { roomName: room });
+  const page = createSSRApp(PublicRoom, { roomName: room }).use(i18n);
   page.mount('#app');
   const stop = watch(
     () => [state.phase, publicRoomOf(router.route)] as const,
@@ -43,7 +49,7 @@ function hydrateRoom(room: string): void {
       if (phase === 'anon' && now === room) return;
       stop();
       page.unmount();
-      createApp(App).mount('#app');
+      createApp(App).use(i18n).mount('#app');
     },
   );
 }
