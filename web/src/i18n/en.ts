@@ -154,6 +154,8 @@ export default {
     sendTitle: 'Send (Enter)',
     waitingUploads: 'Waiting for the files to upload',
     hint: 'Enter to send · Shift+Enter for a new line',
+    left: '{n} character left | {n} characters left',
+    overBy: '{n} character too many: shorten it to send | {n} characters too many: shorten it to send',
     files: '📎 Files',
   },
   messages: {

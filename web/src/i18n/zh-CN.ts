@@ -151,6 +151,8 @@ const zhCN: Messages<typeof en> = {
     sendTitle: '发送（Enter）',
     waitingUploads: '正在等待文件上传完成',
     hint: 'Enter 发送 · Shift+Enter 换行',
+    left: '还可输入 {n} 个字',
+    overBy: '超出 {n} 个字，请删减后发送',
     files: '📎 文件',
   },
   messages: {
