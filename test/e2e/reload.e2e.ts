@@ -192,8 +192,7 @@ describe('nothing lost on reload', () => {
     const { context, page } = await newPage(browser, srv.url);
     await loginUi(page, 'alice');
     await openChatWith(page, 'bob');
-    // Over the server's limit: refused however often it is sent. Set as a script would (a paste is cut by
-    // the box's maxlength today, see the report), so the server is what refuses it.
+    // Over the server's limit: refused however often it is sent; the box keeps it whole and the server refuses it.
     const tooLong = `too long to send ${'x'.repeat(4000)}`;
     await composer(page).evaluate((el, text) => {
       (el as HTMLTextAreaElement).value = text;
